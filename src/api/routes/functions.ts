@@ -1,0 +1,150 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { mergeQualifier, parseFunctionName, type Partition } from '../../core/arn.js';
+import { InvalidParameterValueException, ValidationException, validationMessage } from '../../core/errors.js';
+import type { Registry } from '../../registry/registry.js';
+import type {
+  CreateAliasInput,
+  CreateFunctionInput,
+  PublishVersionInput,
+  UpdateAliasInput,
+  UpdateFunctionCodeInput,
+  UpdateFunctionConfigurationInput,
+} from '../../registry/types.js';
+
+/** CreateFunction's limit on the request (a 50 MB zip, base64 in JSON), as AWS states it. */
+export const MAX_CODE_REQUEST_BYTES = 69_905_067;
+
+export interface FunctionRouteOptions {
+  registry: Registry;
+  partition: Partition;
+}
+
+type Req = FastifyRequest<{
+  Params: { FunctionName: string; Name?: string };
+  Querystring: Record<string, string | undefined>;
+  Body: Record<string, unknown> | undefined;
+}>;
+
+function body(req: Req): Record<string, unknown> {
+  const b = req.body;
+  if (b === undefined || b === null) return {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw new InvalidParameterValueException('The request body must be a JSON object.');
+  return b;
+}
+
+/** Decodes `ZipFile` (base64 in JSON, as the SDK and CLI send it). */
+function zipFile(value: unknown, field: string): Buffer | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/=\r\n]*$/.test(value)) {
+    throw new InvalidParameterValueException(`${field} must be the base64 encoding of a .zip file.`);
+  }
+  return Buffer.from(value, 'base64');
+}
+
+function maxItems(q: Record<string, string | undefined>): number | undefined {
+  const raw = q.MaxItems;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 10000) {
+    throw new ValidationException(
+      validationMessage([{ field: 'maxItems', value: raw, constraint: 'Member must have value between 1 and 10000' }]),
+    );
+  }
+  return n;
+}
+
+function paging(q: Record<string, string | undefined>): { marker?: string; maxItems?: number } {
+  const n = maxItems(q);
+  return { ...(q.Marker ? { marker: q.Marker } : {}), ...(n !== undefined ? { maxItems: n } : {}) };
+}
+
+/** Function, version and alias operations of the 2015-03-31 API. */
+export async function functionRoutes(app: FastifyInstance, o: FunctionRouteOptions): Promise<void> {
+  const ref = (req: Req) => mergeQualifier(parseFunctionName(req.params.FunctionName, o.partition), req.query.Qualifier);
+  const unqualified = (req: Req) => {
+    const r = ref(req);
+    if (r.qualifier !== undefined) {
+      throw new InvalidParameterValueException('This operation does not accept a qualified function name; remove the qualifier.');
+    }
+    return r.functionName;
+  };
+  const codeLimit = { bodyLimit: MAX_CODE_REQUEST_BYTES };
+
+  app.post('/2015-03-31/functions', codeLimit, async (req: Req, reply) => {
+    const b = body(req);
+    const code = (b.Code ?? {}) as Record<string, unknown>;
+    const input = { ...b, Code: { ...code, ZipFile: zipFile(code.ZipFile, 'Code.ZipFile') } } as unknown as CreateFunctionInput;
+    const config = await o.registry.createFunction(input);
+    return reply.code(201).send(config);
+  });
+
+  app.get('/2015-03-31/functions', async (req: Req) => {
+    const fv = req.query.FunctionVersion;
+    if (fv !== undefined && fv !== 'ALL') {
+      throw new ValidationException(
+        validationMessage([{ field: 'functionVersion', value: fv, constraint: 'Member must satisfy enum value set: [ALL]' }]),
+      );
+    }
+    const page = o.registry.listFunctions({ ...(fv ? { functionVersion: 'ALL' as const } : {}), ...paging(req.query) });
+    return { Functions: page.items, ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) };
+  });
+
+  app.get('/2015-03-31/functions/:FunctionName', async (req: Req) => {
+    const r = ref(req);
+    return o.registry.getFunction(r.functionName, r.qualifier);
+  });
+
+  app.get('/2015-03-31/functions/:FunctionName/configuration', async (req: Req) => {
+    const r = ref(req);
+    return o.registry.getFunctionConfiguration(r.functionName, r.qualifier);
+  });
+
+  app.put('/2015-03-31/functions/:FunctionName/code', codeLimit, async (req: Req) => {
+    const b = body(req);
+    return o.registry.updateFunctionCode(unqualified(req), { ...b, ZipFile: zipFile(b.ZipFile, 'ZipFile') } as UpdateFunctionCodeInput);
+  });
+
+  app.put('/2015-03-31/functions/:FunctionName/configuration', async (req: Req) =>
+    o.registry.updateFunctionConfiguration(unqualified(req), body(req) as UpdateFunctionConfigurationInput),
+  );
+
+  app.delete('/2015-03-31/functions/:FunctionName', async (req: Req, reply) => {
+    const r = ref(req);
+    o.registry.deleteFunction(r.functionName, r.qualifier);
+    return reply.code(204).send();
+  });
+
+  app.post('/2015-03-31/functions/:FunctionName/versions', async (req: Req, reply) => {
+    const config = o.registry.publishVersion(unqualified(req), body(req) as PublishVersionInput);
+    return reply.code(201).send(config);
+  });
+
+  app.get('/2015-03-31/functions/:FunctionName/versions', async (req: Req) => {
+    const page = o.registry.listVersionsByFunction(unqualified(req), paging(req.query));
+    return { Versions: page.items, ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) };
+  });
+
+  app.post('/2015-03-31/functions/:FunctionName/aliases', async (req: Req, reply) => {
+    const alias = o.registry.createAlias(unqualified(req), body(req) as unknown as CreateAliasInput);
+    return reply.code(201).send(alias);
+  });
+
+  app.get('/2015-03-31/functions/:FunctionName/aliases', async (req: Req) => {
+    const fv = req.query.FunctionVersion;
+    const page = o.registry.listAliases(unqualified(req), { ...(fv ? { functionVersion: fv } : {}), ...paging(req.query) });
+    return { Aliases: page.items, ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) };
+  });
+
+  app.get('/2015-03-31/functions/:FunctionName/aliases/:Name', async (req: Req) =>
+    o.registry.getAlias(unqualified(req), req.params.Name as string),
+  );
+
+  app.put('/2015-03-31/functions/:FunctionName/aliases/:Name', async (req: Req) =>
+    o.registry.updateAlias(unqualified(req), req.params.Name as string, body(req) as UpdateAliasInput),
+  );
+
+  app.delete('/2015-03-31/functions/:FunctionName/aliases/:Name', async (req: Req, reply) => {
+    o.registry.deleteAlias(unqualified(req), req.params.Name as string);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,114 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { mergeQualifier, parseFunctionName, type Partition } from '../../core/arn.js';
+import {
+  InvalidParameterValueException,
+  InvalidRequestContentException,
+  RequestTooLargeException,
+  ValidationException,
+  validationMessage,
+} from '../../core/errors.js';
+import { tailBase64 } from '../../logs/report-line.js';
+import type { Registry } from '../../registry/registry.js';
+import type { Scheduler } from '../../scheduler/scheduler.js';
+
+/** Lambda's request limits: 6 MB synchronous, 1 MB asynchronous (since Oct 2025). */
+export const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
+export const MAX_ASYNC_PAYLOAD = 1024 * 1024;
+const MAX_CLIENT_CONTEXT = 3583;
+
+export interface InvokeRouteOptions {
+  registry: Registry;
+  scheduler: Scheduler;
+  partition: Partition;
+}
+
+type InvokeRequest = FastifyRequest<{ Params: { FunctionName: string }; Querystring: { Qualifier?: string } }>;
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function enumHeader(req: FastifyRequest, name: string, field: string, allowed: readonly string[], fallback: string): string {
+  const value = header(req, name) ?? fallback;
+  if (!allowed.includes(value)) {
+    throw new ValidationException(
+      validationMessage([{ field, value, constraint: `Member must satisfy enum value set: [${allowed.join(', ')}]` }]),
+    );
+  }
+  return value;
+}
+
+/** Decodes X-Amz-Client-Context: base64 of a JSON object, at most 3,583 bytes. */
+function clientContext(req: FastifyRequest): string | undefined {
+  const raw = header(req, 'x-amz-client-context');
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length > MAX_CLIENT_CONTEXT) {
+    throw new InvalidParameterValueException(`Client context must be smaller than ${MAX_CLIENT_CONTEXT} bytes when base64 encoded.`);
+  }
+  const text = Buffer.from(raw, 'base64').toString('utf8');
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
+  } catch {
+    throw new InvalidParameterValueException('Client context must be a valid Base64-encoded JSON object.');
+  }
+  return text;
+}
+
+/** The event text: an empty body is `{}`; anything else must parse as JSON. Never evaluated. */
+function eventText(body: Buffer | undefined): string {
+  if (!body || body.length === 0) return '{}';
+  const text = body.toString('utf8');
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    throw new InvalidRequestContentException(`Could not parse request body into json: ${(err as Error).message}`);
+  }
+  return text;
+}
+
+/** `POST /2015-03-31/functions/{FunctionName}/invocations`: sync, async (Event) and DryRun. */
+export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions): Promise<void> {
+  // Events arrive as raw bytes whatever the content type (the SDK sends none or octet-stream).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_SYNC_PAYLOAD + 1024 * 1024 }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.post(
+    '/2015-03-31/functions/:FunctionName/invocations',
+    { bodyLimit: MAX_SYNC_PAYLOAD + 1024 * 1024 },
+    async (req: InvokeRequest, reply: FastifyReply) => {
+      const invocationType = enumHeader(req, 'x-amz-invocation-type', 'invocationType', ['Event', 'RequestResponse', 'DryRun'], 'RequestResponse');
+      const logType = enumHeader(req, 'x-amz-log-type', 'logType', ['None', 'Tail'], 'None');
+      const ref = mergeQualifier(parseFunctionName(req.params.FunctionName, o.partition), req.query.Qualifier);
+      const body = req.body as Buffer | undefined;
+      const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
+      if (body && body.length > limit) {
+        throw new RequestTooLargeException(`Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
+      }
+      const ctx = invocationType === 'RequestResponse' ? clientContext(req) : undefined;
+      const payload = eventText(body);
+      const target = o.registry.resolve(ref.functionName, ref.qualifier);
+      reply.header('X-Amz-Executed-Version', target.version);
+
+      if (invocationType === 'DryRun') return reply.code(204).send();
+      if (invocationType === 'Event') {
+        // Runs in the background; durable retries belong to the async queue.
+        o.scheduler.invoke(target, { requestId: req.id }, payload).catch((err: unknown) => req.log.error({ err }, 'async invoke failed'));
+        return reply.code(202).send();
+      }
+
+      const result = await o.scheduler.invoke(target, { requestId: req.id, ...(ctx !== undefined ? { clientContext: ctx } : {}) }, payload);
+      reply
+        .code(200)
+        .header('content-type', 'application/json')
+        .header('X-Laminar-Cold-Start', String(result.coldStart));
+      if (result.coldStartReason) reply.header('X-Laminar-Cold-Start-Reason', result.coldStartReason);
+      if (result.functionError) reply.header('X-Amz-Function-Error', 'Unhandled');
+      if (logType === 'Tail') reply.header('X-Amz-Log-Result', tailBase64(result.log));
+      return reply.send(result.payload);
+    },
+  );
+}

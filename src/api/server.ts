@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Partition } from '../core/arn.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Registry } from '../registry/registry.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { accountRoutes } from './routes/account.js';
+import { functionRoutes } from './routes/functions.js';
+import { invokeRoutes } from './routes/invoke.js';
+import { metricsHealthRoutes } from './routes/metrics-health.js';
+
+export interface ServerDeps {
+  registry: Registry;
+  scheduler: Scheduler;
+  metrics: Metrics;
+  partition: Partition;
+  regionalConcurrencyLimit: number;
+  unreservedConcurrency: () => number;
+  logLevel?: string;
+}
+
+/**
+ * Builds the HTTP app without listening (tests use it on port 0; only main.ts listens). Routes
+ * only translate HTTP to calls; every error leaves through one handler in Lambda's format.
+ */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    logger: { level: deps.logLevel ?? 'warn' },
+    disableRequestLogging: true,
+    genReqId: () => randomUUID(),
+    // Function names may be ARNs; keep the router from splitting on their colons.
+    routerOptions: { maxParamLength: 512 },
+    forceCloseConnections: 'idle',
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-amzn-RequestId', req.id);
+  });
+
+  app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, partition: deps.partition });
+  app.register(functionRoutes, { registry: deps.registry, partition: deps.partition });
+  app.register(accountRoutes, {
+    registry: deps.registry,
+    regionalConcurrencyLimit: deps.regionalConcurrencyLimit,
+    unreservedConcurrency: deps.unreservedConcurrency,
+  });
+  app.register(metricsHealthRoutes, { metrics: deps.metrics });
+  return app;
+}

@@ -1,0 +1,143 @@
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from './api/server.js';
+import { readFolderSettings, zipFolder } from './cli/package-folder.js';
+import type { Partition } from './core/arn.js';
+import { SystemClock, type Clock } from './core/clock.js';
+import { ResourceNotFoundException } from './core/errors.js';
+import type { Config } from './config/schema.js';
+import type { EnvironmentFactory } from './environments/environment.js';
+import { threadEnvironmentFactory } from './environments/thread/thread-environment.js';
+import { LogStore } from './logs/log-store.js';
+import { Metrics } from './metrics/metrics.js';
+import { Registry } from './registry/registry.js';
+import { Scheduler } from './scheduler/scheduler.js';
+
+export interface LaminarOptions {
+  clock?: Clock;
+  factory?: EnvironmentFactory;
+  random?: () => number;
+  /** Where function log lines are echoed (default: stdout when config.printFunctionLogs). */
+  echo?: (text: string) => void;
+}
+
+export interface Laminar {
+  readonly config: Config;
+  readonly registry: Registry;
+  readonly scheduler: Scheduler;
+  readonly metrics: Metrics;
+  readonly server: FastifyInstance;
+  readonly clock: Clock;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Stops listening, drains in-flight invocations, destroys environments, closes the store. */
+  close(): Promise<void>;
+}
+
+/** The one place where Laminar's parts are constructed and wired. */
+export function createLaminar(config: Config, options: LaminarOptions = {}): Laminar {
+  const clock = options.clock ?? new SystemClock();
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const partition: Partition = { region: config.region, accountId: config.accountId };
+  const metrics = new Metrics();
+  const echo = options.echo ?? (config.printFunctionLogs ? (t: string) => process.stdout.write(t) : undefined);
+  const logs = new LogStore(LogStore.folderFor(dataDir), echo);
+  const registry = Registry.open({
+    dataDir,
+    clock,
+    partition,
+    activationDelayMs: config.activationDelayMs,
+    ...(options.random ? { random: options.random } : {}),
+  });
+  const scheduler = new Scheduler({
+    clock,
+    factory: options.factory ?? threadEnvironmentFactory,
+    metrics,
+    logs,
+    partition,
+    tmpRoot: join(dataDir, 'tmp'),
+    environmentIdleTimeoutSeconds: config.environmentIdleTimeoutSeconds,
+  });
+  registry.onChange((e) => {
+    if (e.kind === 'deleted') scheduler.retireFunction(e.functionName, e.version === '$LATEST' ? undefined : e.version);
+  });
+  const server = buildServer({
+    registry,
+    scheduler,
+    metrics,
+    partition,
+    regionalConcurrencyLimit: config.regionalConcurrencyLimit,
+    unreservedConcurrency: () => config.regionalConcurrencyLimit,
+    logLevel: config.logLevel,
+  });
+
+  let closed = false;
+  return {
+    config,
+    registry,
+    scheduler,
+    metrics,
+    server,
+    clock,
+    async listen() {
+      return server.listen({ host: config.host, port: config.port });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      await scheduler.close(config.shutdownTimeoutSeconds * 1000);
+      await logs.close();
+      registry.close();
+    },
+  };
+}
+
+/**
+ * Deploys each subfolder of `dir` as a function named after it (created, or updated when its
+ * code or settings changed). Settings come from an optional `laminar.json` in the folder.
+ */
+export async function deployFolders(laminar: Laminar, dir: string): Promise<string[]> {
+  const deployed: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const folder = join(dir, entry.name);
+    const settings = readFolderSettings(folder);
+    const zip = await zipFolder(folder);
+    const name = entry.name;
+    const wanted = {
+      Handler: settings.Handler ?? 'index.handler',
+      Runtime: settings.Runtime ?? 'nodejs20.x',
+      ...(settings.MemorySize !== undefined ? { MemorySize: settings.MemorySize } : {}),
+      ...(settings.Timeout !== undefined ? { Timeout: settings.Timeout } : {}),
+      ...(settings.Description !== undefined ? { Description: settings.Description } : {}),
+      ...(settings.Environment ? { Environment: settings.Environment } : {}),
+    };
+    let exists = true;
+    try {
+      laminar.registry.getFunctionConfiguration(name);
+    } catch (err) {
+      if (!(err instanceof ResourceNotFoundException)) throw err;
+      exists = false;
+    }
+    if (!exists) {
+      await laminar.registry.createFunction({ FunctionName: name, Code: { ZipFile: zip }, ...wanted });
+    } else {
+      await laminar.registry.updateFunctionCode(name, { ZipFile: zip });
+      await waitForUpdate(laminar, name);
+      laminar.registry.updateFunctionConfiguration(name, wanted);
+    }
+    deployed.push(name);
+  }
+  return deployed;
+}
+
+async function waitForUpdate(laminar: Laminar, name: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const c = laminar.registry.getFunctionConfiguration(name);
+    if (c.State !== 'Pending' && c.LastUpdateStatus !== 'InProgress') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,49 @@
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import yazl from 'yazl';
+
+/** Fixed timestamp for every entry so the same folder always zips to the same bytes (and CodeSha256). */
+const FIXED_MTIME = new Date(Date.UTC(2020, 0, 1));
+
+function walk(dir: string, root: string, out: string[]): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) walk(full, root, out);
+    else if (entry.isFile()) out.push(relative(root, full));
+  }
+}
+
+/** Zips a folder deterministically (sorted entries, fixed mtimes, modes kept). */
+export async function zipFolder(dir: string): Promise<Buffer> {
+  const files: string[] = [];
+  walk(dir, dir, files);
+  const zip = new yazl.ZipFile();
+  for (const file of files) {
+    const full = join(dir, file);
+    zip.addReadStream(createReadStream(full), file.split(sep).join('/'), { mtime: FIXED_MTIME, mode: statSync(full).mode });
+  }
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Optional per-folder settings in `laminar.json`, with the same names as CreateFunction. */
+export interface FolderSettings {
+  Handler?: string;
+  Runtime?: string;
+  MemorySize?: number;
+  Timeout?: number;
+  Description?: string;
+  Environment?: { Variables?: Record<string, string> };
+}
+
+export function readFolderSettings(dir: string): FolderSettings {
+  const file = join(dir, 'laminar.json');
+  if (!existsSync(file)) return {};
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${file} must hold a JSON object`);
+  }
+  return parsed as FolderSettings;
+}

@@ -1,0 +1,61 @@
+import { ConfigError, loadConfig } from '../config/load.js';
+import { SCHEMA, flagName } from '../config/schema.js';
+import { createLaminar, deployFolders } from '../app.js';
+
+/** Flags accepted by `serve`: every config key as --kebab-case, plus --config and --functions. */
+export function serveFlagOptions(): Record<string, { type: 'string' }> {
+  const out: Record<string, { type: 'string' }> = { config: { type: 'string' }, functions: { type: 'string' } };
+  for (const key of Object.keys(SCHEMA)) out[flagName(key).slice(2)] = { type: 'string' };
+  return out;
+}
+
+function flagsToConfig(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(SCHEMA)) {
+    const v = values[flagName(key).slice(2)];
+    if (v !== undefined) out[key] = v;
+  }
+  if (values.functions !== undefined) out.functionsDir = values.functions;
+  return out;
+}
+
+/** `laminar serve`: loads config, deploys --functions, listens, and shuts down cleanly on SIGTERM/SIGINT. */
+export async function serve(values: Record<string, unknown>): Promise<void> {
+  let config;
+  try {
+    config = loadConfig({
+      ...(typeof values.config === 'string' ? { file: values.config } : {}),
+      env: process.env,
+      flags: flagsToConfig(values),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`laminar: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const laminar = createLaminar(config);
+  if (config.functionsDir) {
+    const names = await deployFolders(laminar, config.functionsDir);
+    process.stdout.write(`laminar: deployed ${names.length} function(s) from ${config.functionsDir}: ${names.join(', ')}\n`);
+  }
+  const url = await laminar.listen();
+  process.stdout.write(`laminar: serving the Lambda API on ${url} (data in ${config.dataDir})\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`laminar: ${signal} received, draining\n`);
+    laminar.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`laminar: shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

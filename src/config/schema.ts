@@ -1,0 +1,57 @@
+import { totalmem } from 'node:os';
+
+/** One configuration key: its type, range and default. */
+export interface KeySpec {
+  type: 'int' | 'number' | 'string' | 'boolean';
+  default: string | number | boolean | undefined;
+  min?: number;
+  max?: number;
+  /** Allowed values for strings. */
+  oneOf?: readonly string[];
+  doc: string;
+}
+
+/**
+ * Every key Laminar reads. Units are in the names. The README's configuration table is
+ * generated from this list's docs, so describe each key for a user.
+ */
+export const SCHEMA = {
+  host: { type: 'string', default: '127.0.0.1', doc: 'Interface the API listens on. Loopback by default; set 0.0.0.0 to expose it.' },
+  port: { type: 'int', default: 9000, min: 0, max: 65535, doc: 'TCP port of the API (0 picks a free one).' },
+  dataDir: { type: 'string', default: '.laminar', doc: 'Folder for everything Laminar persists (registry, code, logs, /tmp of environments). Deleting it resets the node.' },
+  functionsDir: { type: 'string', default: undefined, doc: 'Folder whose subfolders are deployed (or updated) as functions at start.' },
+  region: { type: 'string', default: 'us-east-1', doc: 'Region named in ARNs and AWS_REGION.' },
+  accountId: { type: 'string', default: '000000000000', doc: 'Twelve-digit account id named in ARNs.' },
+  regionalConcurrencyLimit: { type: 'int', default: 1000, min: 1, max: 1_000_000, doc: 'Account concurrency limit (ConcurrentExecutions).' },
+  unreservedConcurrencyMinimum: { type: 'int', default: 100, min: 0, max: 1_000_000, doc: 'Concurrency that must stay unreserved.' },
+  scalingRateEnvironments: { type: 'int', default: 1000, min: 1, max: 1_000_000, doc: 'New on-demand environments a function may create per scaling window.' },
+  scalingRateWindowSeconds: { type: 'number', default: 10, min: 0.001, max: 3600, doc: 'Length of the scaling window; the budget refills continuously over it.' },
+  hostMemoryMb: { type: 'int', default: Math.floor((totalmem() / 1024 / 1024) * 0.75), min: 128, max: 16_777_216, doc: 'Memory budget for environments; each is charged its MemorySize. Default 75% of RAM.' },
+  environmentIdleTimeoutSeconds: { type: 'number', default: 600, min: 0, max: 86_400, doc: 'Idle on-demand environments are destroyed after this long.' },
+  autoscalingEvaluationPeriodSeconds: { type: 'number', default: 60, min: 0.01, max: 3600, doc: 'Period of one utilization datapoint for target tracking.' },
+  activationDelayMs: { type: 'int', default: 0, min: 0, max: 600_000, doc: 'How long a new or updated function stays Pending / InProgress before it becomes Active / Successful.' },
+  printFunctionLogs: { type: 'boolean', default: true, doc: "Echo functions' log lines (START/END/REPORT and app output) to Laminar's stdout." },
+  logLevel: { type: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: "Level of Laminar's own log." },
+  shutdownTimeoutSeconds: { type: 'number', default: 30, min: 0, max: 900, doc: 'On SIGTERM, how long in-flight invocations may run before environments are destroyed.' },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof SCHEMA;
+
+type ValueOf<S extends KeySpec> = S['type'] extends 'boolean' ? boolean : S['type'] extends 'string' ? string : number;
+
+/** The validated, frozen configuration. Optional keys (no default) may be undefined. */
+export type Config = {
+  readonly [K in ConfigKey]: (typeof SCHEMA)[K]['default'] extends undefined
+    ? ValueOf<(typeof SCHEMA)[K]> | undefined
+    : ValueOf<(typeof SCHEMA)[K]>;
+};
+
+/** camelCase key → LAMINAR_SNAKE_CASE environment variable. */
+export function envName(key: string): string {
+  return 'LAMINAR_' + key.replace(/([A-Z])/g, '_$1').toUpperCase();
+}
+
+/** camelCase key → --kebab-case flag. */
+export function flagName(key: string): string {
+  return '--' + key.replace(/([A-Z])/g, '-$1').toLowerCase();
+}

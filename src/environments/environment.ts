@@ -1,0 +1,96 @@
+/**
+ * An execution environment: Init once, then one invocation at a time, then Shutdown. The
+ * scheduler decides when environments are created, reused and destroyed; an environment only
+ * runs what it is given and reports what happened, including its own death.
+ */
+
+export type InitializationType = 'on-demand' | 'provisioned-concurrency';
+
+/** Everything an environment needs, copied out of the registry (never a registry object). */
+export interface EnvironmentSpec {
+  functionName: string;
+  /** `$LATEST` or a version number. */
+  version: string;
+  runtime: string;
+  /** `file.export` or `dir/file.a.b`. */
+  handler: string;
+  /** Absolute path of the extracted code (LAMBDA_TASK_ROOT). */
+  codeDir: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** The function's own environment variables (reserved ones are added by the environment). */
+  variables: Record<string, string>;
+  initializationType: InitializationType;
+  region: string;
+  accountId: string;
+  logGroupName: string;
+  logStreamName: string;
+  /** A folder that is this environment's /tmp; created by the environment, removed on destroy. */
+  tmpDir: string;
+}
+
+/** Lambda's function error object, as the Node.js runtime sends it. */
+export interface FunctionErrorPayload {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+export interface InitResult {
+  ok: boolean;
+  /** Wall time of Init (thread start, runtime bootstrap, handler import), in ms. */
+  initDurationMs: number;
+  /** Set when Init failed (`Runtime.ImportModuleError`, `Runtime.HandlerNotFound`, …). */
+  error?: FunctionErrorPayload;
+  /** Log lines written during Init, formatted `${ISO}\tundefined\tLEVEL\tmsg` (newline-terminated). */
+  logs: string;
+}
+
+export interface InvokeRequest {
+  requestId: string;
+  /** The raw JSON event text (already validated as JSON by the caller). */
+  payload: string;
+  invokedFunctionArn: string;
+  /** Epoch ms by which the handler must finish (context.getRemainingTimeInMillis). */
+  deadlineMs: number;
+  /** Decoded JSON text of X-Amz-Client-Context, when given on a sync invoke. */
+  clientContext?: string;
+  /** JSON text of the Cognito identity, when known. */
+  identity?: string;
+  traceId?: string;
+}
+
+export type InvokeStatus = 'success' | 'error' | 'timeout' | 'crash';
+
+export interface InvokeOutcome {
+  status: InvokeStatus;
+  /** The result JSON text on success; the error object's JSON text otherwise. */
+  payload: string;
+  /** errorType of the function error; undefined on success. */
+  errorType?: string;
+  /** Handler wall time in ms (Init excluded). */
+  durationMs: number;
+  /** Peak memory the environment used, in MB, measured inside it. */
+  maxMemoryUsedMb: number;
+  /** App log lines of this invocation, `${ISO}\t${requestId}\tLEVEL\tmsg\n` each. */
+  logs: string;
+  /**
+   * True when the environment cannot be reused (timeout, out of memory, process.exit, fatal
+   * runtime error): the scheduler must destroy it.
+   */
+  environmentDead: boolean;
+}
+
+export interface ExecutionEnvironment {
+  readonly id: string;
+  readonly spec: EnvironmentSpec;
+  /** Starts the environment and runs Init. Never rejects: failures come back in InitResult. */
+  init(): Promise<InitResult>;
+  /** Runs one invocation. Never rejects: every failure is an InvokeOutcome. Only after a successful init. */
+  invoke(request: InvokeRequest): Promise<InvokeOutcome>;
+  /** Stops the environment and frees its resources (threads, /tmp). Idempotent. */
+  destroy(): Promise<void>;
+}
+
+/** Builds environments; the scheduler holds one and never constructs environments itself. */
+export type EnvironmentFactory = (id: string, spec: EnvironmentSpec) => ExecutionEnvironment;

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { endpointFrom, lambdaClient } from './cli/client.js';
+import { deploy } from './cli/deploy.js';
+import { invoke } from './cli/invoke.js';
+import { showLogs } from './cli/logs.js';
+import { serve, serveFlagOptions } from './cli/serve.js';
+import { LogStore } from './logs/log-store.js';
+
+const USAGE = `Usage: laminar <command> [options]
+
+Commands:
+  serve   [--host H] [--port P] [--data-dir D] [--functions DIR] [--config FILE] [--<config-key> V]
+          Run the Lambda API (default http://127.0.0.1:9000).
+  deploy  DIR [--name N] [--handler H] [--runtime R] [--memory MB] [--timeout S] [--env K=V]...
+          Zip DIR and create or update the function.
+  invoke  NAME [--payload JSON|@file] [--qualifier Q] [--async] [--log]
+          Invoke a function and print its response.
+  logs    NAME [--follow] [--data-dir D]
+          Print a function's logs (START/END/REPORT and app output).
+
+deploy and invoke talk to a running server: --endpoint URL or LAMINAR_ENDPOINT (default http://127.0.0.1:9000).
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: serveFlagOptions(), strict: true });
+      await serve(values);
+      return -1; // keeps running
+    }
+    case 'deploy': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          name: { type: 'string' },
+          handler: { type: 'string' },
+          runtime: { type: 'string' },
+          memory: { type: 'string' },
+          timeout: { type: 'string' },
+          env: { type: 'string', multiple: true },
+          endpoint: { type: 'string' },
+        },
+      });
+      const dir = positionals[0];
+      if (!dir) throw new UsageError('deploy needs a folder: laminar deploy DIR');
+      const out = await deploy(lambdaClient(endpointFrom(values.endpoint)), dir, {
+        ...(values.name ? { name: values.name } : {}),
+        ...(values.handler ? { handler: values.handler } : {}),
+        ...(values.runtime ? { runtime: values.runtime } : {}),
+        ...(values.memory ? { memory: Number(values.memory) } : {}),
+        ...(values.timeout ? { timeout: Number(values.timeout) } : {}),
+        ...(values.env ? { env: values.env } : {}),
+      });
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+    case 'invoke': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          payload: { type: 'string' },
+          qualifier: { type: 'string' },
+          async: { type: 'boolean' },
+          log: { type: 'boolean' },
+          endpoint: { type: 'string' },
+        },
+      });
+      const name = positionals[0];
+      if (!name) throw new UsageError('invoke needs a function name: laminar invoke NAME');
+      const out = await invoke(lambdaClient(endpointFrom(values.endpoint)), name, {
+        ...(values.payload !== undefined ? { payload: values.payload } : {}),
+        ...(values.qualifier ? { qualifier: values.qualifier } : {}),
+        ...(values.async ? { async: true } : {}),
+        ...(values.log ? { log: true } : {}),
+      });
+      if (out.log) process.stderr.write(out.log);
+      if (out.payload) process.stdout.write(out.payload + '\n');
+      else process.stdout.write(`StatusCode: ${out.statusCode}\n`);
+      return out.functionError ? 1 : 0;
+    }
+    case 'logs': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { follow: { type: 'boolean', short: 'f' }, 'data-dir': { type: 'string' } },
+      });
+      const name = positionals[0];
+      if (!name) throw new UsageError('logs needs a function name: laminar logs NAME');
+      const dataDir = resolve(values['data-dir'] ?? process.env.LAMINAR_DATA_DIR ?? '.laminar');
+      await showLogs(LogStore.folderFor(dataDir), name, { follow: values.follow ?? false });
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      throw new UsageError(`Unknown command ${command}`);
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    const e = err as Error & { name?: string };
+    if (err instanceof UsageError || e.name === 'TypeError' && /parseArgs|option/i.test(e.message)) {
+      process.stderr.write(`laminar: ${e.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    process.stderr.write(`laminar: ${e.name && e.name !== 'Error' ? e.name + ': ' : ''}${e.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,119 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Buckets from 0.5 ms to 900 s (Lambda's longest timeout), a 1-2.5-5 ladder. */
+export const DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900,
+];
+
+/** What the scheduler reports at scrape time; gauges are computed from it, never kept by hand. */
+export interface SchedulerSnapshot {
+  /** Busy environments per function. */
+  concurrency: Map<string, number>;
+  /** Environments per function, state and kind. */
+  environments: { functionName: string; state: string; kind: string; count: number }[];
+}
+
+/**
+ * Every metric Laminar exports, created on one registry per Laminar instance. Names follow
+ * design.md §4; the README's metrics table lists the same set.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly invocations: Counter<'function' | 'qualifier'>;
+  readonly errors: Counter<'function' | 'qualifier' | 'type'>;
+  readonly throttles: Counter<'function' | 'reason'>;
+  readonly coldStarts: Counter<'function' | 'qualifier'>;
+  readonly duration: Histogram<'function' | 'qualifier'>;
+  readonly initDuration: Histogram<'function' | 'qualifier'>;
+  readonly billedGbSeconds: Counter<'function'>;
+  readonly concurrentExecutions: Gauge<'function'>;
+  readonly accountConcurrentExecutions: Gauge;
+  readonly environments: Gauge<'function' | 'state' | 'kind'>;
+  private snapshot: () => SchedulerSnapshot = () => ({ concurrency: new Map(), environments: [] });
+
+  constructor() {
+    const registers = [this.registry];
+    this.invocations = new Counter({
+      name: 'laminar_invocations_total',
+      help: 'Invocations that ran function code, successful or not (throttles excluded).',
+      labelNames: ['function', 'qualifier'] as const,
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'laminar_errors_total',
+      help: 'Invocations that ended in a function error, by error type.',
+      labelNames: ['function', 'qualifier', 'type'] as const,
+      registers,
+    });
+    this.throttles = new Counter({
+      name: 'laminar_throttles_total',
+      help: 'Invoke requests refused with 429, by throttle reason.',
+      labelNames: ['function', 'reason'] as const,
+      registers,
+    });
+    this.coldStarts = new Counter({
+      name: 'laminar_cold_starts_total',
+      help: 'Invocations that had to initialise a new execution environment.',
+      labelNames: ['function', 'qualifier'] as const,
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'laminar_duration_seconds',
+      help: 'Handler duration, Init excluded.',
+      labelNames: ['function', 'qualifier'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.initDuration = new Histogram({
+      name: 'laminar_init_duration_seconds',
+      help: 'Init duration of new execution environments.',
+      labelNames: ['function', 'qualifier'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.billedGbSeconds = new Counter({
+      name: 'laminar_billed_gb_seconds_total',
+      help: 'Billed compute: MemorySize in GB times billed duration in seconds.',
+      labelNames: ['function'] as const,
+      registers,
+    });
+    const self = this;
+    this.concurrentExecutions = new Gauge({
+      name: 'laminar_concurrent_executions',
+      help: 'Environments busy with an invocation, per function.',
+      labelNames: ['function'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [fn, n] of self.snapshot().concurrency) this.set({ function: fn }, n);
+      },
+    });
+    this.accountConcurrentExecutions = new Gauge({
+      name: 'laminar_account_concurrent_executions',
+      help: 'Environments busy with an invocation, across all functions.',
+      registers,
+      collect() {
+        let total = 0;
+        for (const n of self.snapshot().concurrency.values()) total += n;
+        this.set(total);
+      },
+    });
+    this.environments = new Gauge({
+      name: 'laminar_environments',
+      help: 'Execution environments by function, state (initializing, idle, busy) and kind (on-demand, provisioned).',
+      labelNames: ['function', 'state', 'kind'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const e of self.snapshot().environments) {
+          this.set({ function: e.functionName, state: e.state, kind: e.kind }, e.count);
+        }
+      },
+    });
+  }
+
+  /** Connects scrape-time gauges to the scheduler's state. */
+  bindSnapshot(source: () => SchedulerSnapshot): void {
+    this.snapshot = source;
+  }
+}

@@ -1,0 +1,141 @@
+/** The shapes the control plane speaks, as in Lambda's API (field names exactly as AWS spells them). */
+
+export type FunctionState = 'Pending' | 'Active' | 'Inactive' | 'Failed';
+export type LastUpdateStatus = 'InProgress' | 'Successful' | 'Failed';
+
+export interface FunctionConfiguration {
+  FunctionName: string;
+  FunctionArn: string;
+  Runtime: string;
+  Role: string;
+  Handler: string;
+  CodeSize: number;
+  Description: string;
+  Timeout: number;
+  MemorySize: number;
+  LastModified: string;
+  CodeSha256: string;
+  Version: string;
+  Environment?: { Variables: Record<string, string> };
+  TracingConfig: { Mode: 'PassThrough' | 'Active' };
+  RevisionId: string;
+  State: FunctionState;
+  StateReason?: string;
+  StateReasonCode?: string;
+  LastUpdateStatus: LastUpdateStatus;
+  LastUpdateStatusReason?: string;
+  LastUpdateStatusReasonCode?: string;
+  PackageType: 'Zip';
+  Architectures: ['x86_64' | 'arm64'];
+  EphemeralStorage: { Size: number };
+  LoggingConfig: { LogFormat: 'Text' | 'JSON'; LogGroup: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
+  SnapStart: { ApplyOn: 'None'; OptimizationStatus: 'Off' };
+  RuntimeVersionConfig?: { RuntimeVersionArn: string };
+  DeadLetterConfig?: { TargetArn: string };
+  Layers?: { Arn: string; CodeSize: number }[];
+}
+
+/** Input of CreateFunction (the fields Laminar honours; others are accepted and ignored). */
+export interface CreateFunctionInput {
+  FunctionName: string;
+  Runtime?: string;
+  Role?: string;
+  Handler?: string;
+  Code: { ZipFile?: Buffer; S3Bucket?: string; S3Key?: string; ImageUri?: string };
+  Description?: string;
+  Timeout?: number;
+  MemorySize?: number;
+  Publish?: boolean;
+  Environment?: { Variables?: Record<string, string> };
+  PackageType?: string;
+  Architectures?: string[];
+  EphemeralStorage?: { Size?: number };
+  TracingConfig?: { Mode?: string };
+  LoggingConfig?: { LogFormat?: string; LogGroup?: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
+  Tags?: Record<string, string>;
+}
+
+export interface UpdateFunctionCodeInput {
+  ZipFile?: Buffer;
+  Publish?: boolean;
+  DryRun?: boolean;
+  RevisionId?: string;
+  Architectures?: string[];
+}
+
+export interface UpdateFunctionConfigurationInput {
+  Role?: string;
+  Handler?: string;
+  Description?: string;
+  Timeout?: number;
+  MemorySize?: number;
+  Environment?: { Variables?: Record<string, string> };
+  Runtime?: string;
+  RevisionId?: string;
+  EphemeralStorage?: { Size?: number };
+  TracingConfig?: { Mode?: string };
+  LoggingConfig?: { LogFormat?: string; LogGroup?: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
+}
+
+export interface PublishVersionInput {
+  CodeSha256?: string;
+  Description?: string;
+  RevisionId?: string;
+}
+
+export interface AliasRoutingConfiguration {
+  AdditionalVersionWeights?: Record<string, number>;
+}
+
+export interface AliasConfiguration {
+  AliasArn: string;
+  Name: string;
+  FunctionVersion: string;
+  Description: string;
+  RoutingConfig?: AliasRoutingConfiguration;
+  RevisionId: string;
+}
+
+export interface CreateAliasInput {
+  Name: string;
+  FunctionVersion: string;
+  Description?: string;
+  RoutingConfig?: AliasRoutingConfiguration;
+}
+
+export interface UpdateAliasInput {
+  FunctionVersion?: string;
+  Description?: string;
+  RoutingConfig?: AliasRoutingConfiguration;
+  RevisionId?: string;
+}
+
+export interface GetFunctionOutput {
+  Configuration: FunctionConfiguration;
+  Code: { RepositoryType: 'S3'; Location: string };
+  Tags?: Record<string, string>;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextMarker?: string;
+}
+
+/**
+ * What the scheduler needs to run one invocation: the version that runs (an alias resolved,
+ * its weights applied) with its configuration and extracted code.
+ */
+export interface ResolvedTarget {
+  functionName: string;
+  /** `$LATEST` or a version number: what X-Amz-Executed-Version reports. */
+  version: string;
+  /** The qualifier the caller used (alias name, version, `$LATEST`), or undefined for none. */
+  qualifier?: string;
+  /** The alias name when the caller invoked through one. */
+  alias?: string;
+  configuration: FunctionConfiguration;
+  /** Absolute path of the extracted code (Lambda's /var/task). */
+  codeDir: string;
+  /** The ARN the caller invoked, with the qualifier when one was given (context.invokedFunctionArn). */
+  invokedFunctionArn: string;
+}

@@ -1,0 +1,317 @@
+import { join } from 'node:path';
+import type { Clock } from '../core/clock.js';
+import { requestId as newRequestId, streamSuffix } from '../core/ids.js';
+import type { Partition } from '../core/arn.js';
+import type {
+  EnvironmentFactory,
+  EnvironmentSpec,
+  FunctionErrorPayload,
+  InvokeOutcome,
+} from '../environments/environment.js';
+import type { LogStore } from '../logs/log-store.js';
+import { billedDurationMs, endLine, reportLine, startLine, timeoutLine } from '../logs/report-line.js';
+import type { Metrics, SchedulerSnapshot } from '../metrics/metrics.js';
+import type { ResolvedTarget } from '../registry/types.js';
+import { FunctionPool, type PooledEnvironment } from './function-pool.js';
+
+/** Lambda's response limit: 6 MiB plus 100 bytes (what the runtime API really accepts). */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+
+export interface SchedulerOptions {
+  clock: Clock;
+  factory: EnvironmentFactory;
+  metrics: Metrics;
+  logs: LogStore;
+  partition: Partition;
+  /** Parent of every environment's /tmp folder. */
+  tmpRoot: string;
+  environmentIdleTimeoutSeconds: number;
+}
+
+export interface InvokeOptions {
+  requestId?: string;
+  /** Decoded client context JSON (sync invokes only). */
+  clientContext?: string;
+}
+
+export interface InvocationResult {
+  requestId: string;
+  executedVersion: string;
+  /** Result JSON, or the function error object's JSON. */
+  payload: string;
+  /** Set when the function failed: the errorType. */
+  functionError?: string;
+  /** The invocation's whole log: START, app lines, END, REPORT (Init lines on a cold start). */
+  log: string;
+  coldStart: boolean;
+  /** Why a new environment was created, when it was. */
+  coldStartReason?: string;
+  durationMs: number;
+  initDurationMs?: number;
+}
+
+/**
+ * Runs invocations on execution environments: reuses an idle environment of the version (most
+ * recently used first), or creates one (a cold start); destroys environments that died or sat
+ * idle past the keep-alive; writes START/END/REPORT and records metrics.
+ */
+export class Scheduler {
+  private readonly pools = new Map<string, FunctionPool>();
+  private readonly retiredPools = new Set<FunctionPool>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private envSeq = 0;
+  private closing = false;
+
+  constructor(private readonly o: SchedulerOptions) {
+    o.metrics.bindSnapshot(() => this.snapshot());
+  }
+
+  async invoke(target: ResolvedTarget, options: InvokeOptions = {}, payload = '{}'): Promise<InvocationResult> {
+    const p = this.run(target, options, payload);
+    this.inFlight.add(p);
+    try {
+      return await p;
+    } finally {
+      this.inFlight.delete(p);
+    }
+  }
+
+  private poolFor(target: ResolvedTarget): FunctionPool {
+    const key = `${target.functionName}\u0000${target.version}`;
+    const stamp = configStamp(target);
+    let pool = this.pools.get(key);
+    if (pool && pool.stamp !== stamp) {
+      this.retire(pool);
+      pool = undefined;
+    }
+    if (!pool) {
+      pool = new FunctionPool(target.functionName, target.version, stamp);
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private async run(target: ResolvedTarget, options: InvokeOptions, payload: string): Promise<InvocationResult> {
+    const cfg = target.configuration;
+    const requestId = options.requestId ?? newRequestId();
+    const qualifier = target.qualifier ?? '$LATEST';
+    const labels = { function: target.functionName, qualifier };
+    const pool = this.poolFor(target);
+
+    let member = pool.takeIdle();
+    let coldStart = false;
+    let coldStartReason: string | undefined;
+    let initDurationMs: number | undefined;
+    let log = '';
+
+    if (!member) {
+      coldStart = true;
+      coldStartReason = pool.count() === 0 ? 'no-environment' : 'all-environments-busy';
+      member = this.createEnvironment(pool, target);
+      const init = await member.env.init();
+      initDurationMs = init.initDurationMs;
+      log += init.logs;
+      this.o.metrics.coldStarts.inc(labels);
+      this.o.metrics.initDuration.observe(labels, init.initDurationMs / 1000);
+      if (!init.ok) {
+        const error = init.error as FunctionErrorPayload;
+        log += `INIT_REPORT Init Duration: ${init.initDurationMs.toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${error.errorType}\n`;
+        log += startLine(requestId, target.version) + endLine(requestId);
+        log += reportLine({
+          requestId,
+          durationMs: 0,
+          billedDurationMs: billedDurationMs(init.initDurationMs),
+          memorySizeMb: cfg.MemorySize,
+          maxMemoryUsedMb: 0,
+          initDurationMs: init.initDurationMs,
+          status: 'error',
+          errorType: error.errorType,
+          coldStartReason,
+        });
+        this.finish(member, true, log);
+        this.o.metrics.invocations.inc(labels);
+        this.o.metrics.errors.inc({ ...labels, type: error.errorType });
+        return {
+          requestId,
+          executedVersion: target.version,
+          payload: JSON.stringify(error),
+          functionError: error.errorType,
+          log,
+          coldStart,
+          coldStartReason,
+          durationMs: 0,
+          initDurationMs,
+        };
+      }
+      member.state = 'busy';
+    }
+
+    const request = {
+      requestId,
+      payload,
+      invokedFunctionArn: target.invokedFunctionArn,
+      deadlineMs: this.o.clock.now() + cfg.Timeout * 1000,
+      ...(options.clientContext !== undefined ? { clientContext: options.clientContext } : {}),
+    };
+    let outcome: InvokeOutcome;
+    try {
+      outcome = await member.env.invoke(request);
+    } catch (err) {
+      // Environments report failures as outcomes; a rejection is a platform fault, contained here.
+      outcome = {
+        status: 'crash',
+        payload: JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${requestId} Error: ${(err as Error).message}` }),
+        errorType: 'Runtime.Unknown',
+        durationMs: 0,
+        maxMemoryUsedMb: 0,
+        logs: '',
+        environmentDead: true,
+      };
+    }
+    member.invocations++;
+
+    if (outcome.status === 'success' && Buffer.byteLength(outcome.payload) > MAX_RESPONSE_BYTES) {
+      outcome = {
+        ...outcome,
+        status: 'error',
+        errorType: 'Function.ResponseSizeTooLarge',
+        payload: JSON.stringify({
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+        }),
+      };
+    }
+
+    log += startLine(requestId, target.version) + outcome.logs;
+    if (outcome.status === 'timeout') log += timeoutLine(new Date(this.o.clock.now()), requestId, cfg.Timeout);
+    const billed = billedDurationMs(outcome.durationMs);
+    log += endLine(requestId);
+    log += reportLine({
+      requestId,
+      durationMs: outcome.durationMs,
+      billedDurationMs: billed,
+      memorySizeMb: cfg.MemorySize,
+      maxMemoryUsedMb: outcome.maxMemoryUsedMb,
+      ...(initDurationMs !== undefined ? { initDurationMs } : {}),
+      ...(outcome.status === 'timeout' ? { status: 'timeout' as const } : {}),
+      ...(outcome.status === 'crash' ? { status: 'error' as const, errorType: outcome.errorType } : {}),
+      ...(coldStartReason ? { coldStartReason } : {}),
+    });
+    this.finish(member, outcome.environmentDead, log);
+
+    this.o.metrics.invocations.inc(labels);
+    this.o.metrics.duration.observe(labels, outcome.durationMs / 1000);
+    this.o.metrics.billedGbSeconds.inc({ function: target.functionName }, (cfg.MemorySize / 1024) * (billed / 1000));
+    if (outcome.status !== 'success') this.o.metrics.errors.inc({ ...labels, type: outcome.errorType ?? 'Unhandled' });
+
+    return {
+      requestId,
+      executedVersion: target.version,
+      payload: outcome.payload,
+      ...(outcome.status !== 'success' ? { functionError: outcome.errorType ?? 'Unhandled' } : {}),
+      log,
+      coldStart,
+      ...(coldStartReason ? { coldStartReason } : {}),
+      durationMs: outcome.durationMs,
+      ...(initDurationMs !== undefined ? { initDurationMs } : {}),
+    };
+  }
+
+  private createEnvironment(pool: FunctionPool, target: ResolvedTarget): PooledEnvironment {
+    const cfg = target.configuration;
+    const id = `env-${++this.envSeq}-${streamSuffix().slice(0, 8)}`;
+    const day = new Date(this.o.clock.now()).toISOString().slice(0, 10).replace(/-/g, '/');
+    const spec: EnvironmentSpec = {
+      functionName: target.functionName,
+      version: target.version,
+      runtime: cfg.Runtime,
+      handler: cfg.Handler,
+      codeDir: target.codeDir,
+      memoryMb: cfg.MemorySize,
+      timeoutSeconds: cfg.Timeout,
+      variables: { ...(cfg.Environment?.Variables ?? {}) },
+      initializationType: 'on-demand',
+      region: this.o.partition.region,
+      accountId: this.o.partition.accountId,
+      logGroupName: cfg.LoggingConfig.LogGroup,
+      logStreamName: `${day}/[${target.version}]${streamSuffix()}`,
+      tmpDir: join(this.o.tmpRoot, id),
+    };
+    return pool.add(this.o.factory(id, spec), 'on-demand', this.o.clock.now());
+  }
+
+  /** Writes the log, then returns the environment to its pool or destroys it. */
+  private finish(member: PooledEnvironment, dead: boolean, log: string): void {
+    const spec = member.env.spec;
+    this.o.logs.append(spec.functionName, spec.logStreamName, log);
+    if (dead || member.pool.retired || this.closing) {
+      this.destroy(member);
+      return;
+    }
+    member.state = 'idle';
+    member.lastUsedAt = this.o.clock.now();
+    member.idleTimer = this.o.clock.setTimeout(
+      () => this.destroy(member),
+      this.o.environmentIdleTimeoutSeconds * 1000,
+    );
+  }
+
+  private destroy(member: PooledEnvironment): void {
+    const pool = member.pool;
+    pool.remove(member);
+    this.o.logs.closeStream(member.env.spec.functionName, member.env.spec.logStreamName);
+    if (pool.retired && pool.count() === 0) this.retiredPools.delete(pool);
+    void member.env.destroy();
+  }
+
+  private retire(pool: FunctionPool): void {
+    pool.retired = true;
+    this.pools.delete(`${pool.functionName}\u0000${pool.version}`);
+    for (const m of [...pool.members]) if (m.state === 'idle') this.destroy(m);
+    if (pool.count() > 0) this.retiredPools.add(pool);
+  }
+
+  /** Retires every environment of a function (all versions), e.g. after DeleteFunction. */
+  retireFunction(functionName: string, version?: string): void {
+    for (const pool of [...this.pools.values()]) {
+      if (pool.functionName === functionName && (version === undefined || pool.version === version)) this.retire(pool);
+    }
+  }
+
+  snapshot(): SchedulerSnapshot {
+    const concurrency = new Map<string, number>();
+    const counts = new Map<string, { functionName: string; state: string; kind: string; count: number }>();
+    for (const pool of [...this.pools.values(), ...this.retiredPools]) {
+      for (const m of pool.members) {
+        if (m.state === 'busy') concurrency.set(pool.functionName, (concurrency.get(pool.functionName) ?? 0) + 1);
+        const key = `${pool.functionName}\u0000${m.state}\u0000${m.kind}`;
+        const entry = counts.get(key) ?? { functionName: pool.functionName, state: m.state, kind: m.kind, count: 0 };
+        entry.count++;
+        counts.set(key, entry);
+      }
+    }
+    return { concurrency, environments: [...counts.values()] };
+  }
+
+  /**
+   * Stops taking work, lets in-flight invocations finish for up to `graceMs`, then destroys
+   * every environment.
+   */
+  async close(graceMs = 30_000): Promise<void> {
+    this.closing = true;
+    const drained = Promise.allSettled([...this.inFlight]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    const all = [...this.pools.values(), ...this.retiredPools].flatMap((p) => [...p.members]);
+    this.pools.clear();
+    this.retiredPools.clear();
+    await Promise.allSettled(all.map((m) => m.env.destroy()));
+  }
+}
+
+/** The fields that, when changed, make existing environments stale. */
+function configStamp(t: ResolvedTarget): string {
+  const c = t.configuration;
+  return JSON.stringify([c.CodeSha256, c.Handler, c.Runtime, c.MemorySize, c.Timeout, c.Environment?.Variables ?? {}, t.codeDir]);
+}
