@@ -12,6 +12,8 @@ import { threadEnvironmentFactory } from './environments/thread/thread-environme
 import { LogStore } from './logs/log-store.js';
 import { Metrics } from './metrics/metrics.js';
 import { Registry } from './registry/registry.js';
+import { Ledger, unreservedCapacity } from './scheduler/admission/ledger.js';
+import { Reservations } from './scheduler/reservations.js';
 import { Scheduler } from './scheduler/scheduler.js';
 
 export interface LaminarOptions {
@@ -26,6 +28,7 @@ export interface Laminar {
   readonly config: Config;
   readonly registry: Registry;
   readonly scheduler: Scheduler;
+  readonly ledger: Ledger;
   readonly metrics: Metrics;
   readonly server: FastifyInstance;
   readonly clock: Clock;
@@ -51,6 +54,13 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     activationDelayMs: config.activationDelayMs,
     ...(options.random ? { random: options.random } : {}),
   });
+  const ledger = new Ledger({
+    regionalLimit: config.regionalConcurrencyLimit,
+    unreservedMinimum: config.unreservedConcurrencyMinimum,
+    scalingRateEnvironments: config.scalingRateEnvironments,
+    scalingRateWindowMs: config.scalingRateWindowSeconds * 1000,
+  });
+  const reservations = new Reservations(ledger, registry);
   const scheduler = new Scheduler({
     clock,
     factory: options.factory ?? threadEnvironmentFactory,
@@ -59,17 +69,22 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     partition,
     tmpRoot: join(dataDir, 'tmp'),
     environmentIdleTimeoutSeconds: config.environmentIdleTimeoutSeconds,
+    ledger,
+    hostMemoryMb: config.hostMemoryMb,
   });
   registry.onChange((e) => {
-    if (e.kind === 'deleted') scheduler.retireFunction(e.functionName, e.version === '$LATEST' ? undefined : e.version);
+    if (e.kind !== 'deleted') return;
+    scheduler.retireFunction(e.functionName, e.version);
+    if (e.version === '$LATEST') reservations.forget(e.functionName);
   });
   const server = buildServer({
     registry,
     scheduler,
     metrics,
     partition,
+    concurrency: reservations,
     regionalConcurrencyLimit: config.regionalConcurrencyLimit,
-    unreservedConcurrency: () => config.regionalConcurrencyLimit,
+    unreservedConcurrency: () => unreservedCapacity(ledger),
     logLevel: config.logLevel,
   });
 
@@ -78,6 +93,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     config,
     registry,
     scheduler,
+    ledger,
     metrics,
     server,
     clock,

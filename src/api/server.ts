@@ -6,6 +6,7 @@ import type { Registry } from '../registry/registry.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { accountRoutes } from './routes/account.js';
+import { concurrencyRoutes, type ConcurrencyService } from './routes/concurrency.js';
 import { functionRoutes } from './routes/functions.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { metricsHealthRoutes } from './routes/metrics-health.js';
@@ -13,6 +14,7 @@ import { metricsHealthRoutes } from './routes/metrics-health.js';
 export interface ServerDeps {
   registry: Registry;
   scheduler: Scheduler;
+  concurrency: ConcurrencyService;
   metrics: Metrics;
   partition: Partition;
   regionalConcurrencyLimit: number;
@@ -41,6 +43,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, partition: deps.partition });
   app.register(functionRoutes, { registry: deps.registry, partition: deps.partition });
+  app.register(concurrencyRoutes, { concurrency: deps.concurrency, partition: deps.partition });
   app.register(accountRoutes, {
     registry: deps.registry,
     regionalConcurrencyLimit: deps.regionalConcurrencyLimit,

@@ -7,8 +7,12 @@ export const DURATION_BUCKETS = [
 
 /** What the scheduler reports at scrape time; gauges are computed from it, never kept by hand. */
 export interface SchedulerSnapshot {
-  /** Busy environments per function. */
+  /** In-flight invocations per function (the ledger's count). */
   concurrency: Map<string, number>;
+  /** In-flight invocations of functions without reserved concurrency. */
+  unreservedConcurrency: number;
+  /** Unreserved in use plus all reservations (AWS's ClaimedAccountConcurrency). */
+  claimedAccountConcurrency: number;
   /** Environments per function, state and kind. */
   environments: { functionName: string; state: string; kind: string; count: number }[];
 }
@@ -29,7 +33,15 @@ export class Metrics {
   readonly concurrentExecutions: Gauge<'function'>;
   readonly accountConcurrentExecutions: Gauge;
   readonly environments: Gauge<'function' | 'state' | 'kind'>;
-  private snapshot: () => SchedulerSnapshot = () => ({ concurrency: new Map(), environments: [] });
+  readonly unreservedConcurrentExecutions: Gauge;
+  readonly claimedAccountConcurrency: Gauge;
+  readonly evictions: Counter<'function' | 'reason'>;
+  private snapshot: () => SchedulerSnapshot = () => ({
+    concurrency: new Map(),
+    unreservedConcurrency: 0,
+    claimedAccountConcurrency: 0,
+    environments: [],
+  });
 
   constructor() {
     const registers = [this.registry];
@@ -80,7 +92,7 @@ export class Metrics {
     const self = this;
     this.concurrentExecutions = new Gauge({
       name: 'laminar_concurrent_executions',
-      help: 'Environments busy with an invocation, per function.',
+      help: 'In-flight invocations per function.',
       labelNames: ['function'] as const,
       registers,
       collect() {
@@ -90,13 +102,35 @@ export class Metrics {
     });
     this.accountConcurrentExecutions = new Gauge({
       name: 'laminar_account_concurrent_executions',
-      help: 'Environments busy with an invocation, across all functions.',
+      help: 'In-flight invocations across all functions.',
       registers,
       collect() {
         let total = 0;
         for (const n of self.snapshot().concurrency.values()) total += n;
         this.set(total);
       },
+    });
+    this.unreservedConcurrentExecutions = new Gauge({
+      name: 'laminar_unreserved_concurrent_executions',
+      help: 'In-flight invocations of functions without reserved concurrency.',
+      registers,
+      collect() {
+        this.set(self.snapshot().unreservedConcurrency);
+      },
+    });
+    this.claimedAccountConcurrency = new Gauge({
+      name: 'laminar_claimed_account_concurrency',
+      help: 'Unreserved concurrency in use plus all reserved concurrency (ClaimedAccountConcurrency).',
+      registers,
+      collect() {
+        this.set(self.snapshot().claimedAccountConcurrency);
+      },
+    });
+    this.evictions = new Counter({
+      name: 'laminar_environment_evictions_total',
+      help: 'Execution environments destroyed, by reason (idle-timeout, capacity, retired, failed, shutdown).',
+      labelNames: ['function', 'reason'] as const,
+      registers,
     });
     this.environments = new Gauge({
       name: 'laminar_environments',

@@ -41,7 +41,7 @@ export interface CreateFunctionInput {
   Runtime?: string;
   Role?: string;
   Handler?: string;
-  Code: { ZipFile?: Buffer; S3Bucket?: string; S3Key?: string; ImageUri?: string };
+  Code: { ZipFile?: Buffer; S3Bucket?: string; S3Key?: string; S3ObjectVersion?: string; ImageUri?: string };
   Description?: string;
   Timeout?: number;
   MemorySize?: number;
@@ -57,6 +57,11 @@ export interface CreateFunctionInput {
 
 export interface UpdateFunctionCodeInput {
   ZipFile?: Buffer;
+  /** Accepted only to be refused with a clear message: Laminar takes inline zips only. */
+  S3Bucket?: string;
+  S3Key?: string;
+  S3ObjectVersion?: string;
+  ImageUri?: string;
   Publish?: boolean;
   DryRun?: boolean;
   RevisionId?: string;
@@ -114,6 +119,7 @@ export interface GetFunctionOutput {
   Configuration: FunctionConfiguration;
   Code: { RepositoryType: 'S3'; Location: string };
   Tags?: Record<string, string>;
+  Concurrency?: { ReservedConcurrentExecutions: number };
 }
 
 export interface Page<T> {

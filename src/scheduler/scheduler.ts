@@ -12,7 +12,11 @@ import type { LogStore } from '../logs/log-store.js';
 import { billedDurationMs, endLine, reportLine, startLine, timeoutLine } from '../logs/report-line.js';
 import type { Metrics, SchedulerSnapshot } from '../metrics/metrics.js';
 import type { ResolvedTarget } from '../registry/types.js';
+import { TooManyRequestsException } from '../core/errors.js';
+import { totalReserved, unreservedInFlight, type Ledger } from './admission/ledger.js';
+import { throttleMessage, ThrottleReason } from './admission/reasons.js';
 import { FunctionPool, type PooledEnvironment } from './function-pool.js';
+import { planCapacity } from './placement.js';
 
 /** Lambda's response limit: 6 MiB plus 100 bytes (what the runtime API really accepts). */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
@@ -26,7 +30,13 @@ export interface SchedulerOptions {
   /** Parent of every environment's /tmp folder. */
   tmpRoot: string;
   environmentIdleTimeoutSeconds: number;
+  ledger: Ledger;
+  /** Memory budget for all environments; each is charged its MemorySize. */
+  hostMemoryMb: number;
 }
+
+/** Why an environment was destroyed (the `reason` label of laminar_environment_evictions_total). */
+export type EvictionReason = 'idle-timeout' | 'capacity' | 'retired' | 'failed' | 'shutdown';
 
 export interface InvokeOptions {
   requestId?: string;
@@ -91,7 +101,50 @@ export class Scheduler {
     return pool;
   }
 
+  private throttle(functionName: string, reason: ThrottleReason, retryAfterSeconds = 1): never {
+    this.o.metrics.throttles.inc({ function: functionName, reason });
+    throw new TooManyRequestsException(throttleMessage(reason), reason, retryAfterSeconds);
+  }
+
   private async run(target: ResolvedTarget, options: InvokeOptions, payload: string): Promise<InvocationResult> {
+    if (this.closing) throw new TooManyRequestsException('Laminar is shutting down.', ThrottleReason.Account);
+    const permit = this.o.ledger.acquire(target.functionName);
+    if (!('release' in permit)) this.throttle(target.functionName, permit.reason);
+    try {
+      return await this.runAdmitted(target, options, payload);
+    } finally {
+      permit.release();
+    }
+  }
+
+  /**
+   * Finds room for a new environment of `target`: a scaling-rate token, then memory in the host
+   * budget (evicting idle environments least recently used first). Throttles when either is missing.
+   */
+  private makeRoom(target: ResolvedTarget): void {
+    const now = this.o.clock.now();
+    const token = this.o.ledger.takeScalingToken(target.functionName, now);
+    if (!token.ok) this.throttle(target.functionName, ThrottleReason.ScalingRate, token.retryAfterSeconds);
+    const members = this.allMembers();
+    const byId = new Map(members.map((m) => [m.env.id, m]));
+    const plan = planCapacity(
+      members.map((m) => ({
+        id: m.env.id,
+        memoryMb: m.env.spec.memoryMb,
+        evictable: m.state === 'idle' && m.kind === 'on-demand',
+        lastUsedAt: m.lastUsedAt,
+      })),
+      this.o.hostMemoryMb,
+      target.configuration.MemorySize,
+    );
+    if (!plan.ok) this.throttle(target.functionName, ThrottleReason.HostCapacity);
+    for (const id of plan.evict) {
+      const victim = byId.get(id);
+      if (victim) this.destroy(victim, 'capacity');
+    }
+  }
+
+  private async runAdmitted(target: ResolvedTarget, options: InvokeOptions, payload: string): Promise<InvocationResult> {
     const cfg = target.configuration;
     const requestId = options.requestId ?? newRequestId();
     const qualifier = target.qualifier ?? '$LATEST';
@@ -107,6 +160,7 @@ export class Scheduler {
     if (!member) {
       coldStart = true;
       coldStartReason = pool.count() === 0 ? 'no-environment' : 'all-environments-busy';
+      this.makeRoom(target);
       member = this.createEnvironment(pool, target);
       const init = await member.env.init();
       initDurationMs = init.initDurationMs;
@@ -128,7 +182,7 @@ export class Scheduler {
           errorType: error.errorType,
           coldStartReason,
         });
-        this.finish(member, true, log);
+        this.finish(member, 'failed', log);
         this.o.metrics.invocations.inc(labels);
         this.o.metrics.errors.inc({ ...labels, type: error.errorType });
         return {
@@ -197,7 +251,7 @@ export class Scheduler {
       ...(outcome.status === 'crash' ? { status: 'error' as const, errorType: outcome.errorType } : {}),
       ...(coldStartReason ? { coldStartReason } : {}),
     });
-    this.finish(member, outcome.environmentDead, log);
+    this.finish(member, outcome.environmentDead ? 'failed' : undefined, log);
 
     this.o.metrics.invocations.inc(labels);
     this.o.metrics.duration.observe(labels, outcome.durationMs / 1000);
@@ -240,24 +294,30 @@ export class Scheduler {
     return pool.add(this.o.factory(id, spec), 'on-demand', this.o.clock.now());
   }
 
-  /** Writes the log, then returns the environment to its pool or destroys it. */
-  private finish(member: PooledEnvironment, dead: boolean, log: string): void {
+  /** Writes the log, then returns the environment to its pool or destroys it (`failed` when it died). */
+  private finish(member: PooledEnvironment, failed: 'failed' | undefined, log: string): void {
     const spec = member.env.spec;
     this.o.logs.append(spec.functionName, spec.logStreamName, log);
-    if (dead || member.pool.retired || this.closing) {
-      this.destroy(member);
+    if (failed || member.pool.retired || this.closing) {
+      this.destroy(member, failed ?? (this.closing ? 'shutdown' : 'retired'));
       return;
     }
     member.state = 'idle';
     member.lastUsedAt = this.o.clock.now();
     member.idleTimer = this.o.clock.setTimeout(
-      () => this.destroy(member),
+      () => this.destroy(member, 'idle-timeout'),
       this.o.environmentIdleTimeoutSeconds * 1000,
     );
   }
 
-  private destroy(member: PooledEnvironment): void {
+  private allMembers(): PooledEnvironment[] {
+    return [...this.pools.values(), ...this.retiredPools].flatMap((p) => [...p.members]);
+  }
+
+  private destroy(member: PooledEnvironment, reason: EvictionReason): void {
     const pool = member.pool;
+    if (!pool.members.has(member)) return;
+    this.o.metrics.evictions.inc({ function: pool.functionName, reason });
     pool.remove(member);
     this.o.logs.closeStream(member.env.spec.functionName, member.env.spec.logStreamName);
     if (pool.retired && pool.count() === 0) this.retiredPools.delete(pool);
@@ -267,7 +327,7 @@ export class Scheduler {
   private retire(pool: FunctionPool): void {
     pool.retired = true;
     this.pools.delete(`${pool.functionName}\u0000${pool.version}`);
-    for (const m of [...pool.members]) if (m.state === 'idle') this.destroy(m);
+    for (const m of [...pool.members]) if (m.state === 'idle') this.destroy(m, 'retired');
     if (pool.count() > 0) this.retiredPools.add(pool);
   }
 
@@ -278,19 +338,23 @@ export class Scheduler {
     }
   }
 
+  /** What the gauges show at scrape time: concurrency from the ledger, environments from the pools. */
   snapshot(): SchedulerSnapshot {
-    const concurrency = new Map<string, number>();
+    const ledger = this.o.ledger;
     const counts = new Map<string, { functionName: string; state: string; kind: string; count: number }>();
-    for (const pool of [...this.pools.values(), ...this.retiredPools]) {
-      for (const m of pool.members) {
-        if (m.state === 'busy') concurrency.set(pool.functionName, (concurrency.get(pool.functionName) ?? 0) + 1);
-        const key = `${pool.functionName}\u0000${m.state}\u0000${m.kind}`;
-        const entry = counts.get(key) ?? { functionName: pool.functionName, state: m.state, kind: m.kind, count: 0 };
-        entry.count++;
-        counts.set(key, entry);
-      }
+    for (const m of this.allMembers()) {
+      const key = `${m.pool.functionName}\u0000${m.state}\u0000${m.kind}`;
+      const entry = counts.get(key) ?? { functionName: m.pool.functionName, state: m.state, kind: m.kind, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
     }
-    return { concurrency, environments: [...counts.values()] };
+    const unreserved = unreservedInFlight(ledger);
+    return {
+      concurrency: new Map(ledger.inFlight),
+      unreservedConcurrency: unreserved,
+      claimedAccountConcurrency: unreserved + totalReserved(ledger),
+      environments: [...counts.values()],
+    };
   }
 
   /**
@@ -303,7 +367,7 @@ export class Scheduler {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
-    const all = [...this.pools.values(), ...this.retiredPools].flatMap((p) => [...p.members]);
+    const all = this.allMembers();
     this.pools.clear();
     this.retiredPools.clear();
     await Promise.allSettled(all.map((m) => m.env.destroy()));

@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseFunctionName, type Partition } from '../../core/arn.js';
+import { InvalidParameterValueException, ValidationException, validationMessage } from '../../core/errors.js';
+
+/** What the concurrency routes need: reads and writes of a function's reservation. */
+export interface ConcurrencyService {
+  /** Sets the reservation (validated against the unreserved minimum); throws Lambda errors. */
+  put(functionName: string, value: number): number;
+  /** The reservation, or undefined when the function has none. Throws when the function is unknown. */
+  get(functionName: string): number | undefined;
+  delete(functionName: string): void;
+}
+
+export interface ConcurrencyRouteOptions {
+  concurrency: ConcurrencyService;
+  partition: Partition;
+}
+
+type Req = FastifyRequest<{ Params: { FunctionName: string }; Body: Record<string, unknown> | undefined }>;
+
+/**
+ * Reserved concurrency. Note the two date prefixes: Put and Delete live under 2017-10-31,
+ * Get under 2019-09-30, as in AWS.
+ */
+export async function concurrencyRoutes(app: FastifyInstance, o: ConcurrencyRouteOptions): Promise<void> {
+  const name = (req: Req) => {
+    const ref = parseFunctionName(req.params.FunctionName, o.partition);
+    if (ref.qualifier !== undefined) {
+      throw new InvalidParameterValueException('Reserved concurrency applies to the whole function; remove the qualifier.');
+    }
+    return ref.functionName;
+  };
+
+  app.put('/2017-10-31/functions/:FunctionName/concurrency', async (req: Req) => {
+    const value = req.body?.ReservedConcurrentExecutions;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw new ValidationException(
+        validationMessage([
+          { field: 'reservedConcurrentExecutions', value: value ?? null, constraint: 'Member must have value greater than or equal to 0' },
+        ]),
+      );
+    }
+    return { ReservedConcurrentExecutions: o.concurrency.put(name(req), value) };
+  });
+
+  app.get('/2019-09-30/functions/:FunctionName/concurrency', async (req: Req) => {
+    const value = o.concurrency.get(name(req));
+    return value === undefined ? {} : { ReservedConcurrentExecutions: value };
+  });
+
+  app.delete('/2017-10-31/functions/:FunctionName/concurrency', async (req: Req, reply) => {
+    o.concurrency.delete(name(req));
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * Captures everything a function prints, in the Node.js runtime's text log format (RIC
+ * `LogPatch.js`), so it can be returned with the invocation instead of reaching the host's stdout.
+ */
+import { format } from 'node:util';
+import { formatErrorForLog } from './runtime-errors.js';
+
+export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+
+/** `${ISO}\t${requestId}\t${LEVEL}\t${message}\n`; the request id prints as `undefined` during Init. */
+export function formatLogLine(at: Date, requestId: string | undefined, level: LogLevel, args: unknown[]): string {
+  return `${at.toISOString()}\t${requestId}\t${level}\t${format(...args)}\n`;
+}
+
+type ConsoleMethod = 'log' | 'info' | 'warn' | 'error' | 'debug' | 'trace';
+
+interface PatchTargets {
+  console: Console;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export class LogCapture {
+  /** The request whose output is being captured; undefined during Init. */
+  requestId: string | undefined;
+  private buffer = '';
+  /** A raw write left a line unfinished; the next formatted line must not glue onto it. */
+  private lineOpen = false;
+
+  /** `onOutput` sees each piece as it is written (the bootstrap streams it to the main thread). */
+  constructor(private readonly onOutput?: (text: string, requestId: string | undefined) => void) {}
+
+  log(level: LogLevel, args: unknown[]): void {
+    const line = formatLogLine(new Date(), this.requestId, level, args);
+    this.append(this.lineOpen ? `\n${line}` : line);
+    this.lineOpen = false;
+  }
+
+  /** `Invoke Error \t{json}` and friends: util.format puts the space before the tab, as in the RIC. */
+  logError(label: string, error: unknown): void {
+    this.log('ERROR', [label, `\t${formatErrorForLog(error)}`]);
+  }
+
+  /** Bytes written straight to stdout/stderr: Lambda keeps them verbatim, without a prefix. */
+  raw(text: string): void {
+    if (text === '') return;
+    this.append(text);
+    this.lineOpen = !text.endsWith('\n');
+  }
+
+  /** Returns what was captured since the last call, newline-terminated, and starts afresh. */
+  take(): string {
+    let out = this.buffer;
+    this.buffer = '';
+    if (this.lineOpen) out += '\n';
+    this.lineOpen = false;
+    return out;
+  }
+
+  install(targets: PatchTargets = { console, stdout: process.stdout, stderr: process.stderr }): void {
+    const levels: Record<ConsoleMethod, LogLevel> = {
+      log: 'INFO',
+      info: 'INFO',
+      warn: 'WARN',
+      error: 'ERROR',
+      debug: 'DEBUG',
+      trace: 'TRACE',
+    };
+    for (const [method, level] of Object.entries(levels) as [ConsoleMethod, LogLevel][]) {
+      targets.console[method] = (...args: unknown[]) => this.log(level, args);
+    }
+    // The RIC adds console.fatal; functions written for Lambda may call it.
+    (targets.console as Console & { fatal?: (...args: unknown[]) => void }).fatal = (...args: unknown[]) =>
+      this.log('FATAL', args);
+    this.patchStream(targets.stdout);
+    this.patchStream(targets.stderr);
+  }
+
+  private patchStream(stream: NodeJS.WritableStream): void {
+    const write = (chunk: unknown, encodingOrCallback?: unknown, callback?: unknown): boolean => {
+      if (typeof chunk === 'string') this.raw(chunk);
+      else if (chunk instanceof Uint8Array) this.raw(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8'));
+      else this.raw(String(chunk));
+      const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
+      if (typeof done === 'function') process.nextTick(done as () => void);
+      return true;
+    };
+    stream.write = write as NodeJS.WritableStream['write'];
+  }
+
+  private append(text: string): void {
+    this.buffer += text;
+    this.onOutput?.(text, this.requestId);
+  }
+}

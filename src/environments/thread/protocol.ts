@@ -1,0 +1,82 @@
+/**
+ * The messages between ThreadEnvironment (main thread) and the runtime bootstrap (worker thread).
+ * Everything here crosses a structured-clone boundary, so it is plain data: errors travel as
+ * FunctionErrorPayload objects, never as thrown values (piscina drops custom error properties).
+ */
+import type { FunctionErrorPayload } from '../environment.js';
+
+/** Given to the worker as `workerData`; read once when the bootstrap loads. */
+export interface BootstrapConfig {
+  /** `_HANDLER`: `index.handler` or `dir/file.a.b`. */
+  handler: string;
+  /** LAMBDA_TASK_ROOT. */
+  codeDir: string;
+  functionName: string;
+  functionVersion: string;
+  /** A string, as Lambda's context.memoryLimitInMB is. */
+  memoryLimitInMB: string;
+  logGroupName: string;
+  logStreamName: string;
+}
+
+export interface InitTask {
+  kind: 'init';
+}
+
+export interface InvokeTask {
+  kind: 'invoke';
+  requestId: string;
+  /** The event as JSON text; parsed inside the worker so the handler gets its own objects. */
+  payload: string;
+  invokedFunctionArn: string;
+  /** Epoch ms (real time) by which the handler must finish. */
+  deadlineMs: number;
+  clientContext?: string;
+  identity?: string;
+  traceId?: string;
+}
+
+export type RuntimeTask = InitTask | InvokeTask;
+
+export interface InitReply {
+  kind: 'init';
+  ok: boolean;
+  error?: FunctionErrorPayload;
+  /** Log lines written during Init (request id printed as `undefined`). */
+  logs: string;
+  maxMemoryUsedMb: number;
+}
+
+export interface InvokeReply {
+  kind: 'invoke';
+  ok: boolean;
+  /** The handler's result serialized as JSON text (`null` for undefined). */
+  result?: string;
+  error?: FunctionErrorPayload;
+  logs: string;
+  /** Handler wall time measured inside the thread. */
+  durationMs: number;
+  maxMemoryUsedMb: number;
+  /**
+   * The runtime itself is broken (uncaught exception, unhandled rejection): Lambda's runtime
+   * exits after reporting these, so the environment must not be reused.
+   */
+  fatal?: boolean;
+}
+
+export type RuntimeReply = InitReply | InvokeReply;
+
+/**
+ * Posted on `parentPort` as output happens, so logs written before a timeout, an out-of-memory
+ * kill or process.exit survive the thread. The reply's `logs` stays authoritative when it arrives.
+ */
+export interface LogMessage {
+  laminarLog: true;
+  /** null during Init. */
+  requestId: string | null;
+  text: string;
+}
+
+export function isLogMessage(value: unknown): value is LogMessage {
+  return typeof value === 'object' && value !== null && (value as { laminarLog?: unknown }).laminarLog === true;
+}

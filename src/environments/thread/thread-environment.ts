@@ -1,0 +1,296 @@
+/**
+ * An execution environment backed by one piscina pool with exactly one worker thread. The thread
+ * runs our runtime bootstrap, which imports the function during Init; every invocation is a
+ * piscina task bounded by the function's timeout. The environment never re-initialises itself:
+ * once the thread dies or misbehaves it reports environmentDead and waits to be destroyed.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type {
+  EnvironmentFactory,
+  EnvironmentSpec,
+  ExecutionEnvironment,
+  InitResult,
+  InvokeOutcome,
+  InvokeRequest,
+} from '../environment.js';
+import { buildFunctionEnv, heapLimits } from './environment-variables.js';
+import { classifyWorkerFailure, crashOutcome, platformError, timeoutOutcome, unavailableOutcome } from './outcomes.js';
+import { isLogMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from './protocol.js';
+
+export type ThreadEnvironmentState = 'new' | 'initializing' | 'ready' | 'busy' | 'failed' | 'dead' | 'destroyed';
+
+export interface ThreadEnvironmentOptions {
+  /** Bound on Init. Default: max(10 s, timeout) on demand, max(130 s, timeout) provisioned. */
+  initTimeoutMs?: number;
+  /** The compiled bootstrap module; default from `defaultBootstrapPath()`. */
+  bootstrapPath?: string;
+}
+
+/**
+ * The worker must be plain JavaScript (Node 20 cannot load .ts in a thread), so when this file
+ * runs from source under vitest the bootstrap comes from `npm run build`'s output.
+ */
+export function defaultBootstrapPath(moduleUrl: string = import.meta.url): string {
+  const here = fileURLToPath(moduleUrl);
+  if (here.endsWith('.ts')) return resolve(dirname(here), '../../../dist/environments/thread/bootstrap.js');
+  return resolve(dirname(here), 'bootstrap.js');
+}
+
+/** Characters of streamed output kept per invocation for when the thread dies before replying. */
+const STREAMED_LOG_CAP = 1024 * 1024;
+
+type Guarded = { kind: 'reply'; reply: RuntimeReply } | { kind: 'deadline' } | { kind: 'failed'; error: unknown };
+
+export class ThreadEnvironment implements ExecutionEnvironment {
+  private pool: Piscina<RuntimeTask, RuntimeReply> | undefined;
+  private currentState: ThreadEnvironmentState = 'new';
+  private initPromise: Promise<InitResult> | undefined;
+  private destroyPromise: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly liveThreads = new Set<Worker>();
+  /** Output streamed by the thread for the running phase (null = Init), kept for when it dies. */
+  private streamed: { requestId: string | null; text: string } = { requestId: null, text: '' };
+  private peakMemoryMb = 1;
+  private readonly bootstrapPath: string;
+  private readonly initTimeoutMs: number;
+
+  constructor(
+    readonly id: string,
+    readonly spec: EnvironmentSpec,
+    options: ThreadEnvironmentOptions = {},
+  ) {
+    this.bootstrapPath = options.bootstrapPath ?? defaultBootstrapPath();
+    const floorSeconds = spec.initializationType === 'provisioned-concurrency' ? 130 : 10;
+    this.initTimeoutMs = options.initTimeoutMs ?? Math.max(floorSeconds, spec.timeoutSeconds) * 1000;
+  }
+
+  get state(): ThreadEnvironmentState {
+    return this.currentState;
+  }
+
+  /** Worker threads of this environment that have not exited yet. */
+  get threadCount(): number {
+    return this.liveThreads.size;
+  }
+
+  init(): Promise<InitResult> {
+    this.initPromise ??= this.runInit();
+    return this.initPromise;
+  }
+
+  private async runInit(): Promise<InitResult> {
+    const failed = (error: InitResult['error'], startedAt: number, logs = ''): InitResult => {
+      if (this.currentState !== 'destroyed') this.currentState = 'failed';
+      void this.stopThreads();
+      return { ok: false, initDurationMs: performance.now() - startedAt, ...(error ? { error } : {}), logs };
+    };
+    let started = performance.now();
+    if (this.currentState !== 'new') return failed(platformError('Runtime.Unknown', `Environment is ${this.currentState}`), started);
+    this.currentState = 'initializing';
+    try {
+      await mkdir(this.spec.tmpDir, { recursive: true });
+      if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'), started);
+      started = performance.now();
+      this.pool = this.startPool();
+    } catch (err) {
+      return failed(platformError('Runtime.Unknown', `Environment could not start: ${String(err)}`), started);
+    }
+
+    const outcome = await this.runGuarded({ kind: 'init' }, this.initTimeoutMs);
+    if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'), started);
+    if (outcome.kind === 'reply' && outcome.reply.kind === 'init') {
+      const reply = outcome.reply;
+      this.notePeak(reply.maxMemoryUsedMb);
+      if (!reply.ok) return failed(reply.error, started, reply.logs);
+      this.currentState = 'ready';
+      return { ok: true, initDurationMs: performance.now() - started, logs: reply.logs };
+    }
+    const logs = this.takeStreamed(null);
+    if (outcome.kind === 'deadline') {
+      const seconds = (this.initTimeoutMs / 1000).toFixed(2);
+      return failed({ errorType: 'Sandbox.Timedout', errorMessage: `Init timed out after ${seconds} seconds` }, started, logs);
+    }
+    const failure = classifyWorkerFailure(outcome.kind === 'failed' ? outcome.error : 'unexpected reply');
+    return failed(platformError(failure.errorType, failure.detail), started, logs);
+  }
+
+  async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    if (this.currentState !== 'ready' || !this.pool) return unavailableOutcome(request.requestId, this.currentState);
+    this.currentState = 'busy';
+    const budgetMs = this.spec.timeoutSeconds * 1000;
+    const untilDeadline = request.deadlineMs - Date.now();
+    // The caller may run on a test clock; a deadline outside (0, timeout] cannot be real time.
+    const limitMs = untilDeadline > 0 && untilDeadline <= budgetMs ? untilDeadline : budgetMs;
+    const task: InvokeTask = {
+      kind: 'invoke',
+      requestId: request.requestId,
+      payload: request.payload,
+      invokedFunctionArn: request.invokedFunctionArn,
+      deadlineMs: Date.now() + limitMs,
+      ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
+      ...(request.identity !== undefined ? { identity: request.identity } : {}),
+      ...(request.traceId !== undefined ? { traceId: request.traceId } : {}),
+    };
+    this.streamed = { requestId: request.requestId, text: '' };
+    const started = performance.now();
+    const outcome = await this.runGuarded(task, limitMs);
+    const durationMs = performance.now() - started;
+
+    if (outcome.kind === 'reply' && outcome.reply.kind === 'invoke' && !this.isDestroyed()) {
+      const reply = outcome.reply;
+      this.notePeak(reply.maxMemoryUsedMb);
+      if (reply.fatal) this.retire();
+      else this.currentState = 'ready';
+      const measured = { durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: reply.logs };
+      if (reply.ok) return { status: 'success', payload: reply.result ?? 'null', ...measured, environmentDead: false };
+      const error = reply.error ?? platformError('Runtime.Unknown', 'Unknown application error occurred', request.requestId);
+      return {
+        status: 'error',
+        payload: JSON.stringify(error),
+        errorType: error.errorType,
+        ...measured,
+        environmentDead: reply.fatal === true,
+      };
+    }
+
+    const destroyed = this.isDestroyed();
+    this.retire();
+    const logs = this.takeStreamed(request.requestId);
+    if (outcome.kind === 'deadline') {
+      return timeoutOutcome(request.requestId, this.spec.timeoutSeconds, { durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs });
+    }
+    const failure = destroyed
+      ? { errorType: 'Runtime.Unknown' as const, detail: 'Environment destroyed during the invocation' }
+      : classifyWorkerFailure(outcome.kind === 'failed' ? outcome.error : 'unexpected reply');
+    const maxMemoryUsedMb = failure.errorType === 'Runtime.OutOfMemory' ? this.spec.memoryMb : this.peakMemoryMb;
+    return crashOutcome(request.requestId, failure, { durationMs, maxMemoryUsedMb, logs });
+  }
+
+  destroy(): Promise<void> {
+    this.destroyPromise ??= (async () => {
+      this.currentState = 'destroyed';
+      await this.stopThreads();
+      // Init may still be between mkdir and its first check; let it finish before removing /tmp.
+      await this.initPromise?.catch(() => undefined);
+      await rm(this.spec.tmpDir, { recursive: true, force: true });
+    })();
+    return this.destroyPromise;
+  }
+
+  private isDestroyed(): boolean {
+    return this.currentState === 'destroyed';
+  }
+
+  private startPool(): Piscina<RuntimeTask, RuntimeReply> {
+    const workerData: BootstrapConfig = {
+      handler: this.spec.handler,
+      codeDir: this.spec.codeDir,
+      functionName: this.spec.functionName,
+      functionVersion: this.spec.version,
+      memoryLimitInMB: String(this.spec.memoryMb),
+      logGroupName: this.spec.logGroupName,
+      logStreamName: this.spec.logStreamName,
+    };
+    const pool = new Piscina<RuntimeTask, RuntimeReply>({
+      filename: this.bootstrapPath,
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+      maxQueue: 0,
+      atomics: 'sync',
+      recordTiming: false,
+      resourceLimits: heapLimits(this.spec.memoryMb),
+      env: buildFunctionEnv(this.spec, { runtimeDir: dirname(this.bootstrapPath), execPath: process.execPath }),
+      argv: [],
+      execArgv: [],
+      trackUnmanagedFds: true,
+      workerData,
+    });
+    // piscina replaces dead threads up to minThreads; a replacement would silently re-run Init,
+    // which Lambda never does. The thread above already exists, so no minimum is needed any more.
+    pool.options.minThreads = 0;
+    // Without a listener, an 'error' (a thread failing while idle) would crash the host process.
+    pool.on('error', () => this.retire());
+    pool.on('message', (message: unknown) => {
+      if (!isLogMessage(message) || message.requestId !== this.streamed.requestId) return;
+      this.streamed.text += message.text;
+      // Only the tail matters (Lambda's LogType=Tail is 4 KB); the host must not hoard a chatty function's output.
+      if (this.streamed.text.length > 2 * STREAMED_LOG_CAP) this.streamed.text = this.streamed.text.slice(-STREAMED_LOG_CAP);
+    });
+    const trackAll = (): void => pool.threads.forEach((thread) => this.track(thread));
+    pool.on('workerCreate', trackAll);
+    trackAll();
+    return pool;
+  }
+
+  private track(thread: Worker): void {
+    if (this.liveThreads.has(thread) || thread.threadId === -1) return;
+    this.liveThreads.add(thread);
+    thread.once('exit', () => {
+      this.liveThreads.delete(thread);
+      // An idle thread that exits leaves nothing to run on; a busy one is reported by its task.
+      if (this.currentState === 'ready') this.retire();
+    });
+  }
+
+  /** Runs one task; at `limitMs` the caller gets 'deadline' at once and the thread is killed. */
+  private runGuarded(task: RuntimeTask, limitMs: number): Promise<Guarded> {
+    const pool = this.pool;
+    if (!pool) return Promise.resolve({ kind: 'failed', error: new Error('no pool') });
+    const controller = new AbortController();
+    return new Promise<Guarded>((resolveGuarded) => {
+      let settled = false;
+      const settle = (result: Guarded): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolveGuarded(result);
+      };
+      const timer = setTimeout(() => {
+        settle({ kind: 'deadline' });
+        // piscina terminates a thread whose running task is aborted, even in a busy loop.
+        controller.abort();
+        this.retire();
+      }, limitMs);
+      pool.run(task, { signal: controller.signal }).then(
+        (reply) => settle({ kind: 'reply', reply }),
+        (error: unknown) => settle({ kind: 'failed', error }),
+      );
+    });
+  }
+
+  /** Marks the environment unusable and frees its thread now; /tmp stays until destroy(). */
+  private retire(): void {
+    if (this.currentState !== 'destroyed') this.currentState = 'dead';
+    void this.stopThreads();
+  }
+
+  private stopThreads(): Promise<void> {
+    this.stopping ??= (async () => {
+      const pool = this.pool;
+      if (!pool) return;
+      // Terminate the threads directly as well: one stuck in module init holds no task to abort.
+      const exits = [...this.liveThreads].map((thread) => thread.terminate().catch(() => undefined));
+      await Promise.allSettled([pool.destroy(), ...exits]);
+    })();
+    return this.stopping;
+  }
+
+  private takeStreamed(requestId: string | null): string {
+    const text = this.streamed.requestId === requestId ? this.streamed.text : '';
+    this.streamed = { requestId: null, text: '' };
+    return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  }
+
+  private notePeak(mb: number): void {
+    this.peakMemoryMb = Math.max(this.peakMemoryMb, mb);
+  }
+}
+
+export const threadEnvironmentFactory: EnvironmentFactory = (id, spec) => new ThreadEnvironment(id, spec);

@@ -1,0 +1,125 @@
+/**
+ * Alias operations. An alias names a published version (or $LATEST) and optionally routes a
+ * share of invokes to one more published version.
+ */
+import { assertNoViolations, ResourceConflictException, ResourceNotFoundException, type Violation } from '../core/errors.js';
+import { revisionId } from '../core/ids.js';
+import { assertRevision } from './config.js';
+import { decodeMarker, toPage } from './paging.js';
+import { normalizeRouting } from './routing.js';
+import type { Store } from './store.js';
+import type { AliasConfiguration, CreateAliasInput, Page, UpdateAliasInput } from './types.js';
+import {
+  aliasNameViolations,
+  descriptionViolations,
+  functionVersionViolations,
+  nameViolations,
+  pageSize,
+} from './validation.js';
+
+/** What alias operations need from the registry. */
+export interface AliasContext {
+  store: Store;
+  arn(name: string, qualifier?: string): string;
+  /** Throws ResourceNotFoundException when the function does not exist. */
+  requireFunction(name: string): void;
+}
+
+function check(violations: Violation[]): void {
+  assertNoViolations(violations);
+}
+
+function versionExists(ctx: AliasContext, fn: string, version: string): boolean {
+  return version === '$LATEST' || ctx.store.getVersion(fn, Number(version)) !== undefined;
+}
+
+function requireVersion(ctx: AliasContext, fn: string, version: string): void {
+  if (!versionExists(ctx, fn, version)) throw new ResourceNotFoundException(`Function not found: ${ctx.arn(fn, version)}`);
+}
+
+function requireAlias(ctx: AliasContext, fn: string, name: string): AliasConfiguration {
+  const alias = ctx.store.getAlias(fn, name);
+  if (!alias) throw new ResourceNotFoundException(`Cannot find alias arn: ${ctx.arn(fn, name)}`);
+  return alias;
+}
+
+function routing(ctx: AliasContext, fn: string, input: AliasConfiguration['RoutingConfig'], primary: string) {
+  // Only published versions may carry weight, so `$LATEST` does not count as existing here.
+  const published = (v: string): boolean => v !== '$LATEST' && versionExists(ctx, fn, v);
+  return normalizeRouting(input, primary, published, (v) => ctx.arn(fn, v));
+}
+
+export function createAlias(ctx: AliasContext, fn: string, input: CreateAliasInput): AliasConfiguration {
+  const v = nameViolations(fn);
+  v.push(...aliasNameViolations(input.Name), ...functionVersionViolations(input.FunctionVersion));
+  check(descriptionViolations(input.Description, v));
+  ctx.requireFunction(fn);
+  requireVersion(ctx, fn, input.FunctionVersion);
+  if (ctx.store.getAlias(fn, input.Name)) {
+    throw new ResourceConflictException(`Alias already exists: ${ctx.arn(fn, input.Name)}`);
+  }
+  const alias: AliasConfiguration = {
+    AliasArn: ctx.arn(fn, input.Name),
+    Name: input.Name,
+    FunctionVersion: input.FunctionVersion,
+    Description: input.Description ?? '',
+    RevisionId: revisionId(),
+  };
+  const route = routing(ctx, fn, input.RoutingConfig, input.FunctionVersion);
+  if (route) alias.RoutingConfig = route;
+  ctx.store.putAlias(fn, alias);
+  return structuredClone(alias);
+}
+
+export function getAlias(ctx: AliasContext, fn: string, name: string): AliasConfiguration {
+  check([...nameViolations(fn), ...aliasNameViolations(name)]);
+  ctx.requireFunction(fn);
+  return requireAlias(ctx, fn, name);
+}
+
+export function updateAlias(ctx: AliasContext, fn: string, name: string, input: UpdateAliasInput): AliasConfiguration {
+  const v = [...nameViolations(fn), ...aliasNameViolations(name)];
+  if (input.FunctionVersion !== undefined) v.push(...functionVersionViolations(input.FunctionVersion));
+  check(descriptionViolations(input.Description, v));
+  ctx.requireFunction(fn);
+  return ctx.store.tx(() => {
+    const current = requireAlias(ctx, fn, name);
+    assertRevision(input.RevisionId, current.RevisionId);
+    const primary = input.FunctionVersion ?? current.FunctionVersion;
+    requireVersion(ctx, fn, primary);
+    // Routing left out is kept, but checked again because the primary may have moved onto it.
+    const route = routing(ctx, fn, input.RoutingConfig ?? current.RoutingConfig, primary);
+    const { RoutingConfig: _old, ...rest } = current;
+    const next: AliasConfiguration = {
+      ...rest,
+      FunctionVersion: primary,
+      Description: input.Description ?? current.Description,
+      RevisionId: revisionId(),
+    };
+    if (route) next.RoutingConfig = route;
+    ctx.store.putAlias(fn, next);
+    return structuredClone(next);
+  });
+}
+
+export function deleteAlias(ctx: AliasContext, fn: string, name: string): void {
+  check([...nameViolations(fn), ...aliasNameViolations(name)]);
+  ctx.requireFunction(fn);
+  requireAlias(ctx, fn, name);
+  ctx.store.deleteAlias(fn, name);
+}
+
+export function listAliases(
+  ctx: AliasContext,
+  fn: string,
+  opts: { functionVersion?: string; marker?: string; maxItems?: number },
+): Page<AliasConfiguration> {
+  const v = nameViolations(fn);
+  if (opts.functionVersion !== undefined) v.push(...functionVersionViolations(opts.functionVersion, 'functionVersion'));
+  check(v);
+  const limit = pageSize(opts.maxItems);
+  ctx.requireFunction(fn);
+  const after = decodeMarker(opts.marker)?.[0] ?? '';
+  const rows = ctx.store.aliasesPage(fn, opts.functionVersion, after, limit + 1);
+  return toPage(rows, limit, (a) => [a.Name, 0], (a) => a);
+}

@@ -1,0 +1,49 @@
+/** Services the registry shares with its operation modules, and errors they all raise. */
+import type { Partition } from '../core/arn.js';
+import type { Clock } from '../core/clock.js';
+import { ResourceConflictException, type ResourceNotFoundException } from '../core/errors.js';
+import type { CodeStore } from './code-store.js';
+import type { FunctionRow, Store, VersionRow } from './store.js';
+
+export interface RegistryLimits {
+  codeSizeZipped: number;
+  codeSizeUnzipped: number;
+  totalCodeSize: number;
+}
+
+export interface RegistryChange {
+  functionName: string;
+  version: string;
+  kind: 'updated' | 'deleted';
+}
+
+export type RegistryChangeListener = (e: RegistryChange) => void;
+
+/** Internal services shared by the operation modules. */
+export interface RegistryInternals {
+  store: Store;
+  code: CodeStore;
+  clock: Clock;
+  partition: Partition;
+  limits: RegistryLimits;
+  arn(name: string, qualifier?: string): string;
+  requireFunction(name: string, qualifier?: string): FunctionRow;
+  notFound(name: string, qualifier?: string): ResourceNotFoundException;
+  latest(name: string): VersionRow;
+  scheduleSettle(name: string): void;
+  gc(hashes: readonly string[]): void;
+  emit(change: RegistryChange): void;
+  cancelTimer(name: string): void;
+}
+
+export function pendingConflict(): ResourceConflictException {
+  return new ResourceConflictException(
+    'The operation cannot be performed at this time. The function is currently in the following state: Pending',
+  );
+}
+
+export function updateConflict(arn: string): ResourceConflictException {
+  return new ResourceConflictException(
+    `The operation cannot be performed at this time. An update is in progress for resource: ${arn}`,
+  );
+}

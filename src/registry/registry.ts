@@ -1,0 +1,320 @@
+/**
+ * The function registry: functions, versions and aliases, their code, and the state machine
+ * Lambda runs them through. Everything is persisted under `dataDir`; time comes only from the
+ * injected clock.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { functionArn, VERSION_RE, type Partition } from '../core/arn.js';
+import type { Clock } from '../core/clock.js';
+import { assertNoViolations, ResourceNotFoundException, ServiceException } from '../core/errors.js';
+import * as aliases from './aliases.js';
+import { CodeStore } from './code-store.js';
+import { present } from './config.js';
+import { FunctionOps } from './function-ops.js';
+import {
+  pendingConflict,
+  type RegistryChange,
+  type RegistryChangeListener,
+  type RegistryInternals,
+  type RegistryLimits,
+} from './internals.js';
+import { Lifecycle } from './lifecycle.js';
+import { decodeMarker, toPage } from './paging.js';
+import { pickVersion } from './routing.js';
+import { LATEST_NUM, Store, type FunctionRow, type VersionRow } from './store.js';
+import type {
+  AliasConfiguration,
+  CreateAliasInput,
+  CreateFunctionInput,
+  FunctionConfiguration,
+  GetFunctionOutput,
+  Page,
+  PublishVersionInput,
+  ResolvedTarget,
+  UpdateAliasInput,
+  UpdateFunctionCodeInput,
+  UpdateFunctionConfigurationInput,
+} from './types.js';
+import { assertFunctionName, assertQualifier, pageSize } from './validation.js';
+
+export type { RegistryChange, RegistryChangeListener, RegistryLimits } from './internals.js';
+
+export interface RegistryOptions {
+  /** Everything lives under it: dataDir/registry.db, dataDir/code/... */
+  dataDir: string;
+  /** The only source of time (LastModified, activation timers). */
+  clock: Clock;
+  partition: Partition;
+  /** For alias weighted routing; default Math.random. */
+  random?: () => number;
+  /**
+   * Delay of Pending->Active and InProgress->Successful. With 0 (the default) the transition
+   * happens before the call returns: the response still shows Pending/InProgress, as in Lambda,
+   * but the function is usable at once.
+   */
+  activationDelayMs?: number;
+  limits?: Partial<RegistryLimits>;
+}
+
+export class Registry {
+  private readonly listeners = new Set<RegistryChangeListener>();
+  private readonly lifecycle: Lifecycle;
+  private readonly ops: FunctionOps;
+  private readonly internals: RegistryInternals;
+  private readonly random: () => number;
+
+  private constructor(
+    private readonly opts: RegistryOptions,
+    private readonly store: Store,
+    private readonly code: CodeStore,
+  ) {
+    this.random = opts.random ?? Math.random;
+    this.lifecycle = new Lifecycle(store, code, opts.clock, opts.activationDelayMs ?? 0, (change) => this.emit(change));
+    const limits: RegistryLimits = {
+      codeSizeZipped: opts.limits?.codeSizeZipped ?? 52_428_800,
+      codeSizeUnzipped: opts.limits?.codeSizeUnzipped ?? 262_144_000,
+      totalCodeSize: opts.limits?.totalCodeSize ?? 80_530_636_800,
+    };
+    this.internals = {
+      store,
+      code,
+      clock: opts.clock,
+      partition: opts.partition,
+      limits,
+      arn: (name, qualifier) => functionArn(opts.partition, name, qualifier),
+      requireFunction: (name, qualifier) => this.requireFunction(name, qualifier),
+      notFound: (name, qualifier) => this.notFound(name, qualifier),
+      latest: (name) => this.latest(name),
+      scheduleSettle: (name) => this.lifecycle.schedule(name),
+      gc: (hashes) => this.lifecycle.gc(hashes),
+      emit: (change) => this.emit(change),
+      cancelTimer: (name) => this.lifecycle.cancel(name),
+    };
+    this.ops = new FunctionOps(this.internals);
+  }
+
+  /** Opens (or creates) the registry in `opts.dataDir`, settling anything a restart interrupted. */
+  static open(opts: RegistryOptions): Registry {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const store = new Store(path.join(opts.dataDir, 'registry.db'));
+    const registry = new Registry(opts, store, new CodeStore(path.join(opts.dataDir, 'code')));
+    for (const name of store.functionNames()) registry.lifecycle.settle(name);
+    registry.lifecycle.sweep();
+    return registry;
+  }
+
+  close(): void {
+    if (this.lifecycle.closed) return;
+    this.lifecycle.close();
+    this.store.close();
+  }
+
+  createFunction(input: CreateFunctionInput): Promise<FunctionConfiguration> {
+    return this.ops.create(input);
+  }
+
+  getFunction(name: string, qualifier?: string): GetFunctionOutput {
+    const { row, arnQualifier, fn } = this.lookup(name, qualifier);
+    const out: GetFunctionOutput = {
+      Configuration: present(row.config, this.opts.partition, arnQualifier),
+      Code: { RepositoryType: 'S3', Location: pathToFileURL(this.code.zipPath(row.codeHash)).href },
+    };
+    if (fn.tags && Object.keys(fn.tags).length > 0) out.Tags = { ...fn.tags };
+    const reserved = this.store.getReservedConcurrency(name);
+    if (reserved !== undefined) out.Concurrency = { ReservedConcurrentExecutions: reserved };
+    return out;
+  }
+
+  /** The function's reserved concurrency, or undefined when it has none. Throws when the function is unknown. */
+  getReservedConcurrency(name: string): number | undefined {
+    assertFunctionName(name);
+    this.requireFunction(name);
+    return this.store.getReservedConcurrency(name);
+  }
+
+  /** Persists (or, with undefined, removes) the reservation. The ledger validates it first. */
+  setReservedConcurrency(name: string, value: number | undefined): void {
+    assertFunctionName(name);
+    this.requireFunction(name);
+    this.store.setReservedConcurrency(name, value);
+  }
+
+  /** Every reservation, to load the ledger at start. */
+  reservedConcurrency(): Map<string, number> {
+    return this.store.allReservedConcurrency();
+  }
+
+  getFunctionConfiguration(name: string, qualifier?: string): FunctionConfiguration {
+    const { row, arnQualifier } = this.lookup(name, qualifier);
+    return present(row.config, this.opts.partition, arnQualifier);
+  }
+
+  listFunctions(opts: { functionVersion?: 'ALL'; marker?: string; maxItems?: number }): Page<FunctionConfiguration> {
+    if (opts.functionVersion !== undefined && opts.functionVersion !== 'ALL') {
+      assertNoViolations([
+        { field: 'functionVersion', value: opts.functionVersion, constraint: 'Member must satisfy enum value set: [ALL]' },
+      ]);
+    }
+    const limit = pageSize(opts.maxItems);
+    const [afterName, afterNum] = decodeMarker(opts.marker) ?? ['', -1];
+    const p = this.opts.partition;
+    if (opts.functionVersion === 'ALL') {
+      const rows = this.store.allVersionsPage(afterName, afterNum, limit + 1);
+      return toPage(rows, limit, (r) => [r.functionName, r.num], (r) => present(r.config, p, r.config.Version));
+    }
+    const rows = this.store.latestPage(afterName, limit + 1);
+    return toPage(rows, limit, (r) => [r.functionName, r.num], (r) => present(r.config, p));
+  }
+
+  updateFunctionCode(name: string, input: UpdateFunctionCodeInput): Promise<FunctionConfiguration> {
+    return this.ops.updateCode(name, input);
+  }
+
+  updateFunctionConfiguration(name: string, input: UpdateFunctionConfigurationInput): FunctionConfiguration {
+    return this.ops.updateConfiguration(name, input);
+  }
+
+  deleteFunction(name: string, qualifier?: string): void {
+    this.ops.delete(name, qualifier);
+  }
+
+  publishVersion(name: string, input: PublishVersionInput): FunctionConfiguration {
+    return this.ops.publish(name, input);
+  }
+
+  listVersionsByFunction(name: string, opts: { marker?: string; maxItems?: number }): Page<FunctionConfiguration> {
+    assertFunctionName(name);
+    const limit = pageSize(opts.maxItems);
+    this.requireFunction(name);
+    const afterNum = decodeMarker(opts.marker)?.[1] ?? -1;
+    const rows = this.store.versionsPage(name, afterNum, limit + 1);
+    const p = this.opts.partition;
+    return toPage(rows, limit, (r) => [r.functionName, r.num], (r) => present(r.config, p, r.config.Version));
+  }
+
+  createAlias(name: string, input: CreateAliasInput): AliasConfiguration {
+    return aliases.createAlias(this.internals, name, input);
+  }
+
+  getAlias(name: string, alias: string): AliasConfiguration {
+    return aliases.getAlias(this.internals, name, alias);
+  }
+
+  updateAlias(name: string, alias: string, input: UpdateAliasInput): AliasConfiguration {
+    return aliases.updateAlias(this.internals, name, alias, input);
+  }
+
+  deleteAlias(name: string, alias: string): void {
+    aliases.deleteAlias(this.internals, name, alias);
+  }
+
+  listAliases(name: string, opts: { functionVersion?: string; marker?: string; maxItems?: number }): Page<AliasConfiguration> {
+    return aliases.listAliases(this.internals, name, opts);
+  }
+
+  /**
+   * For invoke: resolves name + qualifier (undefined => $LATEST; a version; an alias with its
+   * weights applied using `random`). While an update is InProgress, $LATEST still resolves to
+   * the code and configuration from before the update.
+   */
+  resolve(name: string, qualifier: string | undefined): ResolvedTarget {
+    this.assertQualifier(name, qualifier);
+    const fn = this.requireFunction(name, qualifier);
+    const latest = this.latest(name);
+    if (latest.config.State === 'Pending') throw pendingConflict();
+    let version = qualifier ?? '$LATEST';
+    let alias: string | undefined;
+    if (qualifier !== undefined && qualifier !== '$LATEST' && !VERSION_RE.test(qualifier)) {
+      const a = this.store.getAlias(name, qualifier);
+      if (!a) throw this.notFound(name, qualifier);
+      alias = qualifier;
+      version = pickVersion(a.FunctionVersion, a.RoutingConfig, this.random);
+    }
+    let snapshot: { config: FunctionConfiguration; codeHash: string };
+    if (version === '$LATEST') {
+      snapshot = fn.previous ?? latest;
+    } else {
+      const row = this.store.getVersion(name, Number(version));
+      if (!row) throw this.notFound(name, qualifier);
+      snapshot = row;
+    }
+    const codeDir = this.code.dir(snapshot.codeHash);
+    if (!existsSync(codeDir)) throw new ServiceException(`The code of ${this.internals.arn(name, version)} is missing from ${codeDir}.`);
+    const target: ResolvedTarget = {
+      functionName: name,
+      version,
+      configuration: present(snapshot.config, this.opts.partition, version === '$LATEST' ? undefined : version),
+      codeDir,
+      invokedFunctionArn: this.internals.arn(name, qualifier),
+    };
+    if (qualifier !== undefined) target.qualifier = qualifier;
+    if (alias !== undefined) target.alias = alias;
+    return target;
+  }
+
+  /**
+   * Called when $LATEST's code or configuration changed (once the update is Successful, i.e.
+   * when resolve() starts returning the new snapshot) and for every version deleted.
+   */
+  onChange(listener: RegistryChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  usage(): { totalCodeSize: number; functionCount: number } {
+    return this.store.usage();
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private notFound(name: string, qualifier?: string): ResourceNotFoundException {
+    return new ResourceNotFoundException(`Function not found: ${this.internals.arn(name, qualifier)}`);
+  }
+
+  private requireFunction(name: string, qualifier?: string): FunctionRow {
+    const fn = this.store.getFunction(name);
+    if (!fn) throw this.notFound(name, qualifier);
+    return fn;
+  }
+
+  private latest(name: string): VersionRow {
+    const row = this.store.getVersion(name, LATEST_NUM);
+    if (!row) throw this.notFound(name);
+    return row;
+  }
+
+  private assertQualifier(name: string, qualifier: string | undefined): void {
+    assertFunctionName(name);
+    assertQualifier(qualifier);
+  }
+
+  /** The row a Get* call reports, and the qualifier its ARN carries. */
+  private lookup(name: string, qualifier?: string): { fn: FunctionRow; row: VersionRow; arnQualifier?: string } {
+    this.assertQualifier(name, qualifier);
+    const fn = this.requireFunction(name, qualifier);
+    if (qualifier === undefined) return { fn, row: this.latest(name) };
+    if (qualifier === '$LATEST') return { fn, row: this.latest(name), arnQualifier: qualifier };
+    let version = qualifier;
+    if (!VERSION_RE.test(qualifier)) {
+      const alias = this.store.getAlias(name, qualifier);
+      if (!alias) throw this.notFound(name, qualifier);
+      version = alias.FunctionVersion;
+      if (version === '$LATEST') return { fn, row: this.latest(name), arnQualifier: qualifier };
+    }
+    const row = this.store.getVersion(name, Number(version));
+    if (!row) throw this.notFound(name, qualifier);
+    return { fn, row, arnQualifier: qualifier };
+  }
+
+  private emit(change: RegistryChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A failing listener must not undo or block a registry change that is already committed.
+      }
+    }
+  }
+}

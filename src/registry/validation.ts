@@ -1,0 +1,209 @@
+/**
+ * Input checks for the control plane. Shape constraints (length, range, pattern, enum) are
+ * collected and reported together as one ValidationException, the way AWS's request validator
+ * does; semantic refusals (runtime, reserved keys, sizes) come afterwards as
+ * InvalidParameterValueException.
+ */
+import { assertNoViolations, InvalidParameterValueException, type Violation } from '../core/errors.js';
+
+/** Keys Lambda sets itself; a function may not define them (spec §7). */
+export const RESERVED_ENV_KEYS: readonly string[] = [
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+  'TZ',
+];
+
+/** The runtimes Laminar can run: Node.js only. */
+export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
+
+export const LIMITS = {
+  memoryMin: 128,
+  memoryMax: 10240,
+  timeoutMin: 1,
+  timeoutMax: 900,
+  handlerMax: 128,
+  descriptionMax: 256,
+  ephemeralMin: 512,
+  ephemeralMax: 10240,
+  envBytesMax: 4096,
+} as const;
+
+/** CreateFunction's FunctionName pattern as AWS quotes it (no qualifier allowed there). */
+const CREATE_NAME_PATTERN =
+  '(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)';
+const NAME_RE = /^[a-zA-Z0-9-_]+$/;
+const ENV_KEY_PATTERN = '[a-zA-Z]([a-zA-Z0-9_])+';
+const ENV_KEY_RE = /^[a-zA-Z][a-zA-Z0-9_]+$/;
+const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+';
+const ROLE_RE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
+const ALIAS_PATTERN = '(?!^[0-9]+$)([a-zA-Z0-9-_]+)';
+const ALIAS_RE = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
+
+const le = (n: number): string => `Member must have value less than or equal to ${n}`;
+const ge = (n: number): string => `Member must have value greater than or equal to ${n}`;
+const lenLe = (n: number): string => `Member must have length less than or equal to ${n}`;
+const lenGe = (n: number): string => `Member must have length greater than or equal to ${n}`;
+const pattern = (p: string): string => `Member must satisfy regular expression pattern: ${p}`;
+const enumSet = (values: readonly string[]): string => `Member must satisfy enum value set: [${values.join(', ')}]`;
+
+function range(out: Violation[], field: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (value > max) out.push({ field, value, constraint: le(max) });
+  else if (value < min) out.push({ field, value, constraint: ge(min) });
+}
+
+function oneOf(out: Violation[], field: string, value: string | undefined, allowed: readonly string[]): void {
+  if (value !== undefined && !allowed.includes(value)) out.push({ field, value, constraint: enumSet(allowed) });
+}
+
+export function nameViolations(name: unknown, field = 'functionName'): Violation[] {
+  const out: Violation[] = [];
+  const s = typeof name === 'string' ? name : '';
+  if (s.length > 64) out.push({ field, value: s, constraint: lenLe(64) });
+  if (s.length < 1) out.push({ field, value: s, constraint: lenGe(1) });
+  else if (!NAME_RE.test(s)) out.push({ field, value: s, constraint: pattern(CREATE_NAME_PATTERN) });
+  return out;
+}
+
+/** Plain function names given to the registry (the API layer has already parsed ARNs). */
+export function assertFunctionName(name: unknown): asserts name is string {
+  assertNoViolations(nameViolations(name));
+}
+
+/** A qualifier as the Get, Delete and Invoke operations accept it: `$LATEST`, a version number or an alias name. */
+export function assertQualifier(qualifier: string | undefined): void {
+  if (qualifier !== undefined && !/^(\$LATEST|[a-zA-Z0-9-_]{1,128})$/.test(qualifier)) {
+    assertNoViolations([{ field: 'qualifier', value: qualifier, constraint: pattern('(|[a-zA-Z0-9$_-]+)') }]);
+  }
+}
+
+/** The configuration fields shared by CreateFunction and UpdateFunctionConfiguration. */
+export interface ConfigFields {
+  Role?: string;
+  Handler?: string;
+  Description?: string;
+  Timeout?: number;
+  MemorySize?: number;
+  Runtime?: string;
+  Environment?: { Variables?: Record<string, string> };
+  EphemeralStorage?: { Size?: number };
+  TracingConfig?: { Mode?: string };
+  LoggingConfig?: { LogFormat?: string; LogGroup?: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
+  Architectures?: string[];
+}
+
+/** Shape constraints on configuration fields; pushes into `out` so create can add the name's. */
+export function configViolations(input: ConfigFields, out: Violation[] = []): Violation[] {
+  range(out, 'memorySize', input.MemorySize, LIMITS.memoryMin, LIMITS.memoryMax);
+  range(out, 'timeout', input.Timeout, LIMITS.timeoutMin, LIMITS.timeoutMax);
+  if (input.Handler !== undefined) {
+    if (input.Handler.length > LIMITS.handlerMax) out.push({ field: 'handler', value: input.Handler, constraint: lenLe(128) });
+    if (!/^[^\s]+$/.test(input.Handler)) out.push({ field: 'handler', value: input.Handler, constraint: pattern('[^\\s]+') });
+  }
+  if (input.Description !== undefined && input.Description.length > LIMITS.descriptionMax) {
+    out.push({ field: 'description', value: input.Description, constraint: lenLe(256) });
+  }
+  range(out, 'ephemeralStorage.size', input.EphemeralStorage?.Size, LIMITS.ephemeralMin, LIMITS.ephemeralMax);
+  if (input.Role !== undefined && !ROLE_RE.test(input.Role)) {
+    out.push({ field: 'role', value: input.Role, constraint: pattern(ROLE_PATTERN) });
+  }
+  oneOf(out, 'tracingConfig.mode', input.TracingConfig?.Mode, ['Active', 'PassThrough']);
+  const logging = input.LoggingConfig;
+  oneOf(out, 'loggingConfig.logFormat', logging?.LogFormat, ['JSON', 'Text']);
+  oneOf(out, 'loggingConfig.applicationLogLevel', logging?.ApplicationLogLevel, ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']);
+  oneOf(out, 'loggingConfig.systemLogLevel', logging?.SystemLogLevel, ['DEBUG', 'INFO', 'WARN']);
+  if (logging?.LogGroup !== undefined && !/^[.\-_/#A-Za-z0-9]{1,512}$/.test(logging.LogGroup)) {
+    out.push({ field: 'loggingConfig.logGroup', value: logging.LogGroup, constraint: pattern('[\\.\\-_/#A-Za-z0-9]+') });
+  }
+  const arch = input.Architectures;
+  if (arch !== undefined) {
+    const shown = `[${arch.join(', ')}]`;
+    if (arch.length !== 1) out.push({ field: 'architectures', value: shown, constraint: 'Member must have length less than or equal to 1' });
+    else if (!['x86_64', 'arm64'].includes(arch[0] as string)) {
+      out.push({ field: 'architectures', value: shown, constraint: `Member must satisfy constraint: [${enumSet(['x86_64', 'arm64'])}, Member must not be null]` });
+    }
+  }
+  for (const key of Object.keys(input.Environment?.Variables ?? {})) {
+    if (!ENV_KEY_RE.test(key)) {
+      out.push({ field: 'environment.variables', value: key, constraint: `Map keys must satisfy constraint: [${pattern(ENV_KEY_PATTERN)}]` });
+    }
+  }
+  return out;
+}
+
+/** Semantic checks that come after the shape checks passed. */
+export function assertRuntime(runtime: string | undefined): void {
+  if (runtime === undefined || SUPPORTED_RUNTIMES.includes(runtime)) return;
+  throw new InvalidParameterValueException(
+    `The runtime parameter of ${runtime} is not supported by Laminar, which runs Node.js functions only. Use one of: ${SUPPORTED_RUNTIMES.join(', ')}.`,
+  );
+}
+
+export function assertEnvironment(vars: Record<string, string> | undefined): void {
+  if (vars === undefined) return;
+  const reserved = Object.keys(vars).filter((k) => RESERVED_ENV_KEYS.includes(k));
+  if (reserved.length > 0) {
+    throw new InvalidParameterValueException(
+      'Lambda was unable to configure your environment variables because the environment variables you have provided ' +
+        `contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`,
+    );
+  }
+  // Lambda measures the compact JSON of the map, in bytes.
+  const measured = JSON.stringify(vars);
+  if (Buffer.byteLength(measured, 'utf8') > LIMITS.envBytesMax) {
+    throw new InvalidParameterValueException(
+      'Lambda was unable to configure your environment variables because the environment variables you have provided ' +
+        `exceeded the 4KB limit. String measured: ${measured}`,
+    );
+  }
+}
+
+export function aliasNameViolations(name: unknown, field = 'name'): Violation[] {
+  const out: Violation[] = [];
+  const s = typeof name === 'string' ? name : '';
+  if (s.length > 128) out.push({ field, value: s, constraint: lenLe(128) });
+  if (s.length < 1) out.push({ field, value: s, constraint: lenGe(1) });
+  else if (!ALIAS_RE.test(s)) out.push({ field, value: s, constraint: pattern(ALIAS_PATTERN) });
+  return out;
+}
+
+export function functionVersionViolations(version: unknown, field = 'functionVersion'): Violation[] {
+  const s = typeof version === 'string' ? version : '';
+  const out: Violation[] = [];
+  if (s.length > 1024) out.push({ field, value: s, constraint: lenLe(1024) });
+  if (s.length < 1) out.push({ field, value: s, constraint: lenGe(1) });
+  else if (!/^(\$LATEST|[0-9]+)$/.test(s)) out.push({ field, value: s, constraint: pattern('(\\$LATEST|[0-9]+)') });
+  return out;
+}
+
+export function descriptionViolations(description: string | undefined, out: Violation[] = []): Violation[] {
+  if (description !== undefined && description.length > LIMITS.descriptionMax) {
+    out.push({ field: 'description', value: description, constraint: lenLe(256) });
+  }
+  return out;
+}
+
+/** ListX MaxItems: the model allows 1–10000; Lambda never returns more than 50 per page. */
+export function pageSize(maxItems: number | undefined): number {
+  if (maxItems === undefined) return 50;
+  const v: Violation[] = [];
+  range(v, 'maxItems', maxItems, 1, 10000);
+  assertNoViolations(v);
+  return Math.min(Math.floor(maxItems), 50);
+}

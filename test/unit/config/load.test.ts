@@ -1,0 +1,42 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/load.js';
+import { envName, flagName } from '../../../src/config/schema.js';
+
+describe('loadConfig', () => {
+  it('has defaults: loopback, port 9000, Lambda limits', () => {
+    const c = loadConfig();
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.port).toBe(9000);
+    expect(c.regionalConcurrencyLimit).toBe(1000);
+    expect(c.unreservedConcurrencyMinimum).toBe(100);
+    expect(c.environmentIdleTimeoutSeconds).toBe(600);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('merges defaults < file < LAMINAR_* environment < flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'laminar-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ port: 1111, regionalConcurrencyLimit: 500, hostMemoryMb: 4096 }));
+    const c = loadConfig({ file, env: { LAMINAR_PORT: '2222', LAMINAR_REGIONAL_CONCURRENCY_LIMIT: '600', HOME: '/x' }, flags: { port: '3333' } });
+    expect(c.port).toBe(3333);
+    expect(c.regionalConcurrencyLimit).toBe(600);
+    expect(c.hostMemoryMb).toBe(4096);
+  });
+
+  it('names the bad key and the allowed values', () => {
+    expect(() => loadConfig({ flags: { port: 'abc' } })).toThrow(/port \(from flags\): expected an integer/);
+    expect(() => loadConfig({ env: { LAMINAR_PORT: '70000' } })).toThrow(/port \(from environment\).*\[0, 65535\]/);
+    expect(() => loadConfig({ env: { LAMINAR_PROT: '1' } })).toThrow(/Unknown environment variable LAMINAR_PROT/);
+    expect(() => loadConfig({ flags: { colour: 'red' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ flags: { logLevel: 'loud' } })).toThrow(/logLevel.*one of/);
+    expect(() => loadConfig({ flags: { regionalConcurrencyLimit: 10, unreservedConcurrencyMinimum: 20 } })).toThrow(/unreservedConcurrencyMinimum/);
+  });
+
+  it('maps keys to environment variables and flags', () => {
+    expect(envName('hostMemoryMb')).toBe('LAMINAR_HOST_MEMORY_MB');
+    expect(flagName('dataDir')).toBe('--data-dir');
+  });
+});
