@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Partition } from '../core/arn.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
@@ -29,7 +29,8 @@ export interface ServerDeps {
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     logger: { level: deps.logLevel ?? 'warn' },
-    disableRequestLogging: true,
+    // Per-request log lines would cost more than a warm invoke on the hot path.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     // Function names may be ARNs; keep the router from splitting on their colons.
     routerOptions: { maxParamLength: 512 },
@@ -37,8 +38,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // During shutdown, responses to requests that were in flight close their connection, so a
+  // keep-alive client cannot hold the server open after its work is done.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-amzn-RequestId', req.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, partition: deps.partition });

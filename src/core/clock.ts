@@ -25,6 +25,12 @@ export class SystemClock implements Clock {
   }
 }
 
+/**
+ * Real time, for the one thing that must not follow a test clock: the deadline a running handler
+ * sees (context.getRemainingTimeInMillis) and is killed at.
+ */
+export const wallClock: Clock = new SystemClock();
+
 interface PendingTimer {
   at: number;
   seq: number;

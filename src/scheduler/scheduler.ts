@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Clock } from '../core/clock.js';
+import { wallClock, type Clock } from '../core/clock.js';
 import { requestId as newRequestId, streamSuffix } from '../core/ids.js';
 import type { Partition } from '../core/arn.js';
 import type {
@@ -204,7 +204,7 @@ export class Scheduler {
       requestId,
       payload,
       invokedFunctionArn: target.invokedFunctionArn,
-      deadlineMs: this.o.clock.now() + cfg.Timeout * 1000,
+      deadlineMs: wallClock.now() + cfg.Timeout * 1000,
       ...(options.clientContext !== undefined ? { clientContext: options.clientContext } : {}),
     };
     let outcome: InvokeOutcome;

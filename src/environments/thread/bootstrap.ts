@@ -25,7 +25,7 @@ capture.install();
 // The thread shares the host's PID: a signal to it would take the whole platform down.
 const hostKill = process.kill.bind(process);
 process.kill = ((pid: number, signal?: string | number) => {
-  if (pid === process.pid) throw new Error('process.kill(process.pid) is not supported in a thread environment');
+  if (pid === process.pid && signal !== 0) throw new Error('process.kill(process.pid) is not supported in a thread environment');
   return hostKill(pid, signal);
 }) as typeof process.kill;
 

@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+
+/** Counts how many handlers are inside their critical section at once, as they report it. */
+export interface Probe {
+  url: string;
+  current: number;
+  peak: number;
+  entered: number;
+  /** Handlers that called `/hold` wait until this is called. */
+  release(): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function startProbe(): Promise<Probe> {
+  const state = { current: 0, peak: 0, entered: 0 };
+  let held: (() => void)[] = [];
+  let released = false;
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/hold') {
+      if (released) res.end('ok');
+      else held.push(() => res.end('ok'));
+      return;
+    }
+    if (req.url === '/enter') {
+      state.current++;
+      state.entered++;
+      state.peak = Math.max(state.peak, state.current);
+    } else if (req.url === '/leave') {
+      state.current--;
+    }
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get current() {
+      return state.current;
+    },
+    get peak() {
+      return state.peak;
+    },
+    get entered() {
+      return state.entered;
+    },
+    release() {
+      released = true;
+      for (const h of held) h();
+      held = [];
+    },
+    reset() {
+      released = false;
+      state.current = 0;
+      state.peak = 0;
+      state.entered = 0;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

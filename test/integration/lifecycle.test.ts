@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LambdaClient, UpdateFunctionConfigurationCommand, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLES, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { sample, scrape } from '../helpers/metrics.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+describe('updates retire environments gracefully', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startLaminar();
+  });
+  afterAll(async () => h.close());
+
+  it('an in-flight invocation finishes on the old configuration; the next one starts cold on the new', async () => {
+    const fn = await deployFixture(h.client, 'sleep');
+    const invoke = (body: string) => fetch(`${h.url}/2015-03-31/functions/${fn}/invocations`, { method: 'POST', body });
+    await (await invoke('{"ms":1}')).arrayBuffer();
+    const inFlight = invoke('{"ms":700}');
+    await new Promise((r) => setTimeout(r, 150));
+    await h.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Description: 'v2', Timeout: 5 }));
+    await waitUntilFunctionUpdatedV2({ client: h.client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { FunctionName: fn });
+    const next = await invoke('{"ms":1}');
+    expect(next.headers.get('x-laminar-cold-start')).toBe('true');
+    const old = await inFlight;
+    expect(old.status).toBe(200);
+    expect(await old.json()).toEqual({ slept: 700 });
+    const m = await scrape(h.url);
+    expect(sample(m, 'laminar_environment_evictions_total', { function: fn, reason: 'retired' })).toBe(1);
+    expect(sample(m, 'laminar_environments', { function: fn })).toBe(1);
+  });
+});
+
+describe('laminar serve', () => {
+  it('deploys examples, serves them, and on SIGTERM lets in-flight work finish, then exits 0', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'laminar-serve-'));
+    const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--functions', EXAMPLES, '--print-function-logs', 'false'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /serving the Lambda API on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      expect(out).toMatch(/deployed 3 function\(s\)/);
+      const hello = await fetch(`${url}/2015-03-31/functions/hello/invocations`, { method: 'POST', body: '{"name":"Ada"}' });
+      expect(((await hello.json()) as { message: string }).message).toBe('Hello, Ada!');
+      const dep = await fetch(`${url}/2015-03-31/functions/with-dependency/invocations`, { method: 'POST', body: '{"text":"a b"}' });
+      expect(await dep.json()).toEqual({ title: 'A B' });
+      const esm = await fetch(`${url}/2015-03-31/functions/esm-greeter/invocations`, { method: 'POST', body: '{}' });
+      expect(((await esm.json()) as { initializationType: string }).initializationType).toBe('on-demand');
+
+      const client = new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      const slow = await deployFixture(client, 'sleep');
+      client.destroy();
+      const inFlight = fetch(`${url}/2015-03-31/functions/${slow}/invocations`, { method: 'POST', body: '{"ms":800}' });
+      await new Promise((r) => setTimeout(r, 300));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ slept: 800 });
+      expect(await exited).toBe(0);
+      expect(out).toMatch(/SIGTERM received, draining/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
