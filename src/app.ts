@@ -13,6 +13,7 @@ import { LogStore } from './logs/log-store.js';
 import { Metrics } from './metrics/metrics.js';
 import { Registry } from './registry/registry.js';
 import { Ledger, unreservedCapacity } from './scheduler/admission/ledger.js';
+import { ProvisionedConcurrency } from './scheduler/provisioned.js';
 import { Reservations } from './scheduler/reservations.js';
 import { Scheduler } from './scheduler/scheduler.js';
 
@@ -29,6 +30,7 @@ export interface Laminar {
   readonly registry: Registry;
   readonly scheduler: Scheduler;
   readonly ledger: Ledger;
+  readonly provisioned: ProvisionedConcurrency;
   readonly metrics: Metrics;
   readonly server: FastifyInstance;
   readonly clock: Clock;
@@ -72,17 +74,31 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     ledger,
     hostMemoryMb: config.hostMemoryMb,
   });
+  const provisioned = new ProvisionedConcurrency({
+    scheduler,
+    registry,
+    ledger,
+    metrics,
+    clock,
+    partition,
+    initConcurrency: config.provisionedInitConcurrency,
+  });
   registry.onChange((e) => {
+    if (e.kind === 'alias-updated') provisioned.aliasChanged(e.functionName, e.version);
+    if (e.kind === 'alias-deleted') provisioned.deleted(e.functionName, e.version);
     if (e.kind !== 'deleted') return;
+    provisioned.deleted(e.functionName, e.version);
     scheduler.retireFunction(e.functionName, e.version);
     if (e.version === '$LATEST') reservations.forget(e.functionName);
   });
+  provisioned.restore();
   const server = buildServer({
     registry,
     scheduler,
     metrics,
     partition,
     concurrency: reservations,
+    provisioned,
     regionalConcurrencyLimit: config.regionalConcurrencyLimit,
     unreservedConcurrency: () => unreservedCapacity(ledger),
     logLevel: config.logLevel,
@@ -94,6 +110,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     registry,
     scheduler,
     ledger,
+    provisioned,
     metrics,
     server,
     clock,

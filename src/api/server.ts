@@ -10,11 +10,13 @@ import { concurrencyRoutes, type ConcurrencyService } from './routes/concurrency
 import { functionRoutes } from './routes/functions.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { metricsHealthRoutes } from './routes/metrics-health.js';
+import { provisionedRoutes, type ProvisionedService } from './routes/provisioned.js';
 
 export interface ServerDeps {
   registry: Registry;
   scheduler: Scheduler;
   concurrency: ConcurrencyService;
+  provisioned: ProvisionedService;
   metrics: Metrics;
   partition: Partition;
   regionalConcurrencyLimit: number;
@@ -52,6 +54,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, partition: deps.partition });
   app.register(functionRoutes, { registry: deps.registry, partition: deps.partition });
   app.register(concurrencyRoutes, { concurrency: deps.concurrency, partition: deps.partition });
+  app.register(provisionedRoutes, { provisioned: deps.provisioned, partition: deps.partition });
   app.register(accountRoutes, {
     registry: deps.registry,
     regionalConcurrencyLimit: deps.regionalConcurrencyLimit,

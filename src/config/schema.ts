@@ -29,6 +29,7 @@ export const SCHEMA = {
   hostMemoryMb: { type: 'int', default: Math.floor((totalmem() / 1024 / 1024) * 0.75), min: 128, max: 16_777_216, doc: 'Memory budget for environments; each is charged its MemorySize. Default 75% of RAM.' },
   environmentIdleTimeoutSeconds: { type: 'number', default: 600, min: 0, max: 86_400, doc: 'Idle on-demand environments are destroyed after this long.' },
   autoscalingEvaluationPeriodSeconds: { type: 'number', default: 60, min: 0.01, max: 3600, doc: 'Period of one utilization datapoint for target tracking.' },
+  provisionedInitConcurrency: { type: 'int', default: 4, min: 1, max: 1000, doc: 'Provisioned environments initialised at once; paces large allocations so running traffic keeps its CPU.' },
   activationDelayMs: { type: 'int', default: 0, min: 0, max: 600_000, doc: 'How long a new or updated function stays Pending / InProgress before it becomes Active / Successful.' },
   printFunctionLogs: { type: 'boolean', default: true, doc: "Echo functions' log lines (START/END/REPORT and app output) to Laminar's stdout." },
   logLevel: { type: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: "Level of Laminar's own log." },

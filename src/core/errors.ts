@@ -63,6 +63,12 @@ export class ResourceNotFoundException extends LaminarError {
   readonly statusCode = 404;
 }
 
+/** The function, version or alias has no provisioned concurrency config. */
+export class ProvisionedConcurrencyConfigNotFoundException extends LaminarError {
+  readonly code = 'ProvisionedConcurrencyConfigNotFoundException';
+  readonly statusCode = 404;
+}
+
 /** The resource exists already, or is in a state that forbids the operation (Pending, update in progress). */
 export class ResourceConflictException extends LaminarError {
   readonly code = 'ResourceConflictException';
@@ -113,6 +119,7 @@ export const ERROR_CLASSES = [
   RequestTooLargeException,
   UnsupportedMediaTypeException,
   ResourceNotFoundException,
+  ProvisionedConcurrencyConfigNotFoundException,
   ResourceConflictException,
   PreconditionFailedException,
   TooManyRequestsException,

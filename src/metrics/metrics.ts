@@ -17,6 +17,16 @@ export interface SchedulerSnapshot {
   environments: { functionName: string; state: string; kind: string; count: number }[];
 }
 
+/** One provisioned concurrency config at scrape time. */
+export interface ProvisionedSnapshot {
+  functionName: string;
+  qualifier: string;
+  /** Provisioned environments that finished Init and serve traffic. */
+  allocated: number;
+  /** Of those, busy with an invocation. */
+  inUse: number;
+}
+
 /**
  * Every metric Laminar exports, created on one registry per Laminar instance. Names follow
  * design.md §4; the README's metrics table lists the same set.
@@ -36,6 +46,12 @@ export class Metrics {
   readonly unreservedConcurrentExecutions: Gauge;
   readonly claimedAccountConcurrency: Gauge;
   readonly evictions: Counter<'function' | 'reason'>;
+  readonly provisionedAllocated: Gauge<'function' | 'qualifier'>;
+  readonly provisionedExecutions: Gauge<'function' | 'qualifier'>;
+  readonly provisionedUtilization: Gauge<'function' | 'qualifier'>;
+  readonly provisionedInvocations: Counter<'function' | 'qualifier'>;
+  readonly provisionedSpillover: Counter<'function' | 'qualifier'>;
+  private provisioned: () => ProvisionedSnapshot[] = () => [];
   private snapshot: () => SchedulerSnapshot = () => ({
     concurrency: new Map(),
     unreservedConcurrency: 0,
@@ -132,6 +148,52 @@ export class Metrics {
       labelNames: ['function', 'reason'] as const,
       registers,
     });
+    const perConfig = (gauge: Gauge<'function' | 'qualifier'>, value: (p: ProvisionedSnapshot) => number | undefined) => {
+      gauge.reset();
+      for (const p of self.provisioned()) {
+        const v = value(p);
+        if (v !== undefined) gauge.set({ function: p.functionName, qualifier: p.qualifier }, v);
+      }
+    };
+    this.provisionedAllocated = new Gauge({
+      name: 'laminar_provisioned_concurrency_allocated',
+      help: 'Provisioned environments that finished Init and serve traffic.',
+      labelNames: ['function', 'qualifier'] as const,
+      registers,
+      collect() {
+        perConfig(this, (p) => p.allocated);
+      },
+    });
+    this.provisionedExecutions = new Gauge({
+      name: 'laminar_provisioned_concurrency_executions',
+      help: 'Provisioned environments busy with an invocation (ProvisionedConcurrentExecutions).',
+      labelNames: ['function', 'qualifier'] as const,
+      registers,
+      collect() {
+        perConfig(this, (p) => p.inUse);
+      },
+    });
+    this.provisionedUtilization = new Gauge({
+      name: 'laminar_provisioned_concurrency_utilization',
+      help: 'Busy provisioned environments divided by allocated ones (ProvisionedConcurrencyUtilization).',
+      labelNames: ['function', 'qualifier'] as const,
+      registers,
+      collect() {
+        perConfig(this, (p) => (p.allocated > 0 ? p.inUse / p.allocated : undefined));
+      },
+    });
+    this.provisionedInvocations = new Counter({
+      name: 'laminar_provisioned_concurrency_invocations_total',
+      help: 'Invocations served by provisioned environments (ProvisionedConcurrencyInvocations).',
+      labelNames: ['function', 'qualifier'] as const,
+      registers,
+    });
+    this.provisionedSpillover = new Counter({
+      name: 'laminar_provisioned_concurrency_spillover_invocations_total',
+      help: 'Invocations of a provisioned version that ran on on-demand environments because provisioned ones were busy.',
+      labelNames: ['function', 'qualifier'] as const,
+      registers,
+    });
     this.environments = new Gauge({
       name: 'laminar_environments',
       help: 'Execution environments by function, state (initializing, idle, busy) and kind (on-demand, provisioned).',
@@ -144,6 +206,11 @@ export class Metrics {
         }
       },
     });
+  }
+
+  /** Connects the provisioned concurrency gauges to their configs. */
+  bindProvisioned(source: () => ProvisionedSnapshot[]): void {
+    this.provisioned = source;
   }
 
   /** Connects scrape-time gauges to the scheduler's state. */

@@ -17,12 +17,15 @@ import {
   pageSize,
 } from './validation.js';
 
+import type { RegistryChange } from './internals.js';
+
 /** What alias operations need from the registry. */
 export interface AliasContext {
   store: Store;
   arn(name: string, qualifier?: string): string;
   /** Throws ResourceNotFoundException when the function does not exist. */
   requireFunction(name: string): void;
+  emit(change: RegistryChange): void;
 }
 
 function check(violations: Violation[]): void {
@@ -82,7 +85,7 @@ export function updateAlias(ctx: AliasContext, fn: string, name: string, input: 
   if (input.FunctionVersion !== undefined) v.push(...functionVersionViolations(input.FunctionVersion));
   check(descriptionViolations(input.Description, v));
   ctx.requireFunction(fn);
-  return ctx.store.tx(() => {
+  const updated = ctx.store.tx(() => {
     const current = requireAlias(ctx, fn, name);
     assertRevision(input.RevisionId, current.RevisionId);
     const primary = input.FunctionVersion ?? current.FunctionVersion;
@@ -100,13 +103,19 @@ export function updateAlias(ctx: AliasContext, fn: string, name: string, input: 
     ctx.store.putAlias(fn, next);
     return structuredClone(next);
   });
+  ctx.emit({ functionName: fn, version: name, kind: 'alias-updated' });
+  return updated;
 }
 
 export function deleteAlias(ctx: AliasContext, fn: string, name: string): void {
   check([...nameViolations(fn), ...aliasNameViolations(name)]);
   ctx.requireFunction(fn);
   requireAlias(ctx, fn, name);
-  ctx.store.deleteAlias(fn, name);
+  ctx.store.tx(() => {
+    ctx.store.deleteAlias(fn, name);
+    ctx.store.deleteProvisioned(fn, name);
+  });
+  ctx.emit({ functionName: fn, version: name, kind: 'alias-deleted' });
 }
 
 export function listAliases(

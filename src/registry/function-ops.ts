@@ -175,7 +175,10 @@ export class FunctionOps {
     if (users.length > 0) {
       throw new ResourceConflictException(`Unable to delete version because the following aliases reference it: [${users.join(', ')}]`);
     }
-    this.r.store.deleteVersion(name, row.num);
+    this.r.store.tx(() => {
+      this.r.store.deleteVersion(name, row.num);
+      this.r.store.deleteProvisioned(name, qualifier);
+    });
     this.r.gc([row.codeHash]);
     this.r.emit({ functionName: name, version: qualifier, kind: 'deleted' });
   }

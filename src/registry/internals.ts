@@ -13,8 +13,9 @@ export interface RegistryLimits {
 
 export interface RegistryChange {
   functionName: string;
+  /** The version concerned; for alias changes, the alias name. */
   version: string;
-  kind: 'updated' | 'deleted';
+  kind: 'updated' | 'deleted' | 'alias-updated' | 'alias-deleted';
 }
 
 export type RegistryChangeListener = (e: RegistryChange) => void;

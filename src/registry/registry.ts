@@ -11,7 +11,7 @@ import type { Clock } from '../core/clock.js';
 import { assertNoViolations, ResourceNotFoundException, ServiceException } from '../core/errors.js';
 import * as aliases from './aliases.js';
 import { CodeStore } from './code-store.js';
-import { present } from './config.js';
+import { lambdaDate, present } from './config.js';
 import { FunctionOps } from './function-ops.js';
 import {
   pendingConflict,
@@ -23,7 +23,8 @@ import {
 import { Lifecycle } from './lifecycle.js';
 import { decodeMarker, toPage } from './paging.js';
 import { pickVersion } from './routing.js';
-import { LATEST_NUM, Store, type FunctionRow, type VersionRow } from './store.js';
+import { LATEST_NUM, Store, type FunctionRow, type ProvisionedRow, type VersionRow } from './store.js';
+export type { ProvisionedRow } from './store.js';
 import type {
   AliasConfiguration,
   CreateAliasInput,
@@ -220,6 +221,37 @@ export class Registry {
    * the code and configuration from before the update.
    */
   resolve(name: string, qualifier: string | undefined): ResolvedTarget {
+    return this.resolveWith(name, qualifier, (a) => pickVersion(a.FunctionVersion, a.RoutingConfig, this.random));
+  }
+
+  /** Like resolve(), but an alias resolves to its primary version (no weighted pick). */
+  resolvePrimary(name: string, qualifier: string | undefined): ResolvedTarget {
+    return this.resolveWith(name, qualifier, (a) => a.FunctionVersion);
+  }
+
+  /**
+   * Stores a provisioned concurrency config on a published version or an alias (never
+   * $LATEST); the caller has checked the concurrency rules.
+   */
+  putProvisionedConfig(name: string, qualifier: string, requested: number): ProvisionedRow {
+    this.assertQualifier(name, qualifier);
+    this.requireFunction(name, qualifier);
+    this.resolvePrimary(name, qualifier); // 404 for an unknown version or alias
+    const row: ProvisionedRow = { functionName: name, qualifier, requested, lastModified: lambdaDate(this.opts.clock.now()) };
+    this.store.putProvisioned(row);
+    return row;
+  }
+
+  deleteProvisionedConfig(name: string, qualifier: string): void {
+    this.store.deleteProvisioned(name, qualifier);
+  }
+
+  /** Every stored provisioned concurrency config, to allocate them at start. */
+  provisionedConfigs(): ProvisionedRow[] {
+    return this.store.allProvisioned();
+  }
+
+  private resolveWith(name: string, qualifier: string | undefined, pick: (a: AliasConfiguration) => string): ResolvedTarget {
     this.assertQualifier(name, qualifier);
     const fn = this.requireFunction(name, qualifier);
     const latest = this.latest(name);
@@ -230,7 +262,7 @@ export class Registry {
       const a = this.store.getAlias(name, qualifier);
       if (!a) throw this.notFound(name, qualifier);
       alias = qualifier;
-      version = pickVersion(a.FunctionVersion, a.RoutingConfig, this.random);
+      version = pick(a);
     }
     let snapshot: { config: FunctionConfiguration; codeHash: string };
     if (version === '$LATEST') {

@@ -68,7 +68,23 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // Reserved concurrency is a property of the whole function (all versions and aliases).
   `ALTER TABLE functions ADD COLUMN reserved_concurrency INTEGER;`,
+  // Provisioned concurrency configs on a version or alias; allocation state lives in the scheduler.
+  `CREATE TABLE provisioned (
+     function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+     qualifier TEXT NOT NULL,
+     requested INTEGER NOT NULL,
+     last_modified TEXT NOT NULL,
+     PRIMARY KEY (function_name, qualifier)
+   );`,
 ];
+
+/** A stored provisioned concurrency config. */
+export interface ProvisionedRow {
+  functionName: string;
+  qualifier: string;
+  requested: number;
+  lastModified: string;
+}
 
 function toFunction(r: RawFunction): FunctionRow {
   const row: FunctionRow = { name: r.name, nextVersion: r.next_version };
@@ -128,6 +144,14 @@ function prepare(db: Database.Database) {
        ON CONFLICT(function_name, name) DO UPDATE SET config = excluded.config`,
     ),
     delAlias: p('DELETE FROM aliases WHERE function_name = ? AND name = ?'),
+    putProv: p(
+      `INSERT INTO provisioned (function_name, qualifier, requested, last_modified) VALUES (?, ?, ?, ?)
+       ON CONFLICT(function_name, qualifier) DO UPDATE SET requested = excluded.requested, last_modified = excluded.last_modified`,
+    ),
+    delProv: p('DELETE FROM provisioned WHERE function_name = ? AND qualifier = ?'),
+    allProv: p<{ function_name: string; qualifier: string; requested: number; last_modified: string }>(
+      'SELECT * FROM provisioned ORDER BY function_name, qualifier',
+    ),
     getReserved: p<{ r: number | null }>('SELECT reserved_concurrency AS r FROM functions WHERE name = ?'),
     setReserved: p('UPDATE functions SET reserved_concurrency = ? WHERE name = ?'),
     allReserved: p<{ name: string; r: number }>('SELECT name, reserved_concurrency AS r FROM functions WHERE reserved_concurrency IS NOT NULL'),
@@ -234,6 +258,20 @@ export class Store {
   usage(): { totalCodeSize: number; functionCount: number } {
     const r = this.stmt.usage.get();
     return { totalCodeSize: r?.size ?? 0, functionCount: r?.fns ?? 0 };
+  }
+
+  putProvisioned(row: ProvisionedRow): void {
+    this.stmt.putProv.run(row.functionName, row.qualifier, row.requested, row.lastModified);
+  }
+
+  deleteProvisioned(fn: string, qualifier: string): void {
+    this.stmt.delProv.run(fn, qualifier);
+  }
+
+  allProvisioned(): ProvisionedRow[] {
+    return this.stmt.allProv
+      .all()
+      .map((r) => ({ functionName: r.function_name, qualifier: r.qualifier, requested: r.requested, lastModified: r.last_modified }));
   }
 
   getReservedConcurrency(fn: string): number | undefined {

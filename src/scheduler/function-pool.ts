@@ -14,6 +14,8 @@ export interface PooledEnvironment {
   lastUsedAt: number;
   invocations: number;
   idleTimer?: TimerHandle;
+  /** Destroy instead of returning to the pool when the current invocation ends. */
+  retiring?: boolean;
 }
 
 /**
@@ -31,11 +33,14 @@ export class FunctionPool {
     readonly stamp: string,
   ) {}
 
-  /** The most recently used idle environment, so older ones age out under keep-alive. */
-  takeIdle(): PooledEnvironment | undefined {
+  /**
+   * Marks busy and returns the most recently used idle environment of `kind`, so older on-demand
+   * ones age out under keep-alive.
+   */
+  takeIdle(kind: EnvironmentKind): PooledEnvironment | undefined {
     let best: PooledEnvironment | undefined;
     for (const m of this.members) {
-      if (m.state === 'idle' && (!best || m.lastUsedAt > best.lastUsedAt)) best = m;
+      if (m.kind === kind && m.state === 'idle' && !m.retiring && (!best || m.lastUsedAt > best.lastUsedAt)) best = m;
     }
     if (best) {
       best.idleTimer?.cancel();

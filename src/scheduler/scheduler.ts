@@ -13,9 +13,9 @@ import { billedDurationMs, endLine, reportLine, startLine, timeoutLine } from '.
 import type { Metrics, SchedulerSnapshot } from '../metrics/metrics.js';
 import type { ResolvedTarget } from '../registry/types.js';
 import { TooManyRequestsException } from '../core/errors.js';
-import { totalReserved, unreservedInFlight, type Ledger } from './admission/ledger.js';
+import { claimedAccountConcurrency, unreservedInFlight, type Ledger } from './admission/ledger.js';
 import { throttleMessage, ThrottleReason } from './admission/reasons.js';
-import { FunctionPool, type PooledEnvironment } from './function-pool.js';
+import { FunctionPool, type EnvironmentKind, type PooledEnvironment } from './function-pool.js';
 import { planCapacity } from './placement.js';
 
 /** Lambda's response limit: 6 MiB plus 100 bytes (what the runtime API really accepts). */
@@ -33,6 +33,14 @@ export interface SchedulerOptions {
   ledger: Ledger;
   /** Memory budget for all environments; each is charged its MemorySize. */
   hostMemoryMb: number;
+}
+
+/** What the scheduler tells provisioned concurrency (set after construction: the two refer to each other). */
+export interface ProvisionedHooks {
+  /** Counts ProvisionedConcurrencyInvocations / SpilloverInvocations for the invoked qualifier. */
+  recordInvocation(target: ResolvedTarget, kind: EnvironmentKind): void;
+  /** A provisioned environment died: allocate a replacement. */
+  replace(member: PooledEnvironment): void;
 }
 
 /** Why an environment was destroyed (the `reason` label of laminar_environment_evictions_total). */
@@ -67,6 +75,8 @@ export interface InvocationResult {
  */
 export class Scheduler {
   private readonly pools = new Map<string, FunctionPool>();
+  /** Set once provisioned concurrency is wired. */
+  provisioned?: ProvisionedHooks;
   private readonly retiredPools = new Set<FunctionPool>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private envSeq = 0;
@@ -108,23 +118,29 @@ export class Scheduler {
 
   private async run(target: ResolvedTarget, options: InvokeOptions, payload: string): Promise<InvocationResult> {
     if (this.closing) throw new TooManyRequestsException('Laminar is shutting down.', ThrottleReason.Account);
-    const permit = this.o.ledger.acquire(target.functionName);
+    const pool = this.poolFor(target);
+    // An idle provisioned environment serves first; its capacity was claimed when it was allocated.
+    const provisioned = pool.takeIdle('provisioned');
+    const permit = this.o.ledger.acquire(target.functionName, provisioned ? 'provisioned' : 'on-demand');
     if (!('release' in permit)) this.throttle(target.functionName, permit.reason);
     try {
-      return await this.runAdmitted(target, options, payload);
+      return await this.runAdmitted(target, options, payload, pool, provisioned);
     } finally {
       permit.release();
     }
   }
 
+  /** Takes a scaling-rate token for a new on-demand environment of `functionName`, or throttles. */
+  private takeScalingToken(functionName: string): void {
+    const token = this.o.ledger.takeScalingToken(functionName, this.o.clock.now());
+    if (!token.ok) this.throttle(functionName, ThrottleReason.ScalingRate, token.retryAfterSeconds);
+  }
+
   /**
-   * Finds room for a new environment of `target`: a scaling-rate token, then memory in the host
-   * budget (evicting idle environments least recently used first). Throttles when either is missing.
+   * Makes room in the host memory budget for an environment of `memoryMb`, evicting idle
+   * on-demand environments least recently used first. False when that cannot make room.
    */
-  private makeRoom(target: ResolvedTarget): void {
-    const now = this.o.clock.now();
-    const token = this.o.ledger.takeScalingToken(target.functionName, now);
-    if (!token.ok) this.throttle(target.functionName, ThrottleReason.ScalingRate, token.retryAfterSeconds);
+  makeRoom(memoryMb: number): boolean {
     const members = this.allMembers();
     const byId = new Map(members.map((m) => [m.env.id, m]));
     const plan = planCapacity(
@@ -135,23 +151,29 @@ export class Scheduler {
         lastUsedAt: m.lastUsedAt,
       })),
       this.o.hostMemoryMb,
-      target.configuration.MemorySize,
+      memoryMb,
     );
-    if (!plan.ok) this.throttle(target.functionName, ThrottleReason.HostCapacity);
+    if (!plan.ok) return false;
     for (const id of plan.evict) {
       const victim = byId.get(id);
       if (victim) this.destroy(victim, 'capacity');
     }
+    return true;
   }
 
-  private async runAdmitted(target: ResolvedTarget, options: InvokeOptions, payload: string): Promise<InvocationResult> {
+  private async runAdmitted(
+    target: ResolvedTarget,
+    options: InvokeOptions,
+    payload: string,
+    pool: FunctionPool,
+    provisioned: PooledEnvironment | undefined,
+  ): Promise<InvocationResult> {
     const cfg = target.configuration;
     const requestId = options.requestId ?? newRequestId();
     const qualifier = target.qualifier ?? '$LATEST';
     const labels = { function: target.functionName, qualifier };
-    const pool = this.poolFor(target);
 
-    let member = pool.takeIdle();
+    let member = provisioned ?? pool.takeIdle('on-demand');
     let coldStart = false;
     let coldStartReason: string | undefined;
     let initDurationMs: number | undefined;
@@ -160,8 +182,9 @@ export class Scheduler {
     if (!member) {
       coldStart = true;
       coldStartReason = pool.count() === 0 ? 'no-environment' : 'all-environments-busy';
-      this.makeRoom(target);
-      member = this.createEnvironment(pool, target);
+      this.takeScalingToken(target.functionName);
+      if (!this.makeRoom(cfg.MemorySize)) this.throttle(target.functionName, ThrottleReason.HostCapacity);
+      member = this.createEnvironment(pool, target, 'on-demand');
       const init = await member.env.init();
       initDurationMs = init.initDurationMs;
       log += init.logs;
@@ -200,6 +223,7 @@ export class Scheduler {
       member.state = 'busy';
     }
 
+    this.provisioned?.recordInvocation(target, member.kind);
     const request = {
       requestId,
       payload,
@@ -271,7 +295,23 @@ export class Scheduler {
     };
   }
 
-  private createEnvironment(pool: FunctionPool, target: ResolvedTarget): PooledEnvironment {
+  /** Writes a provisioned environment's Init output to its log stream. */
+  appendInitLog(member: PooledEnvironment, logs: string, initDurationMs: number): void {
+    const spec = member.env.spec;
+    this.o.logs.append(
+      spec.functionName,
+      spec.logStreamName,
+      `INIT_START Runtime Version: ${spec.runtime}\tInitialization Type: provisioned-concurrency\n${logs}INIT_REPORT Init Duration: ${initDurationMs.toFixed(2)} ms\tPhase: init\n`,
+    );
+  }
+
+  /** The pool of `target`'s version with its current configuration. */
+  pool(target: ResolvedTarget): FunctionPool {
+    return this.poolFor(target);
+  }
+
+  /** Creates (not yet initialised) an environment of `kind` in `pool`. */
+  createEnvironment(pool: FunctionPool, target: ResolvedTarget, kind: EnvironmentKind): PooledEnvironment {
     const cfg = target.configuration;
     const id = `env-${++this.envSeq}-${streamSuffix().slice(0, 8)}`;
     const day = new Date(this.o.clock.now()).toISOString().slice(0, 10).replace(/-/g, '/');
@@ -284,37 +324,40 @@ export class Scheduler {
       memoryMb: cfg.MemorySize,
       timeoutSeconds: cfg.Timeout,
       variables: { ...(cfg.Environment?.Variables ?? {}) },
-      initializationType: 'on-demand',
+      initializationType: kind === 'provisioned' ? 'provisioned-concurrency' : 'on-demand',
       region: this.o.partition.region,
       accountId: this.o.partition.accountId,
       logGroupName: cfg.LoggingConfig.LogGroup,
       logStreamName: `${day}/[${target.version}]${streamSuffix()}`,
       tmpDir: join(this.o.tmpRoot, id),
     };
-    return pool.add(this.o.factory(id, spec), 'on-demand', this.o.clock.now());
+    return pool.add(this.o.factory(id, spec), kind, this.o.clock.now());
   }
 
   /** Writes the log, then returns the environment to its pool or destroys it (`failed` when it died). */
   private finish(member: PooledEnvironment, failed: 'failed' | undefined, log: string): void {
     const spec = member.env.spec;
     this.o.logs.append(spec.functionName, spec.logStreamName, log);
-    if (failed || member.pool.retired || this.closing) {
+    if (failed || member.pool.retired || member.retiring || this.closing) {
       this.destroy(member, failed ?? (this.closing ? 'shutdown' : 'retired'));
+      if (failed && member.kind === 'provisioned' && !this.closing) this.provisioned?.replace(member);
       return;
     }
     member.state = 'idle';
     member.lastUsedAt = this.o.clock.now();
+    // Provisioned environments are pinned: never reaped for idleness, never evicted.
+    if (member.kind === 'provisioned') return;
     member.idleTimer = this.o.clock.setTimeout(
       () => this.destroy(member, 'idle-timeout'),
       this.o.environmentIdleTimeoutSeconds * 1000,
     );
   }
 
-  private allMembers(): PooledEnvironment[] {
+  allMembers(): PooledEnvironment[] {
     return [...this.pools.values(), ...this.retiredPools].flatMap((p) => [...p.members]);
   }
 
-  private destroy(member: PooledEnvironment, reason: EvictionReason): void {
+  destroy(member: PooledEnvironment, reason: EvictionReason): void {
     const pool = member.pool;
     if (!pool.members.has(member)) return;
     this.o.metrics.evictions.inc({ function: pool.functionName, reason });
@@ -348,11 +391,12 @@ export class Scheduler {
       entry.count++;
       counts.set(key, entry);
     }
-    const unreserved = unreservedInFlight(ledger);
+    const concurrency = new Map<string, number>();
+    for (const fn of new Set([...ledger.inFlight.keys(), ...ledger.provisionedInFlight.keys()])) concurrency.set(fn, ledger.concurrency(fn));
     return {
-      concurrency: new Map(ledger.inFlight),
-      unreservedConcurrency: unreserved,
-      claimedAccountConcurrency: unreserved + totalReserved(ledger),
+      concurrency,
+      unreservedConcurrency: unreservedInFlight(ledger),
+      claimedAccountConcurrency: claimedAccountConcurrency(ledger),
       environments: [...counts.values()],
     };
   }

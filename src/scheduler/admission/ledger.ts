@@ -25,8 +25,13 @@ export interface LedgerState {
   readonly limits: LedgerLimits;
   /** Reserved concurrency by function (absent = unreserved). */
   readonly reserved: ReadonlyMap<string, number>;
-  /** In-flight invocations by function, across all its versions and aliases. */
+  /** On-demand in-flight invocations by function, across all its versions and aliases. */
   readonly inFlight: ReadonlyMap<string, number>;
+  /**
+   * Provisioned concurrency claimed by function (all its configs). It is capacity taken from the
+   * reservation or the unreserved pool whether or not it is busy.
+   */
+  readonly provisioned: ReadonlyMap<string, number>;
 }
 
 export type Decision = { ok: true } | { ok: false; reason: ThrottleReason };
@@ -42,21 +47,54 @@ export function unreservedCapacity(state: LedgerState): number {
   return state.limits.regionalLimit - totalReserved(state);
 }
 
-/** In-flight invocations of functions without a reservation. */
+/** On-demand in-flight invocations of functions without a reservation (UnreservedConcurrentExecutions). */
 export function unreservedInFlight(state: LedgerState): number {
   let sum = 0;
   for (const [fn, n] of state.inFlight) if (!state.reserved.has(fn)) sum += n;
   return sum;
 }
 
-/** May one more invocation of `fn` run now? */
+/** Provisioned concurrency of functions without a reservation: it is carved out of the unreserved pool. */
+export function unreservedProvisioned(state: LedgerState): number {
+  let sum = 0;
+  for (const [fn, n] of state.provisioned) if (!state.reserved.has(fn)) sum += n;
+  return sum;
+}
+
+/** ClaimedAccountConcurrency: unreserved in use + Σ reservations + provisioned of unreserved functions. */
+export function claimedAccountConcurrency(state: LedgerState): number {
+  return unreservedInFlight(state) + totalReserved(state) + unreservedProvisioned(state);
+}
+
+/** May one more on-demand invocation of `fn` run now? (Invocations on provisioned environments need no decision.) */
 export function decideConcurrency(state: LedgerState, fn: string): Decision {
   const reservation = state.reserved.get(fn);
-  const current = state.inFlight.get(fn) ?? 0;
+  const current = (state.inFlight.get(fn) ?? 0) + (state.provisioned.get(fn) ?? 0);
   if (reservation !== undefined) {
     return current < reservation ? { ok: true } : { ok: false, reason: ThrottleReason.Reserved };
   }
-  return unreservedInFlight(state) < unreservedCapacity(state) ? { ok: true } : { ok: false, reason: ThrottleReason.Account };
+  return unreservedInFlight(state) + unreservedProvisioned(state) < unreservedCapacity(state)
+    ? { ok: true }
+    : { ok: false, reason: ThrottleReason.Account };
+}
+
+/**
+ * Why `fn` may not hold `total` provisioned concurrency (over all its configs), or undefined:
+ * within its reservation, or for an unreserved function within what the unreserved pool can
+ * give while keeping the minimum.
+ */
+export function provisionedProblem(state: LedgerState, fn: string, total: number): string | undefined {
+  const reservation = state.reserved.get(fn);
+  if (reservation !== undefined) {
+    return total > reservation
+      ? `Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function (${reservation}).`
+      : undefined;
+  }
+  const others = unreservedProvisioned(state) - (state.provisioned.get(fn) ?? 0);
+  const available = unreservedCapacity(state) - state.limits.unreservedMinimum - others;
+  return total > available
+    ? `Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${Math.max(0, available)}]. Provisioned concurrency must leave at least ${state.limits.unreservedMinimum} unreserved.`
+    : undefined;
 }
 
 /**
@@ -64,6 +102,10 @@ export function decideConcurrency(state: LedgerState, fn: string): Decision {
  * reservations must leave the unreserved minimum. The message is AWS's.
  */
 export function reservationProblem(state: LedgerState, fn: string, value: number): string | undefined {
+  const provisioned = state.provisioned.get(fn) ?? 0;
+  if (value < provisioned) {
+    return `Specified ReservedConcurrentExecutions for function is less than the function's total provisioned concurrency [${provisioned}].`;
+  }
   const others = totalReserved(state) - (state.reserved.get(fn) ?? 0);
   if (state.limits.regionalLimit - others - value < state.limits.unreservedMinimum) {
     return `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${state.limits.unreservedMinimum}].`;
@@ -103,17 +145,26 @@ export interface Permit {
 export class Ledger implements LedgerState {
   readonly reserved = new Map<string, number>();
   readonly inFlight = new Map<string, number>();
+  readonly provisioned = new Map<string, number>();
+  /** Invocations running on provisioned environments, by function (for ConcurrentExecutions). */
+  readonly provisionedInFlight = new Map<string, number>();
   private readonly buckets = new Map<string, Bucket>();
   private releasedCount = 0;
   private grantedCount = 0;
 
   constructor(readonly limits: LedgerLimits) {}
 
-  /** Grants a permit or says which rule refused it. */
-  acquire(fn: string): Permit | { reason: ThrottleReason } {
-    const d = decideConcurrency(this, fn);
-    if (!d.ok) return { reason: d.reason };
-    this.inFlight.set(fn, (this.inFlight.get(fn) ?? 0) + 1);
+  /**
+   * Grants a permit or says which rule refused it. A provisioned invocation runs on capacity its
+   * config already claimed, so it is always granted.
+   */
+  acquire(fn: string, kind: 'on-demand' | 'provisioned' = 'on-demand'): Permit | { reason: ThrottleReason } {
+    if (kind === 'on-demand') {
+      const d = decideConcurrency(this, fn);
+      if (!d.ok) return { reason: d.reason };
+    }
+    const counter = kind === 'on-demand' ? this.inFlight : this.provisionedInFlight;
+    counter.set(fn, (counter.get(fn) ?? 0) + 1);
     this.grantedCount++;
     let released = false;
     const ledger = this;
@@ -126,9 +177,9 @@ export class Ledger implements LedgerState {
         if (released) return;
         released = true;
         ledger.releasedCount++;
-        const n = (ledger.inFlight.get(fn) ?? 1) - 1;
-        if (n <= 0) ledger.inFlight.delete(fn);
-        else ledger.inFlight.set(fn, n);
+        const n = (counter.get(fn) ?? 1) - 1;
+        if (n <= 0) counter.delete(fn);
+        else counter.set(fn, n);
       },
     };
   }
@@ -151,15 +202,32 @@ export class Ledger implements LedgerState {
     this.reserved.delete(fn);
   }
 
-  /** Forgets a deleted function's reservation and rate bucket. */
+  /** Claims `total` provisioned concurrency for `fn` (all its configs), or says why not. */
+  setProvisioned(fn: string, total: number): string | undefined {
+    const problem = provisionedProblem(this, fn, total);
+    if (problem === undefined) {
+      if (total > 0) this.provisioned.set(fn, total);
+      else this.provisioned.delete(fn);
+    }
+    return problem;
+  }
+
+  /** Forgets a deleted function's reservation, provisioned claim and rate bucket. */
   forget(fn: string): void {
     this.reserved.delete(fn);
+    this.provisioned.delete(fn);
     this.buckets.delete(fn);
+  }
+
+  /** In-flight invocations of `fn`, on-demand and provisioned (ConcurrentExecutions). */
+  concurrency(fn: string): number {
+    return (this.inFlight.get(fn) ?? 0) + (this.provisionedInFlight.get(fn) ?? 0);
   }
 
   totalInFlight(): number {
     let sum = 0;
     for (const n of this.inFlight.values()) sum += n;
+    for (const n of this.provisionedInFlight.values()) sum += n;
     return sum;
   }
 

@@ -231,9 +231,9 @@ describe('updates', () => {
     expect(ref.message).toBe('Unable to delete version because the following aliases reference it: [live]');
     env.registry.deleteAlias('f', 'live');
     env.registry.deleteFunction('f', '1');
-    expect(events).toEqual(['deleted:1']);
+    expect(events).toEqual(['alias-deleted:live', 'deleted:1']);
     env.registry.deleteFunction('f');
-    expect(events).toEqual(['deleted:1', 'deleted:$LATEST']);
+    expect(events).toEqual(['alias-deleted:live', 'deleted:1', 'deleted:$LATEST']);
     expect((await caught(() => env.registry.getFunction('f'))).code).toBe('ResourceNotFoundException');
     expect(existsSync(codeDir)).toBe(false);
     expect(env.registry.usage()).toEqual({ functionCount: 0, totalCodeSize: 0 });

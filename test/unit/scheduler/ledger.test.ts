@@ -13,8 +13,13 @@ import { ThrottleReason } from '../../../src/scheduler/admission/reasons.js';
 
 const limits: LedgerLimits = { regionalLimit: 10, unreservedMinimum: 2, scalingRateEnvironments: 4, scalingRateWindowMs: 1000 };
 
-function state(reserved: Record<string, number>, inFlight: Record<string, number>, l = limits): LedgerState {
-  return { limits: l, reserved: new Map(Object.entries(reserved)), inFlight: new Map(Object.entries(inFlight)) };
+function state(reserved: Record<string, number>, inFlight: Record<string, number>, provisioned: Record<string, number> = {}): LedgerState {
+  return {
+    limits,
+    reserved: new Map(Object.entries(reserved)),
+    inFlight: new Map(Object.entries(inFlight)),
+    provisioned: new Map(Object.entries(provisioned)),
+  };
 }
 
 describe('decideConcurrency', () => {

@@ -1,0 +1,19 @@
+import { loadFigure, type LoadFigure } from './figures.js';
+import { runLoad, type LoadRun, type LoadSpec } from './load.js';
+import type { Settings } from './settings.js';
+import { repeat } from './stats.js';
+
+export interface Measured {
+  figure: LoadFigure;
+  runs: LoadRun[];
+}
+
+/**
+ * The one way a steady load is measured, for floors and scenarios alike: an unmeasured warm-up at
+ * the same connection count, then `reps` runs of the same duration, reduced to medians.
+ */
+export async function measureLoad(spec: Omit<LoadSpec, 'durationSeconds' | 'amount'>, settings: Settings): Promise<Measured> {
+  if (settings.warmupSeconds > 0) await runLoad({ ...spec, durationSeconds: settings.warmupSeconds });
+  const runs = await repeat(settings.reps, () => runLoad({ ...spec, durationSeconds: settings.durationSeconds }));
+  return { figure: loadFigure(runs), runs };
+}

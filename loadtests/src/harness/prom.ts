@@ -1,0 +1,117 @@
+/** Reading Laminar's /metrics: one-off samples and a sampler that records series over time. */
+import { performance } from 'node:perf_hooks';
+
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export function parseProm(text: string): PromSample[] {
+  const out: PromSample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] as string] = pair[2] as string;
+    out.push({ name: m[1] as string, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Sum of every series of `name` whose labels include `labels`; undefined when the metric is absent. */
+export function promValue(samples: readonly PromSample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  let found = false;
+  let total = 0;
+  for (const s of samples) {
+    if (s.name !== name) continue;
+    if (!Object.entries(labels).every(([k, v]) => s.labels[k] === v)) continue;
+    found = true;
+    total += s.value;
+  }
+  return found ? total : undefined;
+}
+
+/** Whether the exposition declares a metric at all (it may have no series yet). */
+export function hasMetric(text: string, name: string): boolean {
+  return text.includes(`# TYPE ${name} `);
+}
+
+/**
+ * The q-quantile of a Prometheus histogram, interpolated inside its bucket the way
+ * histogram_quantile() does; undefined when it has no observations.
+ */
+export function histogramQuantile(samples: readonly PromSample[], name: string, q: number, labels: Record<string, string> = {}): number | undefined {
+  const byLe = new Map<number, number>();
+  for (const s of samples) {
+    if (s.name !== `${name}_bucket`) continue;
+    if (!Object.entries(labels).every(([k, v]) => s.labels[k] === v)) continue;
+    const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le);
+    byLe.set(le, (byLe.get(le) ?? 0) + s.value);
+  }
+  const buckets = [...byLe.entries()].sort((a, b) => a[0] - b[0]);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (!Number.isFinite(le)) return prevLe;
+      return prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(1, count - prevCount);
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return prevLe;
+}
+
+export interface SeriesPoint {
+  t: number;
+  value: number;
+}
+
+export type Probe = (samples: readonly PromSample[], text: string) => number | undefined;
+
+export interface Sampler {
+  /** Stops sampling; resolves with one series per probe (seconds since start). */
+  stop(): Promise<Record<string, SeriesPoint[]>>;
+}
+
+/**
+ * Scrapes every `intervalMs` and applies each probe. Scrapes are few (a handful per second) so
+ * they do not disturb the load; a failed scrape is skipped, not fatal.
+ */
+export function startSampler(scrape: () => Promise<string>, probes: Record<string, Probe>, intervalMs = 250): Sampler {
+  const started = performance.now();
+  const series: Record<string, SeriesPoint[]> = Object.fromEntries(Object.keys(probes).map((k) => [k, []]));
+  let stopped = false;
+  const tick = async (): Promise<void> => {
+    try {
+      const text = await scrape();
+      const samples = parseProm(text);
+      const t = (performance.now() - started) / 1000;
+      for (const [key, probe] of Object.entries(probes)) {
+        const value = probe(samples, text);
+        if (value !== undefined) series[key]?.push({ t, value });
+      }
+    } catch {
+      // The server may be saturated; a missing point is better than a failed scenario.
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      const next = performance.now() + intervalMs;
+      await tick();
+      await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return series;
+    },
+  };
+}

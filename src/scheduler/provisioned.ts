@@ -1,0 +1,337 @@
+import { functionArn, VERSION_RE, type Partition } from '../core/arn.js';
+import type { Clock } from '../core/clock.js';
+import {
+  InvalidParameterValueException,
+  ProvisionedConcurrencyConfigNotFoundException,
+  ResourceConflictException,
+  ValidationException,
+  validationMessage,
+} from '../core/errors.js';
+import type { ProvisionedConcurrencyPort, ProvisionedConfigView, ProvisionedStatus, ProvisionedUsage } from '../autoscaling/port.js';
+import type { ProvisionedSnapshot } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Registry } from '../registry/registry.js';
+import type { ResolvedTarget } from '../registry/types.js';
+import type { Ledger } from './admission/ledger.js';
+import type { EnvironmentKind, PooledEnvironment } from './function-pool.js';
+import { Limiter } from './limiter.js';
+import type { ProvisionedHooks, Scheduler } from './scheduler.js';
+
+/** The API shape of a provisioned concurrency config. */
+export interface ProvisionedConfigOutput {
+  FunctionArn?: string;
+  RequestedProvisionedConcurrentExecutions: number;
+  AvailableProvisionedConcurrentExecutions: number;
+  AllocatedProvisionedConcurrentExecutions: number;
+  Status: ProvisionedStatus;
+  StatusReason?: string;
+  LastModified: string;
+}
+
+interface Entry {
+  functionName: string;
+  qualifier: string;
+  requested: number;
+  lastModified: string;
+  /** The version the qualifier resolved to at the last allocation. */
+  version: string;
+  status: ProvisionedStatus;
+  statusReason?: string;
+  members: Set<PooledEnvironment>;
+  /** Bumped by every reconcile, so a slower, older allocation knows it was superseded. */
+  generation: number;
+  invocations: number;
+}
+
+export interface ProvisionedOptions {
+  scheduler: Scheduler;
+  registry: Registry;
+  ledger: Ledger;
+  metrics: Metrics;
+  clock: Clock;
+  partition: Partition;
+  /** Inits run at once across all allocations, so a large request doesn't starve running traffic. */
+  initConcurrency: number;
+}
+
+const key = (fn: string, q: string) => `${fn}\u0000${q}`;
+
+/**
+ * Provisioned concurrency: environments initialised ahead of traffic with
+ * AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency, pinned (never reaped or evicted),
+ * serving their version first, replaced when they die, moved when an alias is re-pointed.
+ * Their capacity is claimed in the ledger from the moment the config is accepted.
+ */
+export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConcurrencyPort {
+  private readonly entries = new Map<string, Entry>();
+  private readonly limiter: Limiter;
+
+  constructor(private readonly o: ProvisionedOptions) {
+    this.limiter = new Limiter(o.initConcurrency);
+    o.scheduler.provisioned = this;
+    o.metrics.bindProvisioned(() => this.snapshot());
+  }
+
+  /** Re-allocates the configs stored before a restart. */
+  restore(): void {
+    for (const row of this.o.registry.provisionedConfigs()) {
+      let version: string;
+      try {
+        version = this.o.registry.resolvePrimary(row.functionName, row.qualifier).version;
+      } catch {
+        this.o.registry.deleteProvisionedConfig(row.functionName, row.qualifier);
+        continue;
+      }
+      const entry = this.newEntry(row.functionName, row.qualifier, row.requested, row.lastModified, version);
+      this.entries.set(key(row.functionName, row.qualifier), entry);
+      this.o.ledger.provisioned.set(row.functionName, this.totalFor(row.functionName));
+      this.reconcile(entry);
+    }
+  }
+
+  // ---- API ---------------------------------------------------------------------------------
+
+  putConfig(functionName: string, qualifier: string | undefined, requested: unknown): ProvisionedConfigOutput {
+    const q = this.requireQualifier(qualifier);
+    if (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 1) {
+      throw new ValidationException(
+        validationMessage([
+          { field: 'provisionedConcurrentExecutions', value: requested ?? null, constraint: 'Member must have value greater than or equal to 1' },
+        ]),
+      );
+    }
+    const version = this.o.registry.resolvePrimary(functionName, q).version;
+    if (version === '$LATEST') {
+      throw new InvalidParameterValueException('Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
+    }
+    for (const other of this.entries.values()) {
+      if (other.functionName === functionName && other.qualifier !== q && other.version === version) {
+        throw new ResourceConflictException(
+          `Version ${version} already has provisioned concurrency through ${VERSION_RE.test(other.qualifier) ? 'version' : 'alias'} ${other.qualifier}; a version can have one provisioned concurrency config.`,
+        );
+      }
+    }
+    const existing = this.entries.get(key(functionName, q));
+    const total = this.totalFor(functionName) - (existing?.requested ?? 0) + requested;
+    const problem = this.o.ledger.setProvisioned(functionName, total);
+    if (problem) throw new InvalidParameterValueException(problem);
+    const row = this.o.registry.putProvisionedConfig(functionName, q, requested);
+    const entry = existing ?? this.newEntry(functionName, q, requested, row.lastModified, version);
+    entry.requested = requested;
+    entry.lastModified = row.lastModified;
+    this.entries.set(key(functionName, q), entry);
+    this.reconcile(entry);
+    return this.output(entry);
+  }
+
+  getConfig(functionName: string, qualifier: string | undefined): ProvisionedConfigOutput {
+    return this.output(this.require(functionName, this.requireQualifier(qualifier)));
+  }
+
+  deleteConfig(functionName: string, qualifier: string | undefined): void {
+    const entry = this.require(functionName, this.requireQualifier(qualifier));
+    this.remove(entry);
+    this.o.registry.deleteProvisionedConfig(functionName, entry.qualifier);
+  }
+
+  listConfigs(functionName: string): ProvisionedConfigOutput[] {
+    this.o.registry.getReservedConcurrency(functionName); // 404 for an unknown function
+    return [...this.entries.values()]
+      .filter((e) => e.functionName === functionName)
+      .sort((a, b) => a.qualifier.localeCompare(b.qualifier))
+      .map((e) => ({ FunctionArn: functionArn(this.o.partition, e.functionName, e.qualifier), ...this.output(e) }));
+  }
+
+  /** An alias moved: its provisioned environments move to the new version. */
+  aliasChanged(functionName: string, alias: string): void {
+    const entry = this.entries.get(key(functionName, alias));
+    if (entry) this.reconcile(entry);
+  }
+
+  /** A version or alias (or, with `$LATEST`, the whole function) was deleted. */
+  deleted(functionName: string, qualifier: string): void {
+    for (const entry of [...this.entries.values()]) {
+      if (entry.functionName !== functionName) continue;
+      if (qualifier === '$LATEST' || entry.qualifier === qualifier || entry.version === qualifier) this.remove(entry);
+    }
+  }
+
+  // ---- ProvisionedConcurrencyPort (autoscaling acts through the same code path) --------------
+
+  put(functionName: string, qualifier: string, requested: number): void {
+    this.putConfig(functionName, qualifier, requested);
+  }
+
+  delete(functionName: string, qualifier: string): void {
+    this.deleteConfig(functionName, qualifier);
+  }
+
+  get(functionName: string, qualifier: string): ProvisionedConfigView | undefined {
+    const e = this.entries.get(key(functionName, qualifier));
+    return e && { requested: e.requested, allocated: this.usable(e).length, status: e.status };
+  }
+
+  usage(functionName: string, qualifier: string): ProvisionedUsage | undefined {
+    const e = this.entries.get(key(functionName, qualifier));
+    if (!e) return undefined;
+    const usable = this.usable(e);
+    return { allocated: usable.length, inUse: usable.filter((m) => m.state === 'busy').length, invocations: e.invocations };
+  }
+
+  // ---- ProvisionedHooks --------------------------------------------------------------------
+
+  recordInvocation(target: ResolvedTarget, kind: EnvironmentKind): void {
+    let covered = false;
+    for (const e of this.entries.values()) {
+      if (e.functionName !== target.functionName || e.version !== target.version) continue;
+      covered = true;
+      e.invocations++;
+    }
+    const labels = { function: target.functionName, qualifier: target.qualifier ?? '$LATEST' };
+    if (kind === 'provisioned') this.o.metrics.provisionedInvocations.inc(labels);
+    else if (covered) this.o.metrics.provisionedSpillover.inc(labels);
+  }
+
+  replace(member: PooledEnvironment): void {
+    for (const e of this.entries.values()) {
+      if (e.members.delete(member)) this.reconcile(e);
+    }
+  }
+
+  snapshot(): ProvisionedSnapshot[] {
+    return [...this.entries.values()].map((e) => {
+      const usable = this.usable(e);
+      return { functionName: e.functionName, qualifier: e.qualifier, allocated: usable.length, inUse: usable.filter((m) => m.state === 'busy').length };
+    });
+  }
+
+  // ---- allocation --------------------------------------------------------------------------
+
+  private newEntry(functionName: string, qualifier: string, requested: number, lastModified: string, version: string): Entry {
+    return { functionName, qualifier, requested, lastModified, version, status: 'IN_PROGRESS', members: new Set(), generation: 0, invocations: 0 };
+  }
+
+  /** Environments of the entry that finished Init and serve traffic. */
+  private usable(e: Entry): PooledEnvironment[] {
+    return [...e.members].filter((m) => m.state !== 'initializing' && !m.retiring && m.pool.version === e.version);
+  }
+
+  /** Brings the entry's environments to `requested` on the version its qualifier names now. */
+  private reconcile(entry: Entry): void {
+    const generation = ++entry.generation;
+    let target: ResolvedTarget;
+    try {
+      target = this.o.registry.resolvePrimary(entry.functionName, entry.qualifier);
+    } catch {
+      this.remove(entry);
+      return;
+    }
+    entry.version = target.version;
+    const current = [...entry.members].filter((m) => m.pool.version === target.version && !m.retiring);
+    const stale = [...entry.members].filter((m) => m.pool.version !== target.version);
+    if (current.length > entry.requested) {
+      // Shrink: idle ones first; busy ones leave when their invocation ends.
+      const surplus = current.sort((a, b) => Number(a.state === 'busy') - Number(b.state === 'busy')).slice(0, current.length - entry.requested);
+      for (const m of surplus) this.release(entry, m);
+    }
+    const missing = entry.requested - Math.min(current.length, entry.requested);
+    if (missing === 0) {
+      entry.status = 'READY';
+      delete entry.statusReason;
+      for (const m of stale) this.release(entry, m);
+      return;
+    }
+    entry.status = 'IN_PROGRESS';
+    delete entry.statusReason;
+    const pool = this.o.scheduler.pool(target);
+    const fresh: PooledEnvironment[] = [];
+    for (let i = 0; i < missing; i++) {
+      if (!this.o.scheduler.makeRoom(target.configuration.MemorySize)) {
+        for (const m of fresh) this.release(entry, m);
+        this.fail(entry, `The Laminar host's memory budget cannot fit ${missing} more environments of ${target.configuration.MemorySize} MB.`);
+        return;
+      }
+      const member = this.o.scheduler.createEnvironment(pool, target, 'provisioned');
+      entry.members.add(member);
+      fresh.push(member);
+    }
+    void Promise.all(fresh.map((m) => this.limiter.run(() => m.env.init()))).then((results) => {
+      if (entry.generation !== generation || !this.entries.has(key(entry.functionName, entry.qualifier))) {
+        for (const m of fresh) if (m.state === 'initializing') this.release(entry, m);
+        return;
+      }
+      const failure = results.find((r) => !r.ok);
+      if (failure) {
+        for (const m of fresh) this.release(entry, m);
+        this.fail(entry, `FUNCTION_ERROR_INIT_FAILURE: ${failure.error?.errorType ?? 'Runtime.Unknown'}: ${failure.error?.errorMessage ?? ''}`.trim());
+        return;
+      }
+      for (const [i, m] of fresh.entries()) {
+        const r = results[i];
+        if (r) {
+          this.o.metrics.initDuration.observe({ function: entry.functionName, qualifier: entry.qualifier }, r.initDurationMs / 1000);
+          this.o.scheduler.appendInitLog(m, r.logs, r.initDurationMs);
+        }
+        m.state = 'idle';
+        m.lastUsedAt = this.o.clock.now();
+      }
+      entry.status = 'READY';
+      for (const m of stale) this.release(entry, m);
+    });
+  }
+
+  private fail(entry: Entry, reason: string): void {
+    entry.status = 'FAILED';
+    entry.statusReason = reason;
+  }
+
+  /** Takes an environment out of the entry: destroyed now when idle, after its invocation when busy. */
+  private release(entry: Entry, member: PooledEnvironment): void {
+    entry.members.delete(member);
+    if (member.state === 'busy') member.retiring = true;
+    else this.o.scheduler.destroy(member, 'retired');
+  }
+
+  private remove(entry: Entry): void {
+    entry.generation++;
+    for (const m of [...entry.members]) this.release(entry, m);
+    this.entries.delete(key(entry.functionName, entry.qualifier));
+    this.o.ledger.provisioned.delete(entry.functionName);
+    const total = this.totalFor(entry.functionName);
+    if (total > 0) this.o.ledger.provisioned.set(entry.functionName, total);
+  }
+
+  private totalFor(functionName: string): number {
+    let total = 0;
+    for (const e of this.entries.values()) if (e.functionName === functionName) total += e.requested;
+    return total;
+  }
+
+  private requireQualifier(qualifier: string | undefined): string {
+    if (!qualifier) {
+      throw new ValidationException(
+        validationMessage([{ field: 'qualifier', value: null, constraint: 'Member must not be null' }]),
+      );
+    }
+    return qualifier;
+  }
+
+  private require(functionName: string, qualifier: string): Entry {
+    this.o.registry.resolvePrimary(functionName, qualifier); // 404 for an unknown function, version or alias
+    const entry = this.entries.get(key(functionName, qualifier));
+    if (!entry) throw new ProvisionedConcurrencyConfigNotFoundException('No Provisioned Concurrency Config found for this function');
+    return entry;
+  }
+
+  private output(e: Entry): ProvisionedConfigOutput {
+    const allocated = this.usable(e).length;
+    return {
+      RequestedProvisionedConcurrentExecutions: e.requested,
+      AvailableProvisionedConcurrentExecutions: allocated,
+      AllocatedProvisionedConcurrentExecutions: allocated,
+      Status: e.status,
+      ...(e.statusReason ? { StatusReason: e.statusReason } : {}),
+      LastModified: e.lastModified,
+    };
+  }
+}
