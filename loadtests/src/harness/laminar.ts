@@ -139,3 +139,13 @@ function zipFixture(fixture: string): Promise<Buffer> {
   }
   return zip;
 }
+
+/** Runs `fn` against a fresh server and always stops it (a failed scenario must not leak a server). */
+export async function withLaminar<T>(options: LaminarStartOptions, fn: (server: LaminarServer) => Promise<T>): Promise<T> {
+  const server = await LaminarServer.start(options);
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+  }
+}

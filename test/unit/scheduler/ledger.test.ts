@@ -171,3 +171,71 @@ describe('ledger invariants (property)', () => {
     );
   });
 });
+
+describe('provisioned concurrency in the ledger', () => {
+  it('claimed provisioned capacity counts against the reservation and the unreserved pool', () => {
+    // Reserved 3 with 2 provisioned: one on-demand slot left.
+    expect(decideConcurrency(state({ a: 3 }, { a: 0 }, { a: 2 }), 'a').ok).toBe(true);
+    expect(decideConcurrency(state({ a: 3 }, { a: 1 }, { a: 2 }), 'a')).toEqual({ ok: false, reason: ThrottleReason.Reserved });
+    // PC = RC: every on-demand invocation is throttled.
+    expect(decideConcurrency(state({ a: 2 }, {}, { a: 2 }), 'a')).toEqual({ ok: false, reason: ThrottleReason.Reserved });
+    // Unreserved pool 10: 6 provisioned for b leave 4 for everyone unreserved.
+    expect(decideConcurrency(state({}, { c: 3 }, { b: 6 }), 'c').ok).toBe(true);
+    expect(decideConcurrency(state({}, { c: 4 }, { b: 6 }), 'c')).toEqual({ ok: false, reason: ThrottleReason.Account });
+  });
+
+  it('provisioned invocations are always granted and counted in the function’s concurrency', () => {
+    const ledger = new Ledger(limits);
+    expect(ledger.setReservation('a', 2)).toBeUndefined();
+    expect(ledger.setProvisioned('a', 2)).toBeUndefined();
+    expect('reason' in ledger.acquire('a')).toBe(true);
+    const p = ledger.acquire('a', 'provisioned') as Permit;
+    expect(ledger.concurrency('a')).toBe(1);
+    p.release();
+    expect(ledger.totalInFlight()).toBe(0);
+  });
+
+  it('refuses provisioned concurrency beyond the reservation or the unreserved pool minus the minimum', () => {
+    const ledger = new Ledger(limits);
+    ledger.setReservation('a', 3);
+    expect(ledger.setProvisioned('a', 4)).toMatch(/should not be greater than the reservedConcurrentExecution/);
+    expect(ledger.setProvisioned('a', 3)).toBeUndefined();
+    // Unreserved pool is 10 − 3 = 7, minimum 2: at most 5 provisioned for unreserved functions.
+    expect(ledger.setProvisioned('b', 6)).toMatch(/unreserved concurrency \[5\]/);
+    expect(ledger.setProvisioned('b', 5)).toBeUndefined();
+    expect(ledger.setReservation('a', 2)).toMatch(/less than the function's total provisioned concurrency \[3\]/);
+  });
+});
+
+describe('scaling rate (property, with clock advances)', () => {
+  it('never grants more than the bucket plus what refilled in between, and refuses only when empty', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.record({ advance: fc.nat(800) }), fc.constant({ take: true as const })), { maxLength: 300 }),
+        (ops) => {
+          let now = 0;
+          let bucket;
+          const grants: number[] = [];
+          for (const op of ops) {
+            if ('advance' in op) {
+              now += op.advance;
+              continue;
+            }
+            const r = decideScaling(bucket, now, limits);
+            if (!r.decision.ok) expect(r.bucket.tokens).toBeLessThan(1);
+            else grants.push(now);
+            bucket = r.bucket;
+          }
+          const rate = limits.scalingRateEnvironments / limits.scalingRateWindowMs;
+          for (let i = 0; i < grants.length; i++) {
+            for (let j = i; j < grants.length; j++) {
+              const span = (grants[j] as number) - (grants[i] as number);
+              expect(j - i + 1).toBeLessThanOrEqual(limits.scalingRateEnvironments + span * rate + 1e-9);
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
