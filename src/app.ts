@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './api/server.js';
+import { EventInvoker } from './async/event-invoker.js';
 import { readFolderSettings, zipFolder } from './cli/package-folder.js';
 import type { Partition } from './core/arn.js';
 import { SystemClock, type Clock } from './core/clock.js';
@@ -92,9 +93,11 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     if (e.version === '$LATEST') reservations.forget(e.functionName);
   });
   provisioned.restore();
+  const events = new EventInvoker({ scheduler, metrics, clock });
   const server = buildServer({
     registry,
     scheduler,
+    events,
     metrics,
     partition,
     concurrency: reservations,
@@ -121,6 +124,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       if (closed) return;
       closed = true;
       await server.close();
+      events.close();
       await scheduler.close(config.shutdownTimeoutSeconds * 1000);
       await logs.close();
       registry.close();

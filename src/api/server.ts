@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Partition } from '../core/arn.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
+import type { EventInvoker } from '../async/event-invoker.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { accountRoutes } from './routes/account.js';
@@ -15,6 +16,7 @@ import { provisionedRoutes, type ProvisionedService } from './routes/provisioned
 export interface ServerDeps {
   registry: Registry;
   scheduler: Scheduler;
+  events: EventInvoker;
   concurrency: ConcurrencyService;
   provisioned: ProvisionedService;
   metrics: Metrics;
@@ -51,7 +53,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     if (closing) reply.header('connection', 'close');
   });
 
-  app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, partition: deps.partition });
+  app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, events: deps.events, partition: deps.partition });
   app.register(functionRoutes, { registry: deps.registry, partition: deps.partition });
   app.register(concurrencyRoutes, { concurrency: deps.concurrency, partition: deps.partition });
   app.register(provisionedRoutes, { provisioned: deps.provisioned, partition: deps.partition });

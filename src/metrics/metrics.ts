@@ -1,18 +1,28 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type LabelValues, type RegistryContentType } from 'prom-client';
 
 /** Buckets from 0.5 ms to 900 s (Lambda's longest timeout), a 1-2.5-5 ladder. */
 export const DURATION_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900,
 ];
 
+/** The platform's own cost per invocation: microseconds to a second. */
+export const OVERHEAD_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** Async event age: up to Lambda's maximum event age of 6 hours. */
+export const EVENT_AGE_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 21600];
+
 /** What the scheduler reports at scrape time; gauges are computed from it, never kept by hand. */
 export interface SchedulerSnapshot {
-  /** In-flight invocations per function (the ledger's count). */
+  /** In-flight invocations per function (the ledger's count, on-demand and provisioned). */
   concurrency: Map<string, number>;
-  /** In-flight invocations of functions without reserved concurrency. */
+  /** On-demand in-flight invocations of functions without reserved concurrency. */
   unreservedConcurrency: number;
-  /** Unreserved in use plus all reservations (AWS's ClaimedAccountConcurrency). */
+  /** AWS's ClaimedAccountConcurrency. */
   claimedAccountConcurrency: number;
+  /** Reserved concurrency per function. */
+  reserved: Map<string, number>;
+  /** The account (regional) concurrency limit. */
+  accountLimit: number;
   /** Environments per function, state and kind. */
   environments: { functionName: string; state: string; kind: string; count: number }[];
 }
@@ -27,194 +37,172 @@ export interface ProvisionedSnapshot {
   inUse: number;
 }
 
+/** Autoscaling state at scrape time. */
+export interface AutoscalingSnapshot {
+  functionName: string;
+  qualifier: string;
+  desired: number;
+}
+
+type FnQ = 'function' | 'qualifier';
+
 /**
  * Every metric Laminar exports, created on one registry per Laminar instance. Names follow
- * design.md §4; the README's metrics table lists the same set.
+ * design.md §4; the README's metrics table lists the same set (a test keeps them in step).
+ * Gauges are computed at scrape time from the scheduler's state, never kept by hand.
  */
 export class Metrics {
-  readonly registry = new Registry();
-  readonly invocations: Counter<'function' | 'qualifier'>;
-  readonly errors: Counter<'function' | 'qualifier' | 'type'>;
-  readonly throttles: Counter<'function' | 'reason'>;
-  readonly coldStarts: Counter<'function' | 'qualifier'>;
-  readonly duration: Histogram<'function' | 'qualifier'>;
-  readonly initDuration: Histogram<'function' | 'qualifier'>;
-  readonly billedGbSeconds: Counter<'function'>;
-  readonly concurrentExecutions: Gauge<'function'>;
-  readonly accountConcurrentExecutions: Gauge;
-  readonly environments: Gauge<'function' | 'state' | 'kind'>;
-  readonly unreservedConcurrentExecutions: Gauge;
-  readonly claimedAccountConcurrency: Gauge;
-  readonly evictions: Counter<'function' | 'reason'>;
-  readonly provisionedAllocated: Gauge<'function' | 'qualifier'>;
-  readonly provisionedExecutions: Gauge<'function' | 'qualifier'>;
-  readonly provisionedUtilization: Gauge<'function' | 'qualifier'>;
-  readonly provisionedInvocations: Counter<'function' | 'qualifier'>;
-  readonly provisionedSpillover: Counter<'function' | 'qualifier'>;
-  private provisioned: () => ProvisionedSnapshot[] = () => [];
-  private snapshot: () => SchedulerSnapshot = () => ({
+  /** OpenMetrics-capable, so the duration histogram can carry request-id exemplars. */
+  readonly registry = openMetricsRegistry();
+  private scheduler: () => SchedulerSnapshot = () => ({
     concurrency: new Map(),
     unreservedConcurrency: 0,
     claimedAccountConcurrency: 0,
+    reserved: new Map(),
+    accountLimit: 0,
     environments: [],
   });
+  private provisioned: () => ProvisionedSnapshot[] = () => [];
+  private autoscaling: () => AutoscalingSnapshot[] = () => [];
+  private asyncDepth: () => Map<string, number> = () => new Map();
 
-  constructor() {
-    const registers = [this.registry];
-    this.invocations = new Counter({
-      name: 'laminar_invocations_total',
-      help: 'Invocations that ran function code, successful or not (throttles excluded).',
-      labelNames: ['function', 'qualifier'] as const,
-      registers,
-    });
-    this.errors = new Counter({
-      name: 'laminar_errors_total',
-      help: 'Invocations that ended in a function error, by error type.',
-      labelNames: ['function', 'qualifier', 'type'] as const,
-      registers,
-    });
-    this.throttles = new Counter({
-      name: 'laminar_throttles_total',
-      help: 'Invoke requests refused with 429, by throttle reason.',
-      labelNames: ['function', 'reason'] as const,
-      registers,
-    });
-    this.coldStarts = new Counter({
-      name: 'laminar_cold_starts_total',
-      help: 'Invocations that had to initialise a new execution environment.',
-      labelNames: ['function', 'qualifier'] as const,
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'laminar_duration_seconds',
-      help: 'Handler duration, Init excluded.',
-      labelNames: ['function', 'qualifier'] as const,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.initDuration = new Histogram({
-      name: 'laminar_init_duration_seconds',
-      help: 'Init duration of new execution environments.',
-      labelNames: ['function', 'qualifier'] as const,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.billedGbSeconds = new Counter({
-      name: 'laminar_billed_gb_seconds_total',
-      help: 'Billed compute: MemorySize in GB times billed duration in seconds.',
-      labelNames: ['function'] as const,
-      registers,
-    });
-    const self = this;
-    this.concurrentExecutions = new Gauge({
-      name: 'laminar_concurrent_executions',
-      help: 'In-flight invocations per function.',
-      labelNames: ['function'] as const,
-      registers,
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[], enableExemplars = false): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets, enableExemplars, registers: [this.registry] });
+  }
+
+  /** A gauge whose series are all recomputed at each scrape from `series()`. */
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[], series: () => [Partial<Record<L, string>>, number][]): Gauge<L> {
+    return new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
       collect() {
         this.reset();
-        for (const [fn, n] of self.snapshot().concurrency) this.set({ function: fn }, n);
-      },
-    });
-    this.accountConcurrentExecutions = new Gauge({
-      name: 'laminar_account_concurrent_executions',
-      help: 'In-flight invocations across all functions.',
-      registers,
-      collect() {
-        let total = 0;
-        for (const n of self.snapshot().concurrency.values()) total += n;
-        this.set(total);
-      },
-    });
-    this.unreservedConcurrentExecutions = new Gauge({
-      name: 'laminar_unreserved_concurrent_executions',
-      help: 'In-flight invocations of functions without reserved concurrency.',
-      registers,
-      collect() {
-        this.set(self.snapshot().unreservedConcurrency);
-      },
-    });
-    this.claimedAccountConcurrency = new Gauge({
-      name: 'laminar_claimed_account_concurrency',
-      help: 'Unreserved concurrency in use plus all reserved concurrency (ClaimedAccountConcurrency).',
-      registers,
-      collect() {
-        this.set(self.snapshot().claimedAccountConcurrency);
-      },
-    });
-    this.evictions = new Counter({
-      name: 'laminar_environment_evictions_total',
-      help: 'Execution environments destroyed, by reason (idle-timeout, capacity, retired, failed, shutdown).',
-      labelNames: ['function', 'reason'] as const,
-      registers,
-    });
-    const perConfig = (gauge: Gauge<'function' | 'qualifier'>, value: (p: ProvisionedSnapshot) => number | undefined) => {
-      gauge.reset();
-      for (const p of self.provisioned()) {
-        const v = value(p);
-        if (v !== undefined) gauge.set({ function: p.functionName, qualifier: p.qualifier }, v);
-      }
-    };
-    this.provisionedAllocated = new Gauge({
-      name: 'laminar_provisioned_concurrency_allocated',
-      help: 'Provisioned environments that finished Init and serve traffic.',
-      labelNames: ['function', 'qualifier'] as const,
-      registers,
-      collect() {
-        perConfig(this, (p) => p.allocated);
-      },
-    });
-    this.provisionedExecutions = new Gauge({
-      name: 'laminar_provisioned_concurrency_executions',
-      help: 'Provisioned environments busy with an invocation (ProvisionedConcurrentExecutions).',
-      labelNames: ['function', 'qualifier'] as const,
-      registers,
-      collect() {
-        perConfig(this, (p) => p.inUse);
-      },
-    });
-    this.provisionedUtilization = new Gauge({
-      name: 'laminar_provisioned_concurrency_utilization',
-      help: 'Busy provisioned environments divided by allocated ones (ProvisionedConcurrencyUtilization).',
-      labelNames: ['function', 'qualifier'] as const,
-      registers,
-      collect() {
-        perConfig(this, (p) => (p.allocated > 0 ? p.inUse / p.allocated : undefined));
-      },
-    });
-    this.provisionedInvocations = new Counter({
-      name: 'laminar_provisioned_concurrency_invocations_total',
-      help: 'Invocations served by provisioned environments (ProvisionedConcurrencyInvocations).',
-      labelNames: ['function', 'qualifier'] as const,
-      registers,
-    });
-    this.provisionedSpillover = new Counter({
-      name: 'laminar_provisioned_concurrency_spillover_invocations_total',
-      help: 'Invocations of a provisioned version that ran on on-demand environments because provisioned ones were busy.',
-      labelNames: ['function', 'qualifier'] as const,
-      registers,
-    });
-    this.environments = new Gauge({
-      name: 'laminar_environments',
-      help: 'Execution environments by function, state (initializing, idle, busy) and kind (on-demand, provisioned).',
-      labelNames: ['function', 'state', 'kind'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const e of self.snapshot().environments) {
-          this.set({ function: e.functionName, state: e.state, kind: e.kind }, e.count);
-        }
+        for (const [labels, value] of series()) this.set(labels, value);
       },
     });
   }
 
-  /** Connects the provisioned concurrency gauges to their configs. */
+  // Invocations (CloudWatch: Invocations, Errors, Throttles, Duration, Init Duration)
+  readonly invocations = this.counter('laminar_invocations_total', 'Invocations that ran function code, successful or not (throttles excluded).', ['function', 'qualifier']);
+  readonly errors = this.counter('laminar_errors_total', 'Invocations that ended in a function error, by error type.', ['function', 'qualifier', 'type']);
+  readonly throttles = this.counter('laminar_throttles_total', 'Invoke requests refused with 429, by throttle reason.', ['function', 'reason']);
+  readonly coldStarts = this.counter('laminar_cold_starts_total', 'Invocations that had to initialise a new execution environment.', ['function', 'qualifier']);
+  readonly duration = this.histogram('laminar_duration_seconds', 'Handler duration, Init excluded. Exemplars carry the request id (OpenMetrics).', ['function', 'qualifier'] as FnQ[], DURATION_BUCKETS, true);
+  readonly initDuration = this.histogram('laminar_init_duration_seconds', 'Init duration of new execution environments.', ['function', 'qualifier'] as FnQ[], DURATION_BUCKETS);
+  readonly schedulerOverhead = this.histogram('laminar_scheduler_overhead_seconds', "Laminar's own time per invocation: admission, placement, dispatch and logging (handler and Init excluded).", ['function'], OVERHEAD_BUCKETS);
+
+  // Billing
+  readonly billedDuration = this.counter('laminar_billed_duration_seconds_total', 'Billed duration: handler time rounded up to the millisecond.', ['function']);
+  readonly billedGbSeconds = this.counter('laminar_billed_gb_seconds_total', 'Billed compute: MemorySize in GB times billed duration in seconds.', ['function']);
+
+  // Concurrency (ConcurrentExecutions, UnreservedConcurrentExecutions, ClaimedAccountConcurrency)
+  readonly concurrentExecutions = this.gauge('laminar_concurrent_executions', 'In-flight invocations per function, on-demand and provisioned.', ['function'], () =>
+    [...this.scheduler().concurrency].map(([fn, n]) => [{ function: fn }, n]),
+  );
+  readonly accountConcurrentExecutions = this.gauge('laminar_account_concurrent_executions', 'In-flight invocations across all functions.', [], () => {
+    let total = 0;
+    for (const n of this.scheduler().concurrency.values()) total += n;
+    return [[{}, total]];
+  });
+  readonly unreservedConcurrentExecutions = this.gauge('laminar_unreserved_concurrent_executions', 'On-demand in-flight invocations of functions without reserved concurrency.', [], () => [
+    [{}, this.scheduler().unreservedConcurrency],
+  ]);
+  readonly claimedAccountConcurrency = this.gauge('laminar_claimed_account_concurrency', 'Unreserved concurrency in use plus all reservations plus provisioned concurrency of unreserved functions.', [], () => [
+    [{}, this.scheduler().claimedAccountConcurrency],
+  ]);
+  readonly reservedConcurrency = this.gauge('laminar_reserved_concurrency', 'Reserved concurrency per function.', ['function'], () =>
+    [...this.scheduler().reserved].map(([fn, n]) => [{ function: fn }, n]),
+  );
+  readonly accountConcurrencyLimit = this.gauge('laminar_account_concurrency_limit', 'The account (regional) concurrency limit.', [], () => [[{}, this.scheduler().accountLimit]]);
+
+  // Environments
+  readonly environments = this.gauge(
+    'laminar_environments',
+    'Execution environments by function, state (initializing, idle, busy) and kind (on-demand, provisioned).',
+    ['function', 'state', 'kind'],
+    () => this.scheduler().environments.map((e) => [{ function: e.functionName, state: e.state, kind: e.kind }, e.count]),
+  );
+  readonly evictions = this.counter('laminar_environment_evictions_total', 'Execution environments destroyed, by reason (idle-timeout, capacity, retired, failed, shutdown).', ['function', 'reason']);
+
+  // Provisioned concurrency
+  private perConfig(value: (p: ProvisionedSnapshot) => number | undefined): [Partial<Record<FnQ, string>>, number][] {
+    const out: [Partial<Record<FnQ, string>>, number][] = [];
+    for (const p of this.provisioned()) {
+      const v = value(p);
+      if (v !== undefined) out.push([{ function: p.functionName, qualifier: p.qualifier }, v]);
+    }
+    return out;
+  }
+  readonly provisionedAllocated = this.gauge('laminar_provisioned_concurrency_allocated', 'Provisioned environments that finished Init and serve traffic.', ['function', 'qualifier'] as FnQ[], () =>
+    this.perConfig((p) => p.allocated),
+  );
+  readonly provisionedExecutions = this.gauge('laminar_provisioned_concurrency_executions', 'Provisioned environments busy with an invocation (ProvisionedConcurrentExecutions).', ['function', 'qualifier'] as FnQ[], () =>
+    this.perConfig((p) => p.inUse),
+  );
+  readonly provisionedUtilization = this.gauge('laminar_provisioned_concurrency_utilization', 'Busy provisioned environments divided by allocated ones (ProvisionedConcurrencyUtilization).', ['function', 'qualifier'] as FnQ[], () =>
+    this.perConfig((p) => (p.allocated > 0 ? p.inUse / p.allocated : undefined)),
+  );
+  readonly provisionedInvocations = this.counter('laminar_provisioned_concurrency_invocations_total', 'Invocations served by provisioned environments (ProvisionedConcurrencyInvocations).', ['function', 'qualifier']);
+  readonly provisionedSpillover = this.counter(
+    'laminar_provisioned_concurrency_spillover_invocations_total',
+    'Invocations of a provisioned version that ran on on-demand environments because provisioned ones were busy.',
+    ['function', 'qualifier'],
+  );
+
+  // Autoscaling
+  readonly autoscalingDesired = this.gauge('laminar_autoscaling_desired_capacity', 'Provisioned concurrency that target tracking last asked for.', ['function', 'qualifier'] as FnQ[], () =>
+    this.autoscaling().map((a) => [{ function: a.functionName, qualifier: a.qualifier }, a.desired]),
+  );
+  readonly autoscalingActions = this.counter('laminar_autoscaling_actions_total', 'Scaling actions taken on provisioned concurrency, by direction (out, in).', ['function', 'qualifier', 'direction']);
+
+  // Asynchronous invocation
+  readonly asyncReceived = this.counter('laminar_async_events_received_total', 'Event invocations accepted (AsyncEventsReceived).', ['function']);
+  readonly asyncDropped = this.counter('laminar_async_events_dropped_total', 'Events discarded without success, by reason (AsyncEventsDropped).', ['function', 'reason']);
+  readonly asyncEventAge = this.histogram('laminar_async_event_age_seconds', 'Time from accepting an event to invoking it, retries included (AsyncEventAge).', ['function'], EVENT_AGE_BUCKETS);
+  readonly asyncQueueDepth = this.gauge('laminar_async_queue_depth', 'Accepted events not yet finished, per function.', ['function'], () =>
+    [...this.asyncDepth()].map(([fn, n]) => [{ function: fn }, n]),
+  );
+
+  bindScheduler(source: () => SchedulerSnapshot): void {
+    this.scheduler = source;
+  }
+
   bindProvisioned(source: () => ProvisionedSnapshot[]): void {
     this.provisioned = source;
   }
 
-  /** Connects scrape-time gauges to the scheduler's state. */
-  bindSnapshot(source: () => SchedulerSnapshot): void {
-    this.snapshot = source;
+  bindAutoscaling(source: () => AutoscalingSnapshot[]): void {
+    this.autoscaling = source;
   }
+
+  bindAsyncQueue(source: () => Map<string, number>): void {
+    this.asyncDepth = source;
+  }
+
+  /** Every metric name, as exposed (for the catalogue test and the README). */
+  names(): string[] {
+    return this.registry.getMetricsAsArray().map((m) => {
+      const { name, type } = m as unknown as { name: string; type: string };
+      return type === 'counter' && !name.endsWith('_total') ? `${name}_total` : name;
+    });
+  }
+
+  /** Records a handler duration with the request id as its exemplar. */
+  observeDuration(labels: LabelValues<FnQ>, seconds: number, requestId: string): void {
+    // prom-client types exemplar labels as the metric's own label names; ours is request_id.
+    const exemplarLabels = { request_id: requestId } as unknown as LabelValues<FnQ>;
+    this.duration.observe({ labels, value: seconds, exemplarLabels });
+  }
+}
+
+/** prom-client's types omit the Registry constructor that selects the exposition format. */
+function openMetricsRegistry(): Registry<RegistryContentType> {
+  const Ctor = Registry as unknown as new (contentType: RegistryContentType) => Registry<RegistryContentType>;
+  return new Ctor(Registry.OPENMETRICS_CONTENT_TYPE);
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { wallClock, type Clock } from '../core/clock.js';
+import { stopwatch, wallClock, type Clock } from '../core/clock.js';
 import { requestId as newRequestId, streamSuffix } from '../core/ids.js';
 import type { Partition } from '../core/arn.js';
 import type {
@@ -83,7 +83,7 @@ export class Scheduler {
   private closing = false;
 
   constructor(private readonly o: SchedulerOptions) {
-    o.metrics.bindSnapshot(() => this.snapshot());
+    o.metrics.bindScheduler(() => this.snapshot());
   }
 
   async invoke(target: ResolvedTarget, options: InvokeOptions = {}, payload = '{}'): Promise<InvocationResult> {
@@ -118,13 +118,17 @@ export class Scheduler {
 
   private async run(target: ResolvedTarget, options: InvokeOptions, payload: string): Promise<InvocationResult> {
     if (this.closing) throw new TooManyRequestsException('Laminar is shutting down.', ThrottleReason.Account);
+    const elapsed = stopwatch();
     const pool = this.poolFor(target);
     // An idle provisioned environment serves first; its capacity was claimed when it was allocated.
     const provisioned = pool.takeIdle('provisioned');
     const permit = this.o.ledger.acquire(target.functionName, provisioned ? 'provisioned' : 'on-demand');
     if (!('release' in permit)) this.throttle(target.functionName, permit.reason);
     try {
-      return await this.runAdmitted(target, options, payload, pool, provisioned);
+      const result = await this.runAdmitted(target, options, payload, pool, provisioned);
+      const overheadMs = elapsed() - result.durationMs - (result.initDurationMs ?? 0);
+      this.o.metrics.schedulerOverhead.observe({ function: target.functionName }, Math.max(0, overheadMs) / 1000);
+      return result;
     } finally {
       permit.release();
     }
@@ -278,7 +282,8 @@ export class Scheduler {
     this.finish(member, outcome.environmentDead ? 'failed' : undefined, log);
 
     this.o.metrics.invocations.inc(labels);
-    this.o.metrics.duration.observe(labels, outcome.durationMs / 1000);
+    this.o.metrics.observeDuration(labels, outcome.durationMs / 1000, requestId);
+    this.o.metrics.billedDuration.inc({ function: target.functionName }, billed / 1000);
     this.o.metrics.billedGbSeconds.inc({ function: target.functionName }, (cfg.MemorySize / 1024) * (billed / 1000));
     if (outcome.status !== 'success') this.o.metrics.errors.inc({ ...labels, type: outcome.errorType ?? 'Unhandled' });
 
@@ -293,6 +298,11 @@ export class Scheduler {
       durationMs: outcome.durationMs,
       ...(initDurationMs !== undefined ? { initDurationMs } : {}),
     };
+  }
+
+  /** The function's reserved concurrency, if any. */
+  reservation(functionName: string): number | undefined {
+    return this.o.ledger.reserved.get(functionName);
   }
 
   /** Writes a provisioned environment's Init output to its log stream. */
@@ -397,6 +407,8 @@ export class Scheduler {
       concurrency,
       unreservedConcurrency: unreservedInFlight(ledger),
       claimedAccountConcurrency: claimedAccountConcurrency(ledger),
+      reserved: new Map(ledger.reserved),
+      accountLimit: ledger.limits.regionalLimit,
       environments: [...counts.values()],
     };
   }

@@ -12,8 +12,13 @@ export interface Measured {
  * The one way a steady load is measured, for floors and scenarios alike: an unmeasured warm-up at
  * the same connection count, then `reps` runs of the same duration, reduced to medians.
  */
-export async function measureLoad(spec: Omit<LoadSpec, 'durationSeconds' | 'amount'>, settings: Settings): Promise<Measured> {
+export async function measureLoad(
+  spec: Omit<LoadSpec, 'durationSeconds' | 'amount'>,
+  settings: Settings,
+  hooks: { afterWarmup?: () => Promise<void> | void } = {},
+): Promise<Measured> {
   if (settings.warmupSeconds > 0) await runLoad({ ...spec, durationSeconds: settings.warmupSeconds });
+  await hooks.afterWarmup?.();
   const runs = await repeat(settings.reps, () => runLoad({ ...spec, durationSeconds: settings.durationSeconds }));
   return { figure: loadFigure(runs), runs };
 }

@@ -115,3 +115,24 @@ export function startSampler(scrape: () => Promise<string>, probes: Record<strin
     },
   };
 }
+
+/** A counter's samples turned into a per-second rate between consecutive points. */
+export function counterRate(points: readonly SeriesPoint[]): SeriesPoint[] {
+  const out: SeriesPoint[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1] as SeriesPoint;
+    const b = points[i] as SeriesPoint;
+    if (b.t > a.t) out.push({ t: b.t, value: Math.max(0, (b.value - a.value) / (b.t - a.t)) });
+  }
+  return out;
+}
+
+/** Probes shared by the scenarios that watch the scheduler while load runs. */
+export const schedulerProbes = (functionName?: string): Record<string, Probe> => {
+  const fn: Record<string, string> = functionName ? { function: functionName } : {};
+  return {
+    concurrency: (s) => (functionName ? promValue(s, 'laminar_concurrent_executions', fn) ?? 0 : promValue(s, 'laminar_account_concurrent_executions')),
+    environments: (s) => promValue(s, 'laminar_environments', fn) ?? 0,
+    invocations: (s) => promValue(s, 'laminar_invocations_total', fn) ?? 0,
+  };
+};

@@ -33,8 +33,8 @@ export interface ScenarioResult {
   seconds: number;
   /** Steady-load figures, by label (e.g. "@100 connections"). */
   loads: Record<string, LoadFigure>;
-  /** Which floor each load is compared with. */
-  floorOf: Record<string, string>;
+  /** Which floor each load is shown against, and the prefix of its ratio keys. */
+  floorOf: Record<string, { kind: string; prefix: string }>;
   values: Record<string, Value>;
   /**
    * Ratios to a floor or to an expectation: the machine-independent numbers that perf:check

@@ -9,6 +9,7 @@ import {
 } from '../../core/errors.js';
 import { tailBase64 } from '../../logs/report-line.js';
 import type { Registry } from '../../registry/registry.js';
+import type { EventInvoker } from '../../async/event-invoker.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
 
 /** Lambda's request limits: 6 MB synchronous, 1 MB asynchronous (since Oct 2025). */
@@ -19,6 +20,7 @@ const MAX_CLIENT_CONTEXT = 3583;
 export interface InvokeRouteOptions {
   registry: Registry;
   scheduler: Scheduler;
+  events: EventInvoker;
   partition: Partition;
 }
 
@@ -95,8 +97,7 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
 
       if (invocationType === 'DryRun') return reply.code(204).send();
       if (invocationType === 'Event') {
-        // Runs in the background; durable retries belong to the async queue.
-        o.scheduler.invoke(target, { requestId: req.id }, payload).catch((err: unknown) => req.log.error({ err }, 'async invoke failed'));
+        o.events.submit(target, payload, req.id);
         return reply.code(202).send();
       }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Exposition } from '../../metrics/exposition.js';
 import type { Metrics } from '../../metrics/metrics.js';
 
 export interface MetricsRouteOptions {
@@ -7,9 +8,10 @@ export interface MetricsRouteOptions {
 
 /** `GET /metrics` (Prometheus text) and `GET /health`. */
 export async function metricsHealthRoutes(app: FastifyInstance, o: MetricsRouteOptions): Promise<void> {
-  app.get('/metrics', async (_req, reply) => {
-    const text = await o.metrics.registry.metrics();
-    return reply.type(o.metrics.registry.contentType).send(text);
+  const exposition = new Exposition(o.metrics.registry);
+  app.get('/metrics', async (req, reply) => {
+    const { contentType, body } = await exposition.render(req.headers.accept);
+    return reply.type(contentType).send(body);
   });
   app.get('/health', async () => ({ status: 'ok' }));
 }

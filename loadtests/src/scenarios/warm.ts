@@ -1,0 +1,83 @@
+/**
+ * warm: a no-op function whose environments all exist before measuring, at 10 and 100
+ * connections. What is left is the invoke path itself: HTTP, routing, the registry lookup,
+ * admission, placement, the piscina round trip, logs and metrics.
+ */
+import { compareToFloor } from '../harness/compare.js';
+import { LaminarServer, withLaminar } from '../harness/laminar.js';
+import { runLoad } from '../harness/load.js';
+import { measureLoad } from '../harness/measure.js';
+import { counterRate, parseProm, promValue, schedulerProbes, startSampler } from '../harness/prom.js';
+import type { ScenarioResult } from '../harness/result.js';
+import { stat } from '../harness/stats.js';
+import type { Scenario, ScenarioContext } from './scenario.js';
+
+export const WARM_CONNECTIONS = [10, 100];
+const FUNCTION = 'warm-noop';
+
+/** Creates one environment per connection (a burst of `connections` at once) before anything is timed. */
+export async function prewarm(server: LaminarServer, path: string, connections: number): Promise<void> {
+  await runLoad({ url: server.url, path, body: '{}', connections, amount: connections * 4 });
+}
+
+export const warm: Scenario = {
+  name: 'warm',
+  title: 'Warm invokes',
+  description: 'no-op function, pre-warmed, at 10 and 100 connections: req/s and latency vs the floors',
+  async run(ctx: ScenarioContext, result: ScenarioResult) {
+    const connectionCounts = ctx.settings.connections ? [ctx.settings.connections] : WARM_CONNECTIONS;
+    await withLaminar({}, async (server) => {
+      await server.deploy(FUNCTION, 'noop');
+      const path = LaminarServer.invokePath(FUNCTION);
+      for (const connections of connectionCounts) {
+        const label = `@${connections}`;
+        const [echo, piscina] = [await ctx.floors.get('echo', connections), await ctx.floors.get('piscina', connections)];
+        ctx.settings.log(`  laminar warm at ${connections} connections`);
+        await prewarm(server, path, connections);
+        let coldBefore = 0;
+        const sampler = startSampler(() => server.scrape(), schedulerProbes(FUNCTION));
+        const { figure } = await measureLoad({ url: server.url, path, body: '{}', connections }, ctx.settings, {
+          afterWarmup: async () => {
+            coldBefore = promValue(parseProm(await server.scrape()), 'laminar_cold_starts_total') ?? 0;
+          },
+        });
+        const series = await sampler.stop();
+        const coldDuring = (promValue(parseProm(await server.scrape()), 'laminar_cold_starts_total') ?? 0) - coldBefore;
+
+        result.loads[label] = figure;
+        compareToFloor(result, label, `c${connections}`, piscina, 'piscina');
+        compareToFloor(result, label, `c${connections}`, echo, 'echo');
+        result.values[`${label} cold starts while measuring`] = { label: `cold starts while measuring ${label}`, unit: '', stat: stat([coldDuring]) };
+        if (coldDuring > 0) result.notes.push(`${coldDuring} cold start(s) happened during the measured runs at ${label}: pre-warming fell short.`);
+
+        result.series[`${label} invocations/s`] = counterRate(series.invocations ?? []);
+        result.series[`${label} in flight`] = series.concurrency ?? [];
+        result.series[`${label} environments`] = series.environments ?? [];
+        result.series[`${label} req/s (representative run)`] = figure.timeline.map((p) => ({ t: p.t, value: p.ok }));
+        result.series[`${label} floor piscina req/s`] = piscina.timeline.map((p) => ({ t: p.t, value: p.ok }));
+        result.series[`${label} floor echo req/s`] = echo.timeline.map((p) => ({ t: p.t, value: p.ok }));
+        result.charts.push(
+          {
+            title: `Throughput over time ${label}, one representative run each`,
+            kind: 'line',
+            yLabel: 'req/s',
+            keys: [
+              { key: `${label} req/s (representative run)`, label: 'Laminar' },
+              { key: `${label} floor piscina req/s`, label: 'Fastify + piscina' },
+              { key: `${label} floor echo req/s`, label: 'Fastify echo' },
+            ],
+          },
+          {
+            title: `Concurrency over time ${label} (whole measurement, from /metrics)`,
+            kind: 'line',
+            yLabel: 'count',
+            keys: [
+              { key: `${label} in flight`, label: 'in-flight invocations' },
+              { key: `${label} environments`, label: 'environments' },
+            ],
+          },
+        );
+      }
+    });
+  },
+};

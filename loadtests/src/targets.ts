@@ -1,0 +1,39 @@
+/**
+ * The performance goals of the issue, stated against ratios so they hold on any machine. A goal
+ * whose ratio was not measured (scenario skipped, other connection count) says so.
+ */
+
+export interface Target {
+  id: string;
+  description: string;
+  /** The ratio key in results.ratios. */
+  ratio: string;
+  /** The ratio must be at least (`min`) or at most (`max`) the goal. */
+  bound: 'min' | 'max';
+  goal: number;
+}
+
+export interface TargetVerdict extends Target {
+  value?: number;
+  status: 'met' | 'missed' | 'not measured';
+  /** How far from the goal, as a fraction of the goal (negative = short of it). */
+  margin?: number;
+}
+
+export const TARGETS: readonly Target[] = [
+  { id: 'warm-rps', description: 'warm @100: req/s ≥ 85% of Fastify + piscina', ratio: 'warm.c100.rps_vs_piscina', bound: 'min', goal: 0.85 },
+  { id: 'warm-p99', description: 'warm @100: p99 ≤ 1.5× Fastify + piscina', ratio: 'warm.c100.p99_vs_piscina', bound: 'max', goal: 1.5 },
+  { id: 'throttle-rate', description: 'throttle @100: 429/s ≥ 80% of Fastify echo req/s', ratio: 'throttle.throttle_rps_vs_echo', bound: 'min', goal: 0.8 },
+  { id: 'cold-start', description: 'cold start ≤ 1.5× raw new Worker + import + first call', ratio: 'cold.latency_vs_raw', bound: 'max', goal: 1.5 },
+];
+
+export function evaluateTargets(ratios: Readonly<Record<string, number>>, targets: readonly Target[] = TARGETS): TargetVerdict[] {
+  return targets.map((t) => {
+    const value = ratios[t.ratio];
+    if (value === undefined) return { ...t, status: 'not measured' };
+    const met = t.bound === 'min' ? value >= t.goal : value <= t.goal;
+    // For a floor (min) a shortfall is negative; for a ceiling (max) an excess is negative too.
+    const margin = t.bound === 'min' ? value / t.goal - 1 : 1 - value / t.goal;
+    return { ...t, value, status: met ? 'met' : 'missed', margin };
+  });
+}
