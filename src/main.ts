@@ -6,6 +6,7 @@ import { deploy } from './cli/deploy.js';
 import { invoke } from './cli/invoke.js';
 import { showLogs } from './cli/logs.js';
 import { serve, serveFlagOptions } from './cli/serve.js';
+import { writeDashboards } from './cli/dashboards.js';
 import { LogStore } from './logs/log-store.js';
 
 const USAGE = `Usage: laminar <command> [options]
@@ -19,6 +20,8 @@ Commands:
           Invoke a function and print its response.
   logs    NAME [--follow] [--data-dir D]
           Print a function's logs (START/END/REPORT and app output).
+  dashboards [DIR]
+          Write the Grafana dashboards (default: dashboards/).
 
 deploy and invoke talk to a running server: --endpoint URL or LAMINAR_ENDPOINT (default http://127.0.0.1:9000).
 `;
@@ -93,6 +96,11 @@ async function main(argv: string[]): Promise<number> {
       if (!name) throw new UsageError('logs needs a function name: laminar logs NAME');
       const dataDir = resolve(values['data-dir'] ?? process.env.LAMINAR_DATA_DIR ?? '.laminar');
       await showLogs(LogStore.folderFor(dataDir), name, { follow: values.follow ?? false });
+      return 0;
+    }
+    case 'dashboards': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      for (const file of writeDashboards(positionals[0] ?? 'dashboards')) process.stdout.write(`wrote ${file}\n`);
       return 0;
     }
     case undefined:

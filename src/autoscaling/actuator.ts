@@ -17,6 +17,9 @@ export interface AutoScalingMetricsSink {
   onAction(direction: Direction, target: TargetKey): void;
 }
 
+/** Turns a port error into one the caller throws, or undefined to record it as a Failed activity. */
+export type Escalate = (err: unknown) => Error | undefined;
+
 export interface ApplyResult {
   ok: boolean;
   activity: ScalingActivityRecord;
@@ -55,17 +58,18 @@ export class Actuator {
 
   /**
    * Sets the target's provisioned concurrency to `desired`. A failure becomes a Failed activity,
-   * except when `rethrow(err)` says the caller wants the error itself (nothing is recorded then).
+   * unless `escalate(err)` returns an error for the caller to throw instead (nothing is recorded then).
    */
-  apply(target: ScalableTargetRecord, desired: number, cause: string, rethrow?: (err: unknown) => boolean): ApplyResult {
+  apply(target: ScalableTargetRecord, desired: number, cause: string, escalate?: Escalate): ApplyResult {
     const start = this.d.clock.now();
-    const before = this.current(target);
-    const direction: Direction = desired >= before ? 'out' : 'in';
+    let direction: Direction = 'out';
     try {
+      direction = desired < this.current(target) ? 'in' : 'out';
       if (desired === 0) this.d.port.delete(target.functionName, target.qualifier);
       else this.d.port.put(target.functionName, target.qualifier, desired);
     } catch (err) {
-      if (rethrow?.(err)) throw err;
+      const escalated = escalate?.(err);
+      if (escalated) throw escalated;
       const activity = this.record(target, {
         description: `Setting desired concurrency to ${desired}.`,
         cause,
@@ -88,10 +92,17 @@ export class Actuator {
   }
 
   /** Moves current capacity into [min, max], as RegisterScalableTarget and scheduled actions do. */
-  clamp(target: ScalableTargetRecord, rethrow?: (err: unknown) => boolean): ApplyResult | undefined {
-    const current = this.current(target);
-    if (current < target.minCapacity) return this.apply(target, target.minCapacity, `minimum capacity was set to ${target.minCapacity}`, rethrow);
-    if (current > target.maxCapacity) return this.apply(target, target.maxCapacity, `maximum capacity was set to ${target.maxCapacity}`, rethrow);
+  clamp(target: ScalableTargetRecord, escalate?: Escalate): ApplyResult | undefined {
+    let current: number;
+    try {
+      current = this.current(target);
+    } catch (err) {
+      const escalated = escalate?.(err);
+      if (escalated) throw escalated;
+      return undefined; // unreadable now; the next clamp or policy action will try again
+    }
+    if (current < target.minCapacity) return this.apply(target, target.minCapacity, `minimum capacity was set to ${target.minCapacity}`, escalate);
+    if (current > target.maxCapacity) return this.apply(target, target.maxCapacity, `maximum capacity was set to ${target.maxCapacity}`, escalate);
     return undefined;
   }
 

@@ -19,6 +19,8 @@ export interface ChartSpec {
   /** line: series over time; strip: sample distributions side by side; bars: one bar per value. */
   kind: 'line' | 'strip';
   yLabel: string;
+  /** The x axis of a line chart (default: seconds). */
+  xLabel?: string;
   /** Keys into `series` (line) or `samples` (strip), with legend labels. */
   keys: { key: string; label: string }[];
   logScale?: boolean;

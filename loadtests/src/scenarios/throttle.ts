@@ -1,0 +1,94 @@
+/**
+ * throttle: a function with reserved concurrency R whose invocations take a known time D, under
+ * an offered load far above R. Two things must hold: the admitted rate is R / D (reserved
+ * concurrency neither leaks nor wastes slots), and a throttle is cheap (a 429 costs about what a
+ * bare HTTP answer costs, so a flood of rejected requests cannot starve the admitted ones).
+ */
+import { LaminarServer, withLaminar } from '../harness/laminar.js';
+import { measureLoad } from '../harness/measure.js';
+import { parseProm, promValue, startSampler } from '../harness/prom.js';
+import type { ScenarioResult } from '../harness/result.js';
+import { ratio, stat } from '../harness/stats.js';
+import type { Scenario, ScenarioContext } from './scenario.js';
+
+const FUNCTION = 'throttled-sleep';
+/** Reserved concurrency. */
+export const RESERVED = 4;
+/** Duration of one invocation (the sleep fixture's SLEEP_MS). */
+export const SLEEP_MS = 50;
+const CONNECTIONS = 100;
+
+export const throttle: Scenario = {
+  name: 'throttle',
+  title: 'Throttling (reserved concurrency)',
+  description: `reserved concurrency ${RESERVED}, ${SLEEP_MS} ms invocations, ${CONNECTIONS} connections: admitted rate and 429 cost`,
+  async run(ctx: ScenarioContext, result: ScenarioResult) {
+    const connections = ctx.settings.connections ?? CONNECTIONS;
+    const label = `@${connections}`;
+    await withLaminar({}, async (server) => {
+      await server.deploy(FUNCTION, 'sleep', { env: { SLEEP_MS: String(SLEEP_MS) } });
+      await server.reserveConcurrency(FUNCTION, RESERVED);
+      const echo = await ctx.floors.get('echo', connections);
+      ctx.settings.log(`  laminar throttle at ${connections} connections`);
+
+      const path = LaminarServer.invokePath(FUNCTION);
+      let before = { sum: 0, count: 0 };
+      const read = async () => {
+        const s = parseProm(await server.scrape());
+        return { sum: promValue(s, 'laminar_duration_seconds_sum', { function: FUNCTION }) ?? 0, count: promValue(s, 'laminar_duration_seconds_count', { function: FUNCTION }) ?? 0 };
+      };
+      const sampler = startSampler(() => server.scrape(), {
+        inFlight: (s) => promValue(s, 'laminar_concurrent_executions', { function: FUNCTION }) ?? 0,
+      });
+      const { figure } = await measureLoad({ url: server.url, path, body: '{}', connections }, ctx.settings, {
+        afterWarmup: async () => {
+          before = await read();
+        },
+      });
+      const series = await sampler.stop();
+      const after = await read();
+
+      result.loads[label] = figure;
+      // A 429 is compared with the cheapest possible answer: the echo floor's 2xx.
+      const throttleVsEcho = ratio(figure.throttleRps.median, echo.rps.median);
+      const p99VsEcho = ratio(figure.throttleP99.median, echo.p99.median);
+      if (throttleVsEcho !== undefined) result.ratios.throttle_rps_vs_echo = throttleVsEcho;
+      if (p99VsEcho !== undefined) result.ratios.throttle_p99_vs_echo = p99VsEcho;
+
+      const expected = RESERVED / (SLEEP_MS / 1000);
+      const meanDurationMs = after.count > before.count ? ((after.sum - before.sum) / (after.count - before.count)) * 1000 : Number.NaN;
+      const expectedMeasured = RESERVED / (meanDurationMs / 1000);
+      const peak = Math.max(0, ...(series.inFlight ?? []).map((p) => p.value));
+      result.values.expected = { label: `expected admitted rate R / D = ${RESERVED} / ${SLEEP_MS} ms`, unit: 'req/s', stat: stat([expected]) };
+      result.values.admittedRatio = { label: 'admitted / expected', unit: '×', stat: stat(figure.rps.runs.map((r) => r / expected)) };
+      result.values.meanDuration = { label: 'mean handler duration (laminar_duration_seconds)', unit: 'ms', stat: stat([meanDurationMs]) };
+      result.values.admittedVsMeasured = {
+        label: 'admitted / (R / measured handler duration)',
+        unit: '×',
+        stat: stat(figure.rps.runs.map((r) => r / expectedMeasured)),
+      };
+      result.values.peak = { label: 'peak in-flight (sampled)', unit: '', stat: stat([peak]) };
+      result.ratios.admitted_vs_expected = figure.rps.median / expected;
+      if (peak > RESERVED) result.notes.push(`in-flight reached ${peak} > reserved ${RESERVED}: reserved concurrency leaked.`);
+
+      result.series['admitted req/s'] = figure.timeline.map((p) => ({ t: p.t, value: p.ok }));
+      result.series['429/s'] = figure.timeline.map((p) => ({ t: p.t, value: p.throttled }));
+      result.series['in flight'] = series.inFlight ?? [];
+      result.series['expected admitted req/s'] = figure.timeline.map((p) => ({ t: p.t, value: expected }));
+      result.charts.push(
+        {
+          title: 'Admitted vs throttled over time (representative run)',
+          kind: 'line',
+          yLabel: 'req/s',
+          logScale: true,
+          keys: [
+            { key: 'admitted req/s', label: 'admitted (2xx)' },
+            { key: 'expected admitted req/s', label: 'expected R / D' },
+            { key: '429/s', label: 'throttled (429)' },
+          ],
+        },
+        { title: 'In-flight invocations (all runs, from /metrics)', kind: 'line', yLabel: 'count', keys: [{ key: 'in flight', label: `in flight (reserved ${RESERVED})` }] },
+      );
+    });
+  },
+};
