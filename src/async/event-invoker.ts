@@ -44,6 +44,8 @@ export function errorRetryDelayMs(failures: number): number {
  */
 export class EventInvoker {
   private readonly pending = new Set<Event>();
+  /** Functions that received events, so their backlog reads 0 rather than vanishing. */
+  private readonly known = new Set<string>();
   private closed = false;
 
   constructor(private readonly o: EventInvokerOptions) {
@@ -52,13 +54,14 @@ export class EventInvoker {
 
   submit(target: ResolvedTarget, payload: string, requestId: string): void {
     this.o.metrics.asyncReceived.inc({ function: target.functionName });
+    this.known.add(target.functionName);
     const event: Event = { target, payload, requestId, acceptedAt: this.o.clock.now(), failures: 0, throttles: 0 };
     this.pending.add(event);
     void this.attempt(event);
   }
 
   depth(): Map<string, number> {
-    const out = new Map<string, number>();
+    const out = new Map<string, number>([...this.known].map((fn) => [fn, 0]));
     for (const e of this.pending) out.set(e.target.functionName, (out.get(e.target.functionName) ?? 0) + 1);
     return out;
   }

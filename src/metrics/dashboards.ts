@@ -244,7 +244,7 @@ export function overviewDashboard(): Dashboard {
       { title: 'Evictions by reason', description: 'Environments destroyed per second: idle-timeout, capacity, retired, failed, shutdown.', unit: 'reqps', width: 12, targets: [{ expr: rate('laminar_environment_evictions_total', f, 'reason'), legendFormat: '{{reason}}' }] },
     ])
     .row('Cost', [
-      { title: 'GB-seconds', description: 'Billed compute per second (MemorySize × billed duration).', unit: 'short', width: 12, targets: [{ expr: rate('laminar_billed_gb_seconds_total', f, 'function'), legendFormat: '{{function}}' }] },
+      { title: 'GB-seconds', description: 'Billed compute per second (MemorySize × billed duration).', unit: 'short', width: 12, targets: [{ expr: rate('laminar_billed_gigabyte_seconds_total', f, 'function'), legendFormat: '{{function}}' }] },
       {
         title: 'Estimated cost per hour (AWS prices)',
         description: `What this load would cost on Lambda per hour: $${PRICE_PER_GB_SECOND} per GB-s and $${PRICE_PER_REQUEST} per request (us-east-1, x86).`,
@@ -252,7 +252,7 @@ export function overviewDashboard(): Dashboard {
         width: 12,
         targets: [
           {
-            expr: `3600 * (${PRICE_PER_GB_SECOND} * sum(rate(laminar_billed_gb_seconds_total{${f}}[$__rate_interval])) + ${PRICE_PER_REQUEST} * sum(rate(laminar_invocations_total{${f}}[$__rate_interval])))`,
+            expr: `3600 * (${PRICE_PER_GB_SECOND} * sum(rate(laminar_billed_gigabyte_seconds_total{${f}}[$__rate_interval])) + ${PRICE_PER_REQUEST} * sum(rate(laminar_invocations_total{${f}}[$__rate_interval])))`,
             legendFormat: 'USD per hour',
           },
         ],

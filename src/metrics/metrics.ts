@@ -99,7 +99,7 @@ export class Metrics {
 
   // Billing
   readonly billedDuration = this.counter('laminar_billed_duration_seconds_total', 'Billed duration: handler time rounded up to the millisecond.', ['function']);
-  readonly billedGbSeconds = this.counter('laminar_billed_gb_seconds_total', 'Billed compute: MemorySize in GB times billed duration in seconds.', ['function']);
+  readonly billedGigabyteSeconds = this.counter('laminar_billed_gigabyte_seconds_total', 'Billed compute: MemorySize in GB times billed duration in seconds.', ['function']);
 
   // Concurrency (ConcurrentExecutions, UnreservedConcurrentExecutions, ClaimedAccountConcurrency)
   readonly concurrentExecutions = this.gauge('laminar_concurrent_executions', 'In-flight invocations per function, on-demand and provisioned.', ['function'], () =>

@@ -75,6 +75,8 @@ export interface InvocationResult {
  */
 export class Scheduler {
   private readonly pools = new Map<string, FunctionPool>();
+  /** Functions invoked since start (bounded by the number of deployed functions). */
+  private readonly knownFunctions = new Set<string>();
   /** Set once provisioned concurrency is wired. */
   provisioned?: ProvisionedHooks;
   private readonly retiredPools = new Set<FunctionPool>();
@@ -119,6 +121,7 @@ export class Scheduler {
   private async run(target: ResolvedTarget, options: InvokeOptions, payload: string): Promise<InvocationResult> {
     if (this.closing) throw new TooManyRequestsException('Laminar is shutting down.', ThrottleReason.Account);
     const elapsed = stopwatch();
+    this.knownFunctions.add(target.functionName);
     const pool = this.poolFor(target);
     // An idle provisioned environment serves first; its capacity was claimed when it was allocated.
     const provisioned = pool.takeIdle('provisioned');
@@ -284,7 +287,7 @@ export class Scheduler {
     this.o.metrics.invocations.inc(labels);
     this.o.metrics.observeDuration(labels, outcome.durationMs / 1000, requestId);
     this.o.metrics.billedDuration.inc({ function: target.functionName }, billed / 1000);
-    this.o.metrics.billedGbSeconds.inc({ function: target.functionName }, (cfg.MemorySize / 1024) * (billed / 1000));
+    this.o.metrics.billedGigabyteSeconds.inc({ function: target.functionName }, (cfg.MemorySize / 1024) * (billed / 1000));
     if (outcome.status !== 'success') this.o.metrics.errors.inc({ ...labels, type: outcome.errorType ?? 'Unhandled' });
 
     return {
@@ -386,6 +389,7 @@ export class Scheduler {
 
   /** Retires every environment of a function (all versions), e.g. after DeleteFunction. */
   retireFunction(functionName: string, version?: string): void {
+    if (version === undefined || version === '$LATEST') this.knownFunctions.delete(functionName);
     for (const pool of [...this.pools.values()]) {
       if (pool.functionName === functionName && (version === undefined || pool.version === version)) this.retire(pool);
     }
@@ -401,8 +405,11 @@ export class Scheduler {
       entry.count++;
       counts.set(key, entry);
     }
+    // Every function the scheduler knows gets a series, 0 when idle, so dashboards show a line at 0
+    // instead of a gap (Prometheus marks a series that disappears from the scrape as stale).
+    const known = new Set([...ledger.inFlight.keys(), ...ledger.provisionedInFlight.keys(), ...ledger.reserved.keys(), ...this.knownFunctions]);
     const concurrency = new Map<string, number>();
-    for (const fn of new Set([...ledger.inFlight.keys(), ...ledger.provisionedInFlight.keys()])) concurrency.set(fn, ledger.concurrency(fn));
+    for (const fn of known) concurrency.set(fn, ledger.concurrency(fn));
     return {
       concurrency,
       unreservedConcurrency: unreservedInFlight(ledger),

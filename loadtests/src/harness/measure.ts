@@ -1,7 +1,14 @@
+/**
+ * The one way a steady load is measured: an unmeasured warm-up, then `reps` runs of the same
+ * duration, reduced to medians. measurePaired also runs each floor right before each Laminar run,
+ * so a floor and the figure divided by it always share the machine's state of the moment: on a
+ * shared, noisy machine the per-repetition ratio is far steadier than either number alone.
+ */
 import { loadFigure, type LoadFigure } from './figures.js';
+import { FLOOR_PATH, type FloorKind, type FloorServers } from './floors.js';
 import { runLoad, type LoadRun, type LoadSpec } from './load.js';
 import type { Settings } from './settings.js';
-import { repeat } from './stats.js';
+import { repeat, stat, type Stat } from './stats.js';
 
 /** Points where a scenario reads server-side counters, so they cover exactly the measured runs. */
 export interface MeasureHooks {
@@ -10,27 +17,59 @@ export interface MeasureHooks {
   afterRun?: (rep: number, run: LoadRun) => Promise<void> | void;
 }
 
+export type SteadySpec = Omit<LoadSpec, 'durationSeconds' | 'amount'>;
+
 export interface Measured {
   figure: LoadFigure;
   runs: LoadRun[];
 }
 
-/**
- * The one way a steady load is measured, for floors and scenarios alike: an unmeasured warm-up at
- * the same connection count, then `reps` runs of the same duration, reduced to medians.
- */
-export async function measureLoad(
-  spec: Omit<LoadSpec, 'durationSeconds' | 'amount'>,
+export interface PairedMeasured extends Measured {
+  floors: Partial<Record<FloorKind, Measured>>;
+}
+
+export async function measureLoad(spec: SteadySpec, settings: Settings, hooks: MeasureHooks = {}): Promise<Measured> {
+  return measurePaired(spec, [], undefined, settings, hooks);
+}
+
+export async function measurePaired(
+  spec: SteadySpec,
+  kinds: readonly FloorKind[],
+  floors: FloorServers | undefined,
   settings: Settings,
   hooks: MeasureHooks = {},
-): Promise<Measured> {
-  if (settings.warmupSeconds > 0) await runLoad({ ...spec, durationSeconds: settings.warmupSeconds });
+): Promise<PairedMeasured> {
+  const floorSpecs = new Map<FloorKind, SteadySpec>();
+  for (const kind of kinds) {
+    if (!floors) throw new Error('floors requested without floor servers');
+    floorSpecs.set(kind, { url: await floors.url(kind), path: FLOOR_PATH, body: '{}', connections: spec.connections });
+  }
+  const timed = (s: SteadySpec, seconds: number) => runLoad({ ...s, durationSeconds: seconds });
+  if (settings.warmupSeconds > 0) {
+    for (const s of floorSpecs.values()) await timed(s, settings.warmupSeconds);
+    await timed(spec, settings.warmupSeconds);
+  }
   await hooks.afterWarmup?.();
+  const floorRuns = new Map<FloorKind, LoadRun[]>(kinds.map((k) => [k, []]));
   const runs = await repeat(settings.reps, async (rep) => {
+    for (const [kind, s] of floorSpecs) floorRuns.get(kind)?.push(await timed(s, settings.durationSeconds));
     await hooks.beforeRun?.(rep);
-    const run = await runLoad({ ...spec, durationSeconds: settings.durationSeconds });
+    const run = await timed(spec, settings.durationSeconds);
     await hooks.afterRun?.(rep, run);
     return run;
   });
-  return { figure: loadFigure(runs), runs };
+  const out: PairedMeasured = { figure: loadFigure(runs), runs, floors: {} };
+  for (const [kind, fr] of floorRuns) out.floors[kind] = { figure: loadFigure(fr), runs: fr };
+  return out;
+}
+
+/** Per-repetition ratio a[i] / b[i] (pairs with a zero or missing side are dropped). */
+export function pairedRatio(a: readonly LoadRun[], b: readonly LoadRun[], pick: (r: LoadRun) => number, pickB: (r: LoadRun) => number = pick): Stat | undefined {
+  const values: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = pick(a[i] as LoadRun);
+    const y = pickB(b[i] as LoadRun);
+    if (Number.isFinite(x) && Number.isFinite(y) && y !== 0) values.push(x / y);
+  }
+  return values.length > 0 ? stat(values) : undefined;
 }

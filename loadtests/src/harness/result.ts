@@ -33,8 +33,10 @@ export interface ScenarioResult {
   /** Why it was skipped or failed. */
   reason?: string;
   seconds: number;
-  /** Steady-load figures, by label (e.g. "@100 connections"). */
+  /** Steady-load figures, by label (e.g. "@100"). */
   loads: Record<string, LoadFigure>;
+  /** The floors measured next to them, by label (e.g. "Fastify echo @100"). */
+  floors: Record<string, LoadFigure>;
   /** Which floor each load is shown against, and the prefix of its ratio keys. */
   floorOf: Record<string, { kind: string; prefix: string }>;
   values: Record<string, Value>;
@@ -43,6 +45,8 @@ export interface ScenarioResult {
    * compares. Keys are local (the runner prefixes the scenario name).
    */
   ratios: Record<string, number>;
+  /** The per-repetition spread behind a ratio, where it has one. */
+  ratioSpread: Record<string, Stat>;
   series: Record<string, SeriesPoint[]>;
   samples: Record<string, number[]>;
   charts: ChartSpec[];
@@ -51,7 +55,7 @@ export interface ScenarioResult {
 }
 
 export function emptyResult(name: string, title: string): ScenarioResult {
-  return { name, title, status: 'ok', seconds: 0, loads: {}, floorOf: {}, values: {}, ratios: {}, series: {}, samples: {}, charts: [], notes: [] };
+  return { name, title, status: 'ok', seconds: 0, loads: {}, floors: {}, floorOf: {}, values: {}, ratios: {}, ratioSpread: {}, series: {}, samples: {}, charts: [], notes: [] };
 }
 
 /** Thrown by a scenario when the server lacks a feature it needs; the run goes on. */

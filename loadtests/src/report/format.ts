@@ -4,7 +4,7 @@ import type { Stat } from '../harness/stats.js';
 export function fmt(n: number | undefined, digits?: number): string {
   if (n === undefined || !Number.isFinite(n)) return '—';
   const abs = Math.abs(n);
-  const d = digits ?? (abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 2 : abs >= 1 ? 2 : 3);
+  const d = digits ?? (Number.isInteger(n) ? 0 : abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 2 : abs >= 1 ? 2 : 3);
   return n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 }
 

@@ -1,5 +1,12 @@
+import { asyncScenario } from './async.js';
+import { autoscale } from './autoscale.js';
+import { cold } from './cold.js';
+import { mixed } from './mixed.js';
+import { profile } from './profile.js';
+import { provisioned } from './provisioned.js';
 import type { Scenario } from './scenario.js';
+import { throttle } from './throttle.js';
 import { warm } from './warm.js';
 
 /** Every scenario, in the order `npm run loadtest` runs them. */
-export const SCENARIOS: readonly Scenario[] = [warm];
+export const SCENARIOS: readonly Scenario[] = [warm, cold, throttle, provisioned, mixed, autoscale, asyncScenario, profile];
