@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { LoadFigure } from './harness/figures.js';
-import { Floors } from './harness/floors.js';
+import { FloorServers } from './harness/floors.js';
 import { emptyResult, ScenarioSkipped, type ScenarioResult } from './harness/result.js';
 import type { Settings } from './harness/settings.js';
 import { SCENARIOS } from './scenarios/index.js';
@@ -19,8 +18,6 @@ export interface RunResults {
   seconds: number;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string; loadAverage: number[] };
   settings: { durationSeconds: number; warmupSeconds: number; reps: number; connections?: number; scenarios: string[] };
-  /** Floors by `<kind>@<connections>`. */
-  floors: Record<string, LoadFigure>;
   scenarios: Record<string, ScenarioResult>;
   /** Every scenario's ratios, keyed `<scenario>.<ratio>`: what perf:check compares. */
   ratios: Record<string, number>;
@@ -30,7 +27,7 @@ export interface RunResults {
 export async function runSuite(names: readonly string[], settings: Settings): Promise<RunResults> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const floors = new Floors(settings);
+  const floors = new FloorServers();
   const workDir = mkdtempSync(join(tmpdir(), 'laminar-loadtest-'));
   const scenarios: Record<string, ScenarioResult> = {};
   try {
@@ -84,7 +81,6 @@ export async function runSuite(names: readonly string[], settings: Settings): Pr
       ...(settings.connections ? { connections: settings.connections } : {}),
       scenarios: [...names],
     },
-    floors: await floors.all(),
     scenarios,
     ratios,
     targets: evaluateTargets(ratios),

@@ -12,6 +12,8 @@ import {
 export function sendError(reply: FastifyReply, err: LaminarError): FastifyReply {
   reply.code(err.statusCode).header('x-amzn-ErrorType', err.code).header('content-type', 'application/json');
   if (err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));
+  // Laminar's own: the throttle's cause as a header, so load tools can count reasons without parsing bodies.
+  if (err.reason !== undefined) reply.header('X-Laminar-Throttle-Reason', err.reason);
   return reply.send(JSON.stringify(err.toBody()));
 }
 

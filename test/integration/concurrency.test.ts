@@ -14,7 +14,7 @@ import { deployFixture, startLaminar, type Harness } from '../helpers/laminar.js
 import { sample, scrape } from '../helpers/metrics.js';
 import { startProbe, type Probe } from '../helpers/probe.js';
 
-type Outcome = { status: number; reason?: string; retryAfter?: string | null };
+type Outcome = { status: number; reason?: string; retryAfter?: string | null; header?: string | null };
 
 /** Fires `n` invocations at once and collects status codes and throttle reasons. */
 async function burst(url: string, fn: string, n: number, event: object): Promise<Outcome[]> {
@@ -22,7 +22,10 @@ async function burst(url: string, fn: string, n: number, event: object): Promise
     Array.from({ length: n }, async () => {
       const res = await fetch(`${url}/2015-03-31/functions/${fn}/invocations`, { method: 'POST', body: JSON.stringify(event) });
       const body = (await res.json()) as { Reason?: string };
-      return { status: res.status, ...(res.status === 429 ? { reason: body.Reason, retryAfter: res.headers.get('retry-after') } : {}) };
+      return {
+        status: res.status,
+        ...(res.status === 429 ? { reason: body.Reason, retryAfter: res.headers.get('retry-after'), header: res.headers.get('x-laminar-throttle-reason') } : {}),
+      };
     }),
   );
 }
@@ -76,6 +79,7 @@ describe('reserved concurrency', () => {
     expect(count(outcomes, 200)).toBe(2);
     expect(count(outcomes, 429, 'ReservedFunctionConcurrentInvocationLimitExceeded')).toBe(8);
     expect(outcomes.find((o) => o.status === 429)?.retryAfter).toBe('1');
+    expect(outcomes.find((o) => o.status === 429)?.header).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
     expect(probe.peak).toBe(2);
     const m = await scrape(h.url);
     expect(sample(m, 'laminar_throttles_total', { function: fn, reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' })).toBe(8);

@@ -73,3 +73,8 @@ export function pairedRatio(a: readonly LoadRun[], b: readonly LoadRun[], pick: 
   }
   return values.length > 0 ? stat(values) : undefined;
 }
+
+/** One timed run of a floor, for scenarios whose own measurement is not a steady load (e.g. a burst). */
+export async function floorRun(floors: FloorServers, kind: FloorKind, connections: number, seconds: number): Promise<LoadRun> {
+  return runLoad({ url: await floors.url(kind), path: FLOOR_PATH, body: '{}', connections, durationSeconds: seconds });
+}

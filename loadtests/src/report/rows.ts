@@ -3,7 +3,6 @@
  * every scenario's loads and values so a new scenario needs no report code.
  */
 import type { LoadFigure } from '../harness/figures.js';
-import { FLOOR_LABELS, type FloorKind } from '../harness/floors.js';
 import type { RunResults } from '../runner.js';
 import { fmt, fmtRatio, fmtSpread, fmtStat } from './format.js';
 
@@ -45,15 +44,12 @@ function loadRows(scenario: string, label: string, f: LoadFigure, ratioText: str
 
 export function resultRows(results: RunResults): Row[] {
   const rows: Row[] = [];
-  for (const [key, f] of Object.entries(results.floors)) {
-    const [kind, connections] = key.split('@') as [FloorKind, string];
-    rows.push(...loadRows('floor', `${FLOOR_LABELS[kind] ?? kind} @${connections}`, f, ''));
-  }
   for (const r of Object.values(results.scenarios)) {
     if (r.status !== 'ok') {
       rows.push({ scenario: r.name, figure: r.status, median: '', spread: '', ratio: (r.reason ?? '').split('\n')[0] ?? '' });
       continue;
     }
+    for (const [label, f] of Object.entries(r.floors)) rows.push(...loadRows(r.name, `floor ${label}`, f, ''));
     for (const [label, f] of Object.entries(r.loads)) {
       const floor = r.floorOf[label];
       const rpsRatio = floor ? r.ratios[`${floor.prefix}.rps_vs_${floor.kind}`] : undefined;

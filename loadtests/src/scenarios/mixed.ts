@@ -4,9 +4,9 @@
  * evicted to make room, so some invocations start cold; the figures are the cold-start fraction
  * (from X-Laminar-Cold-Start), throughput, throttles for host capacity and evictions.
  */
-import { compareToFloor } from '../harness/compare.js';
+import { compareToFloors } from '../harness/compare.js';
 import { LaminarServer, withLaminar } from '../harness/laminar.js';
-import { measureLoad } from '../harness/measure.js';
+import { measurePaired } from '../harness/measure.js';
 import { counterRate, parseProm, promValue, startSampler } from '../harness/prom.js';
 import type { ScenarioResult } from '../harness/result.js';
 import { median, stat } from '../harness/stats.js';
@@ -46,8 +46,7 @@ export const mixed: Scenario = {
     const label = `@${connections}`;
     await withLaminar({ flags: { 'host-memory-mb': HOST_MEMORY_MB } }, async (server) => {
       for (const f of MIX) await server.deploy(f.name, 'mixed', { memoryMb: f.memoryMb, env: { SLEEP_MS: String(f.sleepMs) } });
-      const piscina = await ctx.floors.get('piscina', connections);
-      ctx.settings.log(`  laminar mixed at ${connections} connections`);
+      ctx.settings.log(`  mixed at ${connections} connections (with the piscina floor)`);
 
       const pick = weightedPicker(MIX);
       const paths = MIX.map((f) => LaminarServer.invokePath(f.name));
@@ -63,7 +62,7 @@ export const mixed: Scenario = {
         coldStarts: (s) => promValue(s, 'laminar_cold_starts_total') ?? 0,
         evictions: (s) => promValue(s, 'laminar_environment_evictions_total', { reason: 'capacity' }) ?? 0,
       });
-      const { figure } = await measureLoad(
+      const measured = await measurePaired(
         {
           url: server.url,
           path: paths[0] as string,
@@ -76,6 +75,8 @@ export const mixed: Scenario = {
             else warmCount++;
           },
         },
+        ['piscina'],
+        ctx.floors,
         ctx.settings,
         {
           beforeRun: async () => {
@@ -96,8 +97,8 @@ export const mixed: Scenario = {
       );
       const series = await sampler.stop();
 
-      result.loads[label] = figure;
-      compareToFloor(result, label, `c${connections}`, piscina, 'piscina');
+      compareToFloors(result, label, `c${connections}`, measured);
+      const { figure } = measured;
       result.values.coldFraction = { label: 'cold-start fraction of 2xx (X-Laminar-Cold-Start)', unit: '', stat: stat(perRep.coldFraction) };
       result.values.throttleFraction = { label: 'throttled fraction (429, host capacity)', unit: '', stat: stat(perRep.throttleFraction) };
       result.values.evictions = { label: 'capacity evictions per run', unit: '', stat: stat(perRep.evictions) };

@@ -1,10 +1,11 @@
-import type { Floors } from '../harness/floors.js';
+import type { FloorServers } from '../harness/floors.js';
 import type { ScenarioResult } from '../harness/result.js';
 import type { Settings } from '../harness/settings.js';
 
 export interface ScenarioContext {
   settings: Settings;
-  floors: Floors;
+  /** The floor servers, measured next to each Laminar measurement (measurePaired). */
+  floors: FloorServers;
   /** Scratch folder of this run (CPU profiles, data dirs). */
   workDir: string;
 }

@@ -5,10 +5,10 @@
  * bare HTTP answer costs, so a flood of rejected requests cannot starve the admitted ones).
  */
 import { LaminarServer, withLaminar } from '../harness/laminar.js';
-import { measureLoad } from '../harness/measure.js';
+import { measurePaired, pairedRatio } from '../harness/measure.js';
 import { parseProm, promValue, startSampler } from '../harness/prom.js';
 import type { ScenarioResult } from '../harness/result.js';
-import { ratio, stat } from '../harness/stats.js';
+import { stat } from '../harness/stats.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
 
 const FUNCTION = 'throttled-sleep';
@@ -28,8 +28,7 @@ export const throttle: Scenario = {
     await withLaminar({}, async (server) => {
       await server.deploy(FUNCTION, 'sleep', { env: { SLEEP_MS: String(SLEEP_MS) } });
       await server.reserveConcurrency(FUNCTION, RESERVED);
-      const echo = await ctx.floors.get('echo', connections);
-      ctx.settings.log(`  laminar throttle at ${connections} connections`);
+      ctx.settings.log(`  throttle at ${connections} connections (with the echo floor)`);
 
       const path = LaminarServer.invokePath(FUNCTION);
       let before = { sum: 0, count: 0 };
@@ -40,7 +39,7 @@ export const throttle: Scenario = {
       const sampler = startSampler(() => server.scrape(), {
         inFlight: (s) => promValue(s, 'laminar_concurrent_executions', { function: FUNCTION }) ?? 0,
       });
-      const { figure } = await measureLoad({ url: server.url, path, body: '{}', connections }, ctx.settings, {
+      const measured = await measurePaired({ url: server.url, path, body: '{}', connections }, ['echo'], ctx.floors, ctx.settings, {
         afterWarmup: async () => {
           before = await read();
         },
@@ -48,12 +47,21 @@ export const throttle: Scenario = {
       const series = await sampler.stop();
       const after = await read();
 
+      const { figure } = measured;
+      const echoRuns = measured.floors.echo?.runs ?? [];
       result.loads[label] = figure;
-      // A 429 is compared with the cheapest possible answer: the echo floor's 2xx.
-      const throttleVsEcho = ratio(figure.throttleRps.median, echo.rps.median);
-      const p99VsEcho = ratio(figure.throttleP99.median, echo.p99.median);
-      if (throttleVsEcho !== undefined) result.ratios.throttle_rps_vs_echo = throttleVsEcho;
-      if (p99VsEcho !== undefined) result.ratios.throttle_p99_vs_echo = p99VsEcho;
+      if (measured.floors.echo) result.floors[`Fastify echo ${label}`] = measured.floors.echo.figure;
+      // A 429 is compared with the cheapest possible answer: the echo floor's 2xx, run by run.
+      const throttleVsEcho = pairedRatio(measured.runs, echoRuns, (r) => r.throttleRps, (r) => r.rps);
+      const p99VsEcho = pairedRatio(measured.runs, echoRuns, (r) => r.throttleLatency.p99, (r) => r.latency.p99);
+      if (throttleVsEcho) {
+        result.ratios.throttle_rps_vs_echo = throttleVsEcho.median;
+        result.ratioSpread.throttle_rps_vs_echo = throttleVsEcho;
+      }
+      if (p99VsEcho) {
+        result.ratios.throttle_p99_vs_echo = p99VsEcho.median;
+        result.ratioSpread.throttle_p99_vs_echo = p99VsEcho;
+      }
 
       const expected = RESERVED / (SLEEP_MS / 1000);
       const meanDurationMs = after.count > before.count ? ((after.sum - before.sum) / (after.count - before.count)) * 1000 : Number.NaN;

@@ -3,10 +3,10 @@
  * connections. What is left is the invoke path itself: HTTP, routing, the registry lookup,
  * admission, placement, the piscina round trip, logs and metrics.
  */
-import { compareToFloor } from '../harness/compare.js';
+import { compareToFloors } from '../harness/compare.js';
 import { LaminarServer, withLaminar } from '../harness/laminar.js';
 import { runLoad } from '../harness/load.js';
-import { measureLoad } from '../harness/measure.js';
+import { measurePaired } from '../harness/measure.js';
 import { counterRate, parseProm, promValue, schedulerProbes, startSampler } from '../harness/prom.js';
 import type { ScenarioResult } from '../harness/result.js';
 import { stat } from '../harness/stats.js';
@@ -31,12 +31,11 @@ export const warm: Scenario = {
       const path = LaminarServer.invokePath(FUNCTION);
       for (const connections of connectionCounts) {
         const label = `@${connections}`;
-        const [echo, piscina] = [await ctx.floors.get('echo', connections), await ctx.floors.get('piscina', connections)];
-        ctx.settings.log(`  laminar warm at ${connections} connections`);
+        ctx.settings.log(`  warm at ${connections} connections (with both floors)`);
         await prewarm(server, path, connections);
         let coldBefore = 0;
         const sampler = startSampler(() => server.scrape(), schedulerProbes(FUNCTION));
-        const { figure } = await measureLoad({ url: server.url, path, body: '{}', connections }, ctx.settings, {
+        const measured = await measurePaired({ url: server.url, path, body: '{}', connections }, ['piscina', 'echo'], ctx.floors, ctx.settings, {
           afterWarmup: async () => {
             coldBefore = promValue(parseProm(await server.scrape()), 'laminar_cold_starts_total') ?? 0;
           },
@@ -44,9 +43,10 @@ export const warm: Scenario = {
         const series = await sampler.stop();
         const coldDuring = (promValue(parseProm(await server.scrape()), 'laminar_cold_starts_total') ?? 0) - coldBefore;
 
-        result.loads[label] = figure;
-        compareToFloor(result, label, `c${connections}`, piscina, 'piscina');
-        compareToFloor(result, label, `c${connections}`, echo, 'echo');
+        compareToFloors(result, label, `c${connections}`, measured);
+        const { figure } = measured;
+        const piscina = measured.floors.piscina?.figure;
+        const echo = measured.floors.echo?.figure;
         result.values[`${label} cold starts while measuring`] = { label: `cold starts while measuring ${label}`, unit: '', stat: stat([coldDuring]) };
         if (coldDuring > 0) result.notes.push(`${coldDuring} cold start(s) happened during the measured runs at ${label}: pre-warming fell short.`);
 
@@ -54,8 +54,8 @@ export const warm: Scenario = {
         result.series[`${label} in flight`] = series.concurrency ?? [];
         result.series[`${label} environments`] = series.environments ?? [];
         result.series[`${label} req/s (representative run)`] = figure.timeline.map((p) => ({ t: p.t, value: p.ok }));
-        result.series[`${label} floor piscina req/s`] = piscina.timeline.map((p) => ({ t: p.t, value: p.ok }));
-        result.series[`${label} floor echo req/s`] = echo.timeline.map((p) => ({ t: p.t, value: p.ok }));
+        result.series[`${label} floor piscina req/s`] = (piscina?.timeline ?? []).map((p) => ({ t: p.t, value: p.ok }));
+        result.series[`${label} floor echo req/s`] = (echo?.timeline ?? []).map((p) => ({ t: p.t, value: p.ok }));
         result.charts.push(
           {
             title: `Throughput over time ${label}, one representative run each`,
