@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './api/server.js';
 import { EventInvoker } from './async/event-invoker.js';
+import { AutoScaling } from './autoscaling/index.js';
 import { readFolderSettings, zipFolder } from './cli/package-folder.js';
 import type { Partition } from './core/arn.js';
 import { SystemClock, type Clock } from './core/clock.js';
@@ -32,6 +33,7 @@ export interface Laminar {
   readonly scheduler: Scheduler;
   readonly ledger: Ledger;
   readonly provisioned: ProvisionedConcurrency;
+  readonly autoscaling: AutoScaling;
   readonly metrics: Metrics;
   readonly server: FastifyInstance;
   readonly clock: Clock;
@@ -94,10 +96,23 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   });
   provisioned.restore();
   const events = new EventInvoker({ scheduler, metrics, clock });
+  const autoscaling = new AutoScaling({
+    clock,
+    port: provisioned,
+    periodMs: config.autoscalingEvaluationPeriodSeconds * 1000,
+    partition,
+    ...(options.random ? { random: options.random } : {}),
+  });
+  metrics.bindAutoscaling(() => autoscaling.desiredCapacity().map((d) => ({ functionName: d.function, qualifier: d.qualifier, desired: d.value })));
+  autoscaling.bindMetrics({
+    onAction: (direction, t) => metrics.autoscalingActions.inc({ function: t.functionName, qualifier: t.qualifier, direction }),
+  });
+  autoscaling.start();
   const server = buildServer({
     registry,
     scheduler,
     events,
+    autoscaling,
     metrics,
     partition,
     concurrency: reservations,
@@ -114,6 +129,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     scheduler,
     ledger,
     provisioned,
+    autoscaling,
     metrics,
     server,
     clock,
@@ -123,6 +139,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     async close() {
       if (closed) return;
       closed = true;
+      autoscaling.stop();
       await server.close();
       events.close();
       await scheduler.close(config.shutdownTimeoutSeconds * 1000);

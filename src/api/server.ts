@@ -4,6 +4,7 @@ import type { Partition } from '../core/arn.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { EventInvoker } from '../async/event-invoker.js';
+import { appAutoScalingRoutes, type AutoScaling } from '../autoscaling/index.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { accountRoutes } from './routes/account.js';
@@ -17,6 +18,7 @@ export interface ServerDeps {
   registry: Registry;
   scheduler: Scheduler;
   events: EventInvoker;
+  autoscaling: AutoScaling;
   concurrency: ConcurrencyService;
   provisioned: ProvisionedService;
   metrics: Metrics;
@@ -63,5 +65,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     unreservedConcurrency: deps.unreservedConcurrency,
   });
   app.register(metricsHealthRoutes, { metrics: deps.metrics });
+  app.register(appAutoScalingRoutes, { autoscaling: deps.autoscaling });
   return app;
 }

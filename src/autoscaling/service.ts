@@ -107,7 +107,7 @@ export class AutoScaling {
       if (i.MinCapacity === undefined || i.MaxCapacity === undefined) {
         throw new ScalingValidationException('MinCapacity and MaxCapacity are required to register a new scalable target.');
       }
-      if (this.store.listTargets().length >= QUOTAS.scalableTargets) {
+      if (this.store.countTargets() >= QUOTAS.scalableTargets) {
         throw new LimitExceededException(`You have reached the maximum of ${QUOTAS.scalableTargets} scalable targets for service namespace lambda.`);
       }
     }

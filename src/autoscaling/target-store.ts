@@ -9,6 +9,7 @@ import type { ScalableTargetRecord, ScalingActivityRecord, ScalingPolicyRecord, 
 export interface TargetStore {
   getTarget(resourceId: string): ScalableTargetRecord | undefined;
   listTargets(): ScalableTargetRecord[];
+  countTargets(): number;
   putTarget(target: ScalableTargetRecord): void;
   /** Also deletes the target's policies and scheduled actions (activities stay, as in AWS). */
   deleteTarget(resourceId: string): void;
@@ -48,6 +49,10 @@ export class MemoryTargetStore implements TargetStore {
 
   listTargets(): ScalableTargetRecord[] {
     return [...this.targets.values()].map(copy);
+  }
+
+  countTargets(): number {
+    return this.targets.size;
   }
 
   putTarget(target: ScalableTargetRecord): void {

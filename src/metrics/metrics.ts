@@ -156,10 +156,23 @@ export class Metrics {
   );
 
   // Autoscaling
+  readonly autoscalingActions: Counter<'function' | 'qualifier' | 'direction'> = (() => {
+    const snapshot = () => this.autoscaling();
+    return new Counter({
+      name: 'laminar_autoscaling_actions_total',
+      help: 'Scaling actions taken on provisioned concurrency, by direction (out, in).',
+      labelNames: ['function', 'qualifier', 'direction'],
+      registers: [this.registry],
+      collect() {
+        // Every registered target has both series from its first scrape, at 0, so increase()
+        // sees its first action.
+        for (const a of snapshot()) for (const direction of ['out', 'in']) this.inc({ function: a.functionName, qualifier: a.qualifier, direction }, 0);
+      },
+    });
+  })();
   readonly autoscalingDesired = this.gauge('laminar_autoscaling_desired_capacity', 'Provisioned concurrency that target tracking last asked for.', ['function', 'qualifier'] as FnQ[], () =>
     this.autoscaling().map((a) => [{ function: a.functionName, qualifier: a.qualifier }, a.desired]),
   );
-  readonly autoscalingActions = this.counter('laminar_autoscaling_actions_total', 'Scaling actions taken on provisioned concurrency, by direction (out, in).', ['function', 'qualifier', 'direction']);
 
   // Asynchronous invocation
   readonly asyncReceived = this.counter('laminar_async_events_received_total', 'Event invocations accepted (AsyncEventsReceived).', ['function']);

@@ -9,6 +9,7 @@ import {
   DescribeScheduledActionsCommand,
   ListTagsForResourceCommand,
   ObjectNotFoundException,
+  type PolicyType,
   PutScalingPolicyCommand,
   PutScheduledActionCommand,
   RegisterScalableTargetCommand,
@@ -142,6 +143,50 @@ describe('Application Auto Scaling API with the AWS SDK', () => {
     expect(latest.StartTime).toBeInstanceOf(Date);
     expect(latest.EndTime).toBeInstanceOf(Date);
     port.setLoad('orders', 'live', 0, false);
+  });
+
+  it('accepts the Laminar Knative-style policy type from the SDK, and its settings over raw JSON', async () => {
+    const out = await client.send(
+      new PutScalingPolicyCommand({
+        ...ids,
+        ResourceId: resourceId,
+        PolicyName: 'fast',
+        PolicyType: 'LaminarKnativeScaling' as PolicyType,
+        TargetTrackingScalingPolicyConfiguration: { TargetValue: 0.6 },
+      }),
+    );
+    expect(out.Alarms).toEqual([]);
+    const raw = await app.inject({
+      method: 'POST',
+      url: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AnyScaleFrontendService.PutScalingPolicy' },
+      payload: JSON.stringify({
+        ...ids,
+        ResourceId: resourceId,
+        PolicyName: 'fast',
+        PolicyType: 'LaminarKnativeScaling',
+        TargetTrackingScalingPolicyConfiguration: { TargetValue: 0.6 },
+        LaminarKnativeConfiguration: { StableWindowSeconds: 30, MaxScaleDownRate: 4 },
+      }),
+    });
+    expect(raw.statusCode).toBe(200);
+    expect(raw.json()).toEqual({ PolicyARN: out.PolicyARN, Alarms: [] });
+    const { ScalingPolicies } = await client.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'lambda', PolicyNames: ['fast'] }));
+    expect(ScalingPolicies![0]).toMatchObject({ PolicyType: 'LaminarKnativeScaling', TargetTrackingScalingPolicyConfiguration: { TargetValue: 0.6 } });
+    const described = await app.inject({
+      method: 'POST',
+      url: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AnyScaleFrontendService.DescribeScalingPolicies' },
+      payload: JSON.stringify({ ServiceNamespace: 'lambda', PolicyNames: ['fast'] }),
+    });
+    expect(described.json().ScalingPolicies[0].LaminarKnativeConfiguration).toEqual({
+      StableWindowSeconds: 30,
+      PanicWindowPercentage: 10,
+      PanicThresholdPercentage: 200,
+      MaxScaleUpRate: 1000,
+      MaxScaleDownRate: 4,
+    });
+    await client.send(new DeleteScalingPolicyCommand({ ...ids, ResourceId: resourceId, PolicyName: 'fast' }));
   });
 
   it('puts, describes and deletes a scheduled action', async () => {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { ApplicationAutoScalingClient, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import {
   CreateAliasCommand,
   InvokeCommand,
@@ -9,6 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARDS, expressions } from '../../src/metrics/dashboards.js';
 import { deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { sample, scrape } from '../helpers/metrics.js';
 import { prometheusBinary, startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
 
 const binary = prometheusBinary();
@@ -23,7 +25,7 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
 
   beforeAll(async () => {
     expect(binary, 'prometheus must be installed in CI').toBeDefined();
-    h = await startLaminar({ environmentIdleTimeoutSeconds: 2 });
+    h = await startLaminar({ environmentIdleTimeoutSeconds: 2, autoscalingEvaluationPeriodSeconds: 1 });
     prom = await startPrometheus(new URL(h.url).host);
   }, 60_000);
   afterAll(async () => {
@@ -46,9 +48,29 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
     await h.client.send(new PublishVersionCommand({ FunctionName: provisionedFn }));
     await h.client.send(new CreateAliasCommand({ FunctionName: provisionedFn, Name: 'live', FunctionVersion: '1' }));
     await h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: provisionedFn, Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
+    const scaling = new ApplicationAutoScalingClient({ endpoint: h.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const target = { ServiceNamespace: 'lambda', ScalableDimension: 'lambda:function:ProvisionedConcurrency', ResourceId: `function:${provisionedFn}:live` } as const;
+    await scaling.send(new RegisterScalableTargetCommand({ ...target, MinCapacity: 1, MaxCapacity: 2 }));
+    await scaling.send(
+      new PutScalingPolicyCommand({
+        ...target,
+        PolicyName: 'utilization',
+        PolicyType: 'TargetTrackingScaling',
+        TargetTrackingScalingPolicyConfiguration: { TargetValue: 0.2, PredefinedMetricSpecification: { PredefinedMetricType: 'LambdaProvisionedConcurrencyUtilization' } },
+      }),
+    );
+    scaling.destroy();
+    // Prometheus must have scraped the new target's action counters at 0 before load can trigger
+    // an action: increase() cannot see an increment made before a series' first sample.
+    for (let i = 0; i < 100; i++) {
+      if (((await prom.query(`laminar_autoscaling_actions_total{function="${provisionedFn}"}`)).data?.result.length ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
 
-    const until = Date.now() + 12_000;
-    while (Date.now() < until) {
+    // At least 12 s of load, and until autoscaling has acted (3 one-second periods above target).
+    const started = Date.now();
+    const scaled = async () => sample(await scrape(h.url), 'laminar_autoscaling_actions_total', { direction: 'out' }) > 0;
+    while (Date.now() - started < 12_000 || (!(await scaled()) && Date.now() - started < 45_000)) {
       await Promise.all([
         invoke(echo),
         invoke(throws),

@@ -51,6 +51,11 @@ export interface LoadRun {
   connections: number;
   /** Measured wall time of the run. */
   seconds: number;
+  /**
+   * When the last response arrived, since the start. With `amount`, autocannon only notices it is
+   * done on its once-a-second tick, so `seconds` rounds up to whole seconds; this does not.
+   */
+  lastResponseSeconds: number;
   ok: number;
   throttled: number;
   other: number;
@@ -94,6 +99,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadRun> {
   }
 
   const started = performance.now();
+  let firstResponse: number | undefined;
+  let lastResponse = started;
   const instance = autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -107,7 +114,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadRun> {
   });
   instance.on('response', (_client: unknown, status: number, _bytes: number, responseTimeMs: number) => {
     const us = Math.max(1, Math.round(responseTimeMs * 1000));
-    const i = Math.floor((performance.now() - started) / bucketMs);
+    lastResponse = performance.now();
+    firstResponse ??= lastResponse;
+    const i = Math.floor((lastResponse - firstResponse) / bucketMs);
     const bucket = (buckets[i] ??= { ok: 0, throttled: 0, other: 0 });
     if (status >= 200 && status < 300) {
       okHist.record(us);
@@ -126,8 +135,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadRun> {
 
   const perSecond = 1000 / bucketMs;
   const timeline: TimelinePoint[] = [];
-  // The last bucket is usually cut short by the end of the run; its rate would read low.
-  const whole = Math.max(1, Math.min(buckets.length, Math.floor((seconds * 1000) / bucketMs)));
+  // Buckets start at the first response; the last one is usually cut short by the end of the run
+  // and its rate would read low, so only whole buckets are kept.
+  const span = lastResponse - (firstResponse ?? lastResponse);
+  const whole = Math.max(1, Math.min(buckets.length, Math.floor(span / bucketMs)));
   for (let i = 0; i < whole; i++) {
     const b = buckets[i] ?? { ok: 0, throttled: 0, other: 0 };
     timeline.push({ t: (i * bucketMs) / 1000, ok: b.ok * perSecond, throttled: b.throttled * perSecond, other: b.other * perSecond });
@@ -135,6 +146,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadRun> {
   return {
     connections: spec.connections,
     seconds,
+    lastResponseSeconds: (lastResponse - started) / 1000,
     ok: okHist.count,
     throttled: throttleHist.count,
     other: otherHist.count,

@@ -10,6 +10,8 @@ import { runLoad, type LoadRun, type LoadSpec } from './load.js';
 import type { Settings } from './settings.js';
 import { repeat, stat, type Stat } from './stats.js';
 
+const SETTLE_MS = 200;
+
 /** Points where a scenario reads server-side counters, so they cover exactly the measured runs. */
 export interface MeasureHooks {
   afterWarmup?: () => Promise<void> | void;
@@ -28,23 +30,23 @@ export interface PairedMeasured extends Measured {
   floors: Partial<Record<FloorKind, Measured>>;
 }
 
-export async function measureLoad(spec: SteadySpec, settings: Settings, hooks: MeasureHooks = {}): Promise<Measured> {
-  return measurePaired(spec, [], undefined, settings, hooks);
-}
-
 export async function measurePaired(
   spec: SteadySpec,
   kinds: readonly FloorKind[],
-  floors: FloorServers | undefined,
+  floors: FloorServers,
   settings: Settings,
   hooks: MeasureHooks = {},
 ): Promise<PairedMeasured> {
   const floorSpecs = new Map<FloorKind, SteadySpec>();
   for (const kind of kinds) {
-    if (!floors) throw new Error('floors requested without floor servers');
     floorSpecs.set(kind, { url: await floors.url(kind), path: FLOOR_PATH, body: '{}', connections: spec.connections });
   }
-  const timed = (s: SteadySpec, seconds: number) => runLoad({ ...s, durationSeconds: seconds });
+  const timed = async (s: SteadySpec, seconds: number) => {
+    // autocannon drops its sockets at the end of a run while the server still finishes what they
+    // carried; a pause keeps that tail out of the next run (it would offer extra concurrency).
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    return runLoad({ ...s, durationSeconds: seconds });
+  };
   if (settings.warmupSeconds > 0) {
     for (const s of floorSpecs.values()) await timed(s, settings.warmupSeconds);
     await timed(spec, settings.warmupSeconds);

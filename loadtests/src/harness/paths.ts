@@ -10,8 +10,11 @@ export const REPO_DIR = resolve(LOADTESTS_DIR, '..');
 export const FUNCTIONS_DIR = join(LOADTESTS_DIR, 'functions');
 export const RESULTS_DIR = join(LOADTESTS_DIR, 'results');
 export const BASELINE_FILE = join(LOADTESTS_DIR, 'baseline.json');
-/** Laminar's entry point as built by `npm run build`. */
-export const LAMINAR_MAIN = join(REPO_DIR, 'dist', 'main.js');
+/**
+ * Laminar's entry point as built by `npm run build`. LOADTEST_LAMINAR_MAIN points the load tests
+ * at another build (e.g. a patched copy) to measure a change before making it.
+ */
+export const LAMINAR_MAIN = process.env.LOADTEST_LAMINAR_MAIN ?? join(REPO_DIR, 'dist', 'main.js');
 
 /**
  * A child-process script of the load tests (floor servers, probes). Children are started with

@@ -75,7 +75,13 @@ export interface SeriesPoint {
 export type Probe = (samples: readonly PromSample[], text: string) => number | undefined;
 
 export interface Sampler {
-  /** Stops sampling; resolves with one series per probe (seconds since start). */
+  /**
+   * Stops sampling until resume(). The clock stops too, so a series covers only the sampled spans
+   * (e.g. Laminar's runs, not the floor runs in between).
+   */
+  pause(): void;
+  resume(): void;
+  /** Stops sampling; resolves with one series per probe (seconds of sampled time). */
   stop(): Promise<Record<string, SeriesPoint[]>>;
 }
 
@@ -83,15 +89,20 @@ export interface Sampler {
  * Scrapes every `intervalMs` and applies each probe. Scrapes are few (a handful per second) so
  * they do not disturb the load; a failed scrape is skipped, not fatal.
  */
-export function startSampler(scrape: () => Promise<string>, probes: Record<string, Probe>, intervalMs = 250): Sampler {
-  const started = performance.now();
+export function startSampler(scrape: () => Promise<string>, probes: Record<string, Probe>, options: { intervalMs?: number; paused?: boolean } = {}): Sampler {
+  const intervalMs = options.intervalMs ?? 250;
+  let elapsedBefore = 0;
+  let activeSince: number | undefined = options.paused ? undefined : performance.now();
+  const clock = () => (elapsedBefore + (activeSince === undefined ? 0 : performance.now() - activeSince)) / 1000;
   const series: Record<string, SeriesPoint[]> = Object.fromEntries(Object.keys(probes).map((k) => [k, []]));
   let stopped = false;
   const tick = async (): Promise<void> => {
+    if (activeSince === undefined) return;
     try {
       const text = await scrape();
+      if (activeSince === undefined) return;
       const samples = parseProm(text);
-      const t = (performance.now() - started) / 1000;
+      const t = clock();
       for (const [key, probe] of Object.entries(probes)) {
         const value = probe(samples, text);
         if (value !== undefined) series[key]?.push({ t, value });
@@ -108,6 +119,14 @@ export function startSampler(scrape: () => Promise<string>, probes: Record<strin
     }
   })();
   return {
+    pause() {
+      if (activeSince === undefined) return;
+      elapsedBefore += performance.now() - activeSince;
+      activeSince = undefined;
+    },
+    resume() {
+      activeSince ??= performance.now();
+    },
     async stop() {
       stopped = true;
       await loop;

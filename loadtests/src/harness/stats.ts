@@ -20,14 +20,6 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** The q-quantile (0..1) of a sample, nearest-rank. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank] as number;
-}
-
 export function stat(runs: readonly number[]): Stat {
   return {
     median: median(runs),
@@ -35,11 +27,6 @@ export function stat(runs: readonly number[]): Stat {
     max: runs.length ? Math.max(...runs) : Number.NaN,
     runs: [...runs],
   };
-}
-
-/** Spread as a fraction of the median: (max - min) / median. */
-export function spread(s: Stat): number {
-  return s.median === 0 ? 0 : (s.max - s.min) / Math.abs(s.median);
 }
 
 /** a / b, or undefined when either side is missing or b is zero (a ratio we cannot honestly state). */

@@ -103,17 +103,29 @@ export function sourceMapLocator(repoDir: string): Locator {
   };
 }
 
-function plainLocation(frame: CallFrame, category: string): string {
+function plainLocation(frame: CallFrame, category: string, repoDir: string): string {
   if (frame.url === '') return '';
   if (category === 'Node internals') return `${frame.url}:${frame.lineNumber + 1}`;
   const path = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
   const tail = /node_modules\/(.*)$/.exec(path);
-  return `${tail ? tail[1] : path}:${frame.lineNumber + 1}`;
+  return `${tail ? tail[1] : relative(repoDir, path)}:${frame.lineNumber + 1}`;
 }
 
-export function summarizeProfile(profile: CpuProfile, options: { title: string; repoDir: string; locate?: Locator; top?: number }): ProfileSummary {
+/** A span of CLOCK_MONOTONIC microseconds: V8 profiles and process.hrtime() share that clock on Linux. */
+export interface ProfileWindow {
+  startUs: number;
+  endUs: number;
+}
+
+export function hrtimeUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+export function summarizeProfile(
+  profile: CpuProfile,
+  options: { title: string; repoDir: string; locate?: Locator; top?: number; window?: ProfileWindow },
+): ProfileSummary {
   const top = options.top ?? 15;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
@@ -128,10 +140,14 @@ export function summarizeProfile(profile: CpuProfile, options: { title: string; 
 
   let sampledUs = 0;
   let idleUs = 0;
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i] as number;
     // V8 gives the time since the previous sample; it belongs to the sample it precedes.
     const delta = Math.max(0, profile.timeDeltas[i] ?? 0);
+    at += profile.timeDeltas[i] ?? 0;
+    // Only the measured load: start-up, deploys and pre-warming are not the invoke path.
+    if (options.window && (at < options.window.startUs || at > options.window.endUs)) continue;
     sampledUs += delta;
     const leaf = info.get(keyOf.get(id) ?? '');
     if (!leaf) continue;
@@ -144,7 +160,7 @@ export function summarizeProfile(profile: CpuProfile, options: { title: string; 
       if (seen.has(key)) continue;
       seen.add(key);
       const entry = info.get(key);
-      if (entry && byId.has(cur)) entry.total += delta;
+      if (entry) entry.total += delta;
     }
   }
   const busyUs = Math.max(1, sampledUs - idleUs);
@@ -152,7 +168,7 @@ export function summarizeProfile(profile: CpuProfile, options: { title: string; 
     .filter((e) => e.category !== 'idle' && !(e.frame.url === '' && e.frame.functionName === '(root)'))
     .map((e) => ({
       functionName: e.frame.functionName || '(anonymous)',
-      location: e.category === 'laminar' && options.locate ? options.locate(e.frame) : plainLocation(e.frame, e.category),
+      location: e.category === 'laminar' && options.locate ? options.locate(e.frame) : plainLocation(e.frame, e.category, options.repoDir),
       category: e.category,
       selfMs: e.self / 1000,
       selfPct: e.self / busyUs,
@@ -161,7 +177,7 @@ export function summarizeProfile(profile: CpuProfile, options: { title: string; 
     }));
 
   const categories = new Map<string, number>();
-  for (const e of info.values()) if (e.category !== 'idle') categories.set(e.category, (categories.get(e.category) ?? 0) + e.self);
+  for (const e of info.values()) if (e.category !== 'idle' && e.self > 0) categories.set(e.category, (categories.get(e.category) ?? 0) + e.self);
   const laminar = entries.filter((e) => e.category === 'laminar');
   return {
     title: options.title,

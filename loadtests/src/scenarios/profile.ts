@@ -10,7 +10,7 @@ import { runLoad } from '../harness/load.js';
 import { REPO_DIR } from '../harness/paths.js';
 import type { ScenarioResult } from '../harness/result.js';
 import { stat } from '../harness/stats.js';
-import { sourceMapLocator, summarizeProfile, type CpuProfile, type ProfileSummary } from '../profile/cpuprofile.js';
+import { hrtimeUs, sourceMapLocator, summarizeProfile, type CpuProfile, type ProfileSummary, type ProfileWindow } from '../profile/cpuprofile.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
 import { RESERVED, SLEEP_MS } from './throttle.js';
 import { prewarm } from './warm.js';
@@ -33,14 +33,18 @@ async function profiled(
   const dir = join(ctx.workDir, `profile-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   const seconds = Math.max(4, ctx.settings.durationSeconds * 2);
+  let window: ProfileWindow = { startUs: 0, endUs: Number.POSITIVE_INFINITY };
   const rps = await withLaminar({ cpuProfDir: dir }, async (server) => {
     const path = await setup(server);
     ctx.settings.log(`  profiling: ${title}, ${seconds} s`);
+    const startUs = hrtimeUs();
     const run = await runLoad({ url: server.url, path, body: '{}', connections: CONNECTIONS, durationSeconds: seconds });
+    window = { startUs, endUs: hrtimeUs() };
     return run.responseRps;
   });
-  // The profile is written when the server exits (withLaminar stops it).
-  return { summary: summarizeProfile(newestProfile(dir), { title, repoDir: REPO_DIR, locate: sourceMapLocator(REPO_DIR) }), rps };
+  // The profile is written when the server exits (withLaminar stops it); only the load's window is summarised.
+  const summary = summarizeProfile(newestProfile(dir), { title, repoDir: REPO_DIR, locate: sourceMapLocator(REPO_DIR), window });
+  return { summary, rps };
 }
 
 export const profile: Scenario = {

@@ -15,9 +15,19 @@ import type { Scenario, ScenarioContext } from './scenario.js';
 export const WARM_CONNECTIONS = [10, 100];
 const FUNCTION = 'warm-noop';
 
-/** Creates one environment per connection (a burst of `connections` at once) before anything is timed. */
+/**
+ * Creates one environment per connection before anything is timed: bursts of `connections`
+ * concurrent requests until a burst starts no new environment (at most a few).
+ */
 export async function prewarm(server: LaminarServer, path: string, connections: number): Promise<void> {
-  await runLoad({ url: server.url, path, body: '{}', connections, amount: connections * 4 });
+  const coldStarts = async () => promValue(parseProm(await server.scrape()), 'laminar_cold_starts_total') ?? 0;
+  for (let i = 0, before = await coldStarts(); i < 4; i++) {
+    await runLoad({ url: server.url, path, body: '{}', connections, amount: connections * 4 });
+    await new Promise((r) => setTimeout(r, 200));
+    const after = await coldStarts();
+    if (after === before) return;
+    before = after;
+  }
 }
 
 export const warm: Scenario = {
@@ -34,11 +44,14 @@ export const warm: Scenario = {
         ctx.settings.log(`  warm at ${connections} connections (with both floors)`);
         await prewarm(server, path, connections);
         let coldBefore = 0;
-        const sampler = startSampler(() => server.scrape(), schedulerProbes(FUNCTION));
+        // Sampled only while Laminar's own runs go on (the floors run in between).
+        const sampler = startSampler(() => server.scrape(), schedulerProbes(FUNCTION), { paused: true });
         const measured = await measurePaired({ url: server.url, path, body: '{}', connections }, ['piscina', 'echo'], ctx.floors, ctx.settings, {
           afterWarmup: async () => {
             coldBefore = promValue(parseProm(await server.scrape()), 'laminar_cold_starts_total') ?? 0;
           },
+          beforeRun: () => sampler.resume(),
+          afterRun: () => sampler.pause(),
         });
         const series = await sampler.stop();
         const coldDuring = (promValue(parseProm(await server.scrape()), 'laminar_cold_starts_total') ?? 0) - coldBefore;
@@ -68,7 +81,7 @@ export const warm: Scenario = {
             ],
           },
           {
-            title: `Concurrency over time ${label} (whole measurement, from /metrics)`,
+            title: `Concurrency over time ${label} (Laminar's measured runs back to back, from /metrics)`,
             kind: 'line',
             yLabel: 'count',
             keys: [

@@ -28,7 +28,7 @@ function decide(values: (number | undefined)[], o: Partial<TrackingInput> & { cu
   });
 }
 
-const low15 = (v = 0.3) => Array.from({ length: 15 }, () => v);
+const low15 = (v = 0.3): (number | undefined)[] => Array.from({ length: 15 }, () => v);
 
 describe('alarm evaluation', () => {
   it('reads the last N complete periods, oldest first, with gaps as undefined', () => {

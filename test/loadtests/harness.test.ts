@@ -1,0 +1,114 @@
+/** The load tests' pure helpers: statistics, /metrics parsing, log tails, profile summaries, goals. */
+import { describe, expect, it } from 'vitest';
+import { parseLogTail } from '../../loadtests/src/harness/invoke.js';
+import { counterRate, histogramQuantile, parseProm, promValue } from '../../loadtests/src/harness/prom.js';
+import { median, ratio, stat } from '../../loadtests/src/harness/stats.js';
+import { categorize, summarizeProfile, type CpuProfile } from '../../loadtests/src/profile/cpuprofile.js';
+import { weightedPicker } from '../../loadtests/src/scenarios/mixed.js';
+import { evaluateTargets } from '../../loadtests/src/targets.js';
+
+describe('statistics', () => {
+  it('takes medians, quantiles and spreads of repetitions', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(stat([5, 1, 3])).toEqual({ median: 3, min: 1, max: 5, runs: [5, 1, 3] });
+    expect(ratio(1, 0)).toBeUndefined();
+    expect(ratio(3, 2)).toBe(1.5);
+  });
+});
+
+describe('/metrics parsing', () => {
+  const text = [
+    '# TYPE laminar_invocations_total counter',
+    'laminar_invocations_total{function="a",qualifier="$LATEST"} 3',
+    'laminar_invocations_total{function="b",qualifier="$LATEST"} 4',
+    'laminar_async_event_age_seconds_bucket{function="a",le="0.1"} 50',
+    'laminar_async_event_age_seconds_bucket{function="a",le="1"} 100',
+    'laminar_async_event_age_seconds_bucket{function="a",le="+Inf"} 100',
+  ].join('\n');
+  const samples = parseProm(text);
+
+  it('sums series by labels and tells an absent metric from a zero', () => {
+    expect(promValue(samples, 'laminar_invocations_total')).toBe(7);
+    expect(promValue(samples, 'laminar_invocations_total', { function: 'b' })).toBe(4);
+    expect(promValue(samples, 'laminar_throttles_total')).toBeUndefined();
+  });
+
+  it('interpolates histogram quantiles like histogram_quantile()', () => {
+    expect(histogramQuantile(samples, 'laminar_async_event_age_seconds', 0.5)).toBeCloseTo(0.1);
+    expect(histogramQuantile(samples, 'laminar_async_event_age_seconds', 0.75)).toBeCloseTo(0.55);
+  });
+
+  it('turns a counter into a rate', () => {
+    expect(counterRate([{ t: 0, value: 0 }, { t: 0.5, value: 10 }, { t: 1, value: 30 }])).toEqual([{ t: 0.5, value: 20 }, { t: 1, value: 40 }]);
+  });
+});
+
+describe('log tails', () => {
+  it('reads Init Duration and Duration from the REPORT line', () => {
+    const log = 'START RequestId: x\nEND RequestId: x\nREPORT RequestId: x\tDuration: 1.52 ms\tBilled Duration: 2 ms\tInit Duration: 31.40 ms\t\n';
+    expect(parseLogTail(Buffer.from(log).toString('base64'))).toEqual({ initDurationMs: 31.4, durationMs: 1.52 });
+    expect(parseLogTail(null)).toEqual({});
+  });
+});
+
+describe('CPU profile summary', () => {
+  const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 0 });
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)'), children: [2, 4] },
+      { id: 2, callFrame: frame('route', 'file:///repo/dist/api/routes/invoke.js', 10), children: [3] },
+      { id: 3, callFrame: frame('postTask', 'file:///repo/node_modules/piscina/dist/worker_pool/index.js', 115) },
+      { id: 4, callFrame: frame('(idle)') },
+    ],
+    // Samples at t = 1000 + 100, 200, ... µs: route, postTask, postTask, idle, route (outside the window)
+    samples: [2, 3, 3, 4, 2],
+    timeDeltas: [100, 100, 100, 100, 1000],
+    startTime: 1000,
+    endTime: 3000,
+  };
+
+  it('splits time by category and function, within a window, idle excluded', () => {
+    const s = summarizeProfile(profile, { title: 't', repoDir: '/repo', window: { startUs: 1000, endUs: 1500 } });
+    expect(s.sampledMs).toBeCloseTo(0.4);
+    expect(s.busyMs).toBeCloseTo(0.3);
+    expect(s.byCategory.map((c) => [c.category, c.selfPct])).toEqual([
+      ['piscina', 2 / 3],
+      ['laminar', 1 / 3],
+    ]);
+    expect(s.laminarSelf[0]).toMatchObject({ functionName: 'route', location: 'dist/api/routes/invoke.js:11' });
+    // Inclusive: the route is on the stack of every busy sample.
+    expect(s.laminarTotal[0]?.totalPct).toBeCloseTo(1);
+  });
+
+  it('names categories by package, Node internals and V8', () => {
+    expect(categorize(frame('x', 'node:internal/streams'), '/repo')).toBe('Node internals');
+    expect(categorize(frame('x', 'file:///repo/node_modules/@fastify/ajv/index.js'), '/repo')).toBe('@fastify/ajv');
+    expect(categorize(frame('(garbage collector)'), '/repo')).toBe('GC');
+    expect(categorize(frame('writev'), '/repo')).toBe('V8 builtins');
+  });
+});
+
+describe('goals', () => {
+  it('states met, missed (by how much) and not measured', () => {
+    const verdicts = evaluateTargets({ 'warm.c100.rps_vs_piscina': 0.68, 'warm.c100.p99_vs_piscina': 1.2 });
+    expect(verdicts.find((v) => v.id === 'warm-rps')).toMatchObject({ status: 'missed' });
+    expect(verdicts.find((v) => v.id === 'warm-rps')?.margin).toBeCloseTo(-0.2);
+    expect(verdicts.find((v) => v.id === 'warm-p99')).toMatchObject({ status: 'met' });
+    expect(verdicts.find((v) => v.id === 'warm-p99')?.margin).toBeCloseTo(0.2);
+    expect(verdicts.find((v) => v.id === 'cold-start')?.status).toBe('not measured');
+  });
+});
+
+describe('mixed workload picker', () => {
+  it('is deterministic and follows the weights', () => {
+    const items = [{ weight: 3 }, { weight: 1 }];
+    const a = weightedPicker(items);
+    const b = weightedPicker(items);
+    const picks = Array.from({ length: 4000 }, () => a());
+    expect(Array.from({ length: 4000 }, () => b())).toEqual(picks);
+    const share = picks.filter((i) => i === 0).length / picks.length;
+    expect(share).toBeGreaterThan(0.7);
+    expect(share).toBeLessThan(0.8);
+  });
+});
