@@ -9,7 +9,9 @@ import {
   type CreateFunctionCommandInput,
   type Runtime,
 } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import { createLaminar, type Laminar, type LaminarOptions } from '../../src/app.js';
+import { startProbe, type Probe } from './probe.js';
 import { zipFolder } from '../../src/cli/package-folder.js';
 import { loadConfig } from '../../src/config/load.js';
 
@@ -80,4 +82,21 @@ export async function deployFixture(
 
 export function decode(payload: Uint8Array | undefined): unknown {
   return payload && payload.length > 0 ? JSON.parse(Buffer.from(payload).toString('utf8')) : undefined;
+}
+
+/**
+ * Starts a Laminar (and a concurrency probe) before the tests of a suite and stops both after;
+ * the returned object is filled in `beforeAll`.
+ */
+export function useLaminarWithProbe(flags: Record<string, unknown> = {}, options: LaminarOptions = {}): { h: Harness; probe: Probe } {
+  const ctx = {} as { h: Harness; probe: Probe };
+  beforeAll(async () => {
+    ctx.h = await startLaminar(flags, options);
+    ctx.probe = await startProbe();
+  });
+  afterAll(async () => {
+    await ctx.h?.close();
+    await ctx.probe?.close();
+  });
+  return ctx;
 }

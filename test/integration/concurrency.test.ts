@@ -10,9 +10,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { deployFixture, startLaminar, useLaminarWithProbe, type Harness } from '../helpers/laminar.js';
 import { sample, scrape } from '../helpers/metrics.js';
-import { startProbe, type Probe } from '../helpers/probe.js';
 
 type Outcome = { status: number; reason?: string; retryAfter?: string | null; header?: string | null };
 
@@ -35,62 +34,53 @@ const count = (outcomes: Outcome[], status: number, reason?: string) =>
   outcomes.filter((o) => o.status === status && (reason === undefined || o.reason === reason)).length;
 
 describe('reserved concurrency', () => {
-  let h: Harness;
-  let probe: Probe;
-  beforeAll(async () => {
-    h = await startLaminar();
-    probe = await startProbe();
-  });
-  afterAll(async () => {
-    await h.close();
-    await probe.close();
-  });
-  afterEach(() => probe.reset());
+  const ctx = useLaminarWithProbe();
+  afterEach(() => ctx.probe.reset());
 
   it('Put/Get/Delete FunctionConcurrency on their AWS paths, shown in GetFunction', async () => {
-    const fn = await deployFixture(h.client, 'echo');
-    expect(await h.client.send(new GetFunctionConcurrencyCommand({ FunctionName: fn }))).not.toHaveProperty('ReservedConcurrentExecutions');
-    const put = await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 7 }));
+    const fn = await deployFixture(ctx.h.client, 'echo');
+    expect(await ctx.h.client.send(new GetFunctionConcurrencyCommand({ FunctionName: fn }))).not.toHaveProperty('ReservedConcurrentExecutions');
+    const put = await ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 7 }));
     expect(put.ReservedConcurrentExecutions).toBe(7);
-    expect((await h.client.send(new GetFunctionConcurrencyCommand({ FunctionName: fn }))).ReservedConcurrentExecutions).toBe(7);
-    expect((await h.client.send(new GetFunctionCommand({ FunctionName: fn }))).Concurrency?.ReservedConcurrentExecutions).toBe(7);
-    const settings = await h.client.send(new GetAccountSettingsCommand({}));
+    expect((await ctx.h.client.send(new GetFunctionConcurrencyCommand({ FunctionName: fn }))).ReservedConcurrentExecutions).toBe(7);
+    expect((await ctx.h.client.send(new GetFunctionCommand({ FunctionName: fn }))).Concurrency?.ReservedConcurrentExecutions).toBe(7);
+    const settings = await ctx.h.client.send(new GetAccountSettingsCommand({}));
     expect(settings.AccountLimit?.UnreservedConcurrentExecutions).toBe(1000 - 7);
-    await h.client.send(new DeleteFunctionConcurrencyCommand({ FunctionName: fn }));
-    expect(await h.client.send(new GetFunctionConcurrencyCommand({ FunctionName: fn }))).not.toHaveProperty('ReservedConcurrentExecutions');
+    await ctx.h.client.send(new DeleteFunctionConcurrencyCommand({ FunctionName: fn }));
+    expect(await ctx.h.client.send(new GetFunctionConcurrencyCommand({ FunctionName: fn }))).not.toHaveProperty('ReservedConcurrentExecutions');
   });
 
   it('refuses a reservation that leaves less than the unreserved minimum, with AWS’s message', async () => {
-    const fn = await deployFixture(h.client, 'echo');
-    await expect(h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 901 }))).rejects.toThrow(
+    const fn = await deployFixture(ctx.h.client, 'echo');
+    await expect(ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 901 }))).rejects.toThrow(
       new InvalidParameterValueException({
         message: "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].",
         $metadata: {},
       }).message,
     );
-    await expect(h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'no-such-fn', ReservedConcurrentExecutions: 1 }))).rejects.toThrow(
+    await expect(ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'no-such-fn', ReservedConcurrentExecutions: 1 }))).rejects.toThrow(
       /Function not found/,
     );
   });
 
   it('reservation 2 with 10 concurrent slow invokes: exactly 2 run, 8 get 429 with the reserved reason', async () => {
-    const fn = await deployFixture(h.client, 'sleep');
-    await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 2 }));
-    const outcomes = await burst(h.url, fn, 10, { ms: 1000, probe: probe.url });
+    const fn = await deployFixture(ctx.h.client, 'sleep');
+    await ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 2 }));
+    const outcomes = await burst(ctx.h.url, fn, 10, { ms: 1000, probe: ctx.probe.url });
     expect(count(outcomes, 200)).toBe(2);
     expect(count(outcomes, 429, 'ReservedFunctionConcurrentInvocationLimitExceeded')).toBe(8);
     expect(outcomes.find((o) => o.status === 429)?.retryAfter).toBe('1');
     expect(outcomes.find((o) => o.status === 429)?.header).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
-    expect(probe.peak).toBe(2);
-    const m = await scrape(h.url);
+    expect(ctx.probe.peak).toBe(2);
+    const m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_throttles_total', { function: fn, reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' })).toBe(8);
     expect(sample(m, 'laminar_concurrent_executions', { function: fn })).toBe(0);
   });
 
   it('reservation 0 throttles every invocation, through the SDK as TooManyRequestsException', async () => {
-    const fn = await deployFixture(h.client, 'echo');
-    await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 0 }));
-    const err = await h.client.send(new InvokeCommand({ FunctionName: fn })).catch((e: unknown) => e);
+    const fn = await deployFixture(ctx.h.client, 'echo');
+    await ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 0 }));
+    const err = await ctx.h.client.send(new InvokeCommand({ FunctionName: fn })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TooManyRequestsException);
     expect((err as TooManyRequestsException).Reason).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
     expect((err as TooManyRequestsException).$metadata.httpStatusCode).toBe(429);
@@ -98,24 +88,15 @@ describe('reserved concurrency', () => {
 });
 
 describe('account limits', () => {
-  let h: Harness;
-  let probe: Probe;
-  beforeAll(async () => {
-    h = await startLaminar({ regionalConcurrencyLimit: 12, unreservedConcurrencyMinimum: 4 });
-    probe = await startProbe();
-  });
-  afterAll(async () => {
-    await h.close();
-    await probe.close();
-  });
+  const ctx = useLaminarWithProbe({ regionalConcurrencyLimit: 12, unreservedConcurrencyMinimum: 4 });
 
   it('a function saturating the unreserved pool cannot take another function’s reservation', async () => {
-    const greedy = await deployFixture(h.client, 'sleep');
-    const reserved = await deployFixture(h.client, 'sleep');
-    await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: reserved, ReservedConcurrentExecutions: 4 }));
+    const greedy = await deployFixture(ctx.h.client, 'sleep');
+    const reserved = await deployFixture(ctx.h.client, 'sleep');
+    await ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: reserved, ReservedConcurrentExecutions: 4 }));
     const [greedyOut, reservedOut] = await Promise.all([
-      burst(h.url, greedy, 14, { ms: 1000 }),
-      new Promise<Outcome[]>((r) => setTimeout(r, 150)).then(() => burst(h.url, reserved, 4, { ms: 300 })),
+      burst(ctx.h.url, greedy, 14, { ms: 1000 }),
+      new Promise<Outcome[]>((r) => setTimeout(r, 150)).then(() => burst(ctx.h.url, reserved, 4, { ms: 300 })),
     ]);
     // The unreserved pool is 12 − 4 = 8.
     expect(count(greedyOut, 200)).toBe(8);
@@ -124,11 +105,11 @@ describe('account limits', () => {
   });
 
   it('the regional limit throttles with ConcurrentInvocationLimitExceeded', async () => {
-    const fn = await deployFixture(h.client, 'sleep');
-    const outcomes = await burst(h.url, fn, 20, { ms: 800, probe: probe.url });
+    const fn = await deployFixture(ctx.h.client, 'sleep');
+    const outcomes = await burst(ctx.h.url, fn, 20, { ms: 800, probe: ctx.probe.url });
     expect(count(outcomes, 200)).toBe(8);
     expect(count(outcomes, 429, 'ConcurrentInvocationLimitExceeded')).toBe(12);
-    expect(probe.peak).toBeLessThanOrEqual(8);
+    expect(ctx.probe.peak).toBeLessThanOrEqual(8);
   });
 });
 
@@ -200,37 +181,28 @@ describe('scaling rate, keep-alive and host capacity (manual clock)', () => {
 });
 
 describe('stress', () => {
-  let h: Harness;
-  let probe: Probe;
-  beforeAll(async () => {
-    h = await startLaminar();
-    probe = await startProbe();
-  });
-  afterAll(async () => {
-    await h.close();
-    await probe.close();
-  });
+  const ctx = useLaminarWithProbe();
 
   it('1000 concurrent invokes at reservation 50: exactly 50 run at once, the rest are 429, nothing leaks', async () => {
-    const fn = await deployFixture(h.client, 'sleep', { Timeout: 120 });
-    await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 50 }));
+    const fn = await deployFixture(ctx.h.client, 'sleep', { Timeout: 120 });
+    await ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 50 }));
     // Admitted handlers hold until every request is either answered or inside a handler, so the
     // whole burst overlaps however slowly 1000 requests arrive on this machine.
     const settled = { count: 0 };
-    const pending = burst(h.url, fn, 1000, { ms: 1, probe: probe.url, hold: true }, settled);
+    const pending = burst(ctx.h.url, fn, 1000, { ms: 1, probe: ctx.probe.url, hold: true }, settled);
     const started = Date.now();
-    while (settled.count + probe.current < 1000 && Date.now() - started < 90_000) {
+    while (settled.count + ctx.probe.current < 1000 && Date.now() - started < 90_000) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    probe.release();
+    ctx.probe.release();
     const outcomes = await pending;
-    expect(probe.peak).toBe(50);
+    expect(ctx.probe.peak).toBe(50);
     expect(count(outcomes, 200)).toBe(50);
     expect(count(outcomes, 429, 'ReservedFunctionConcurrentInvocationLimitExceeded')).toBe(950);
-    expect(h.laminar.ledger.totalInFlight()).toBe(0);
-    const counts = h.laminar.ledger.counts();
+    expect(ctx.h.laminar.ledger.totalInFlight()).toBe(0);
+    const counts = ctx.h.laminar.ledger.counts();
     expect(counts.released).toBe(counts.granted);
-    const m = await scrape(h.url);
+    const m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_concurrent_executions', { function: fn })).toBe(0);
     expect(sample(m, 'laminar_environments', { function: fn, state: 'busy' })).toBe(0);
     expect(sample(m, 'laminar_environments', { function: fn, state: 'initializing' })).toBe(0);

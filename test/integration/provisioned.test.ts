@@ -13,10 +13,9 @@ import {
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { describe, expect, it } from 'vitest';
+import { deployFixture, useLaminarWithProbe } from '../helpers/laminar.js';
 import { sample, scrape } from '../helpers/metrics.js';
-import { startProbe, type Probe } from '../helpers/probe.js';
 
 async function waitReady(client: LambdaClient, fn: string, q: string): Promise<string> {
   for (let i = 0; i < 200; i++) {
@@ -27,122 +26,114 @@ async function waitReady(client: LambdaClient, fn: string, q: string): Promise<s
   throw new Error('provisioned concurrency never left IN_PROGRESS');
 }
 
-async function published(h: Harness, fixture: string, alias = 'live'): Promise<string> {
-  const fn = await deployFixture(h.client, fixture, { Timeout: 30 });
-  await h.client.send(new PublishVersionCommand({ FunctionName: fn }));
-  await h.client.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: '1' }));
+const ctx = useLaminarWithProbe();
+
+async function published(fixture: string, alias = 'live'): Promise<string> {
+  const fn = await deployFixture(ctx.h.client, fixture, { Timeout: 30 });
+  await ctx.h.client.send(new PublishVersionCommand({ FunctionName: fn }));
+  await ctx.h.client.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: '1' }));
   return fn;
 }
 
-let h: Harness;
-let probe: Probe;
-beforeAll(async () => {
-  h = await startLaminar();
-  probe = await startProbe();
-});
-afterAll(async () => {
-  await h.close();
-  await probe.close();
-});
 
 describe('provisioned concurrency', () => {
   it('PC 3 on an alias: READY, 3 concurrent invokes run provisioned, a 4th spills over, delete releases', async () => {
-    const fn = await published(h, 'sleep');
-    const put = await h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 3 }));
+    const fn = await published('sleep');
+    const put = await ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 3 }));
     expect(put.$metadata.httpStatusCode).toBe(202);
     expect(put.RequestedProvisionedConcurrentExecutions).toBe(3);
     expect(put.Status).toBe('IN_PROGRESS');
-    expect(await waitReady(h.client, fn, 'live')).toBe('READY');
-    const got = await h.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }));
+    expect(await waitReady(ctx.h.client, fn, 'live')).toBe('READY');
+    const got = await ctx.h.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }));
     expect(got.AllocatedProvisionedConcurrentExecutions).toBe(3);
 
     const invoke = (ms: number) =>
-      fetch(`${h.url}/2015-03-31/functions/${fn}/invocations?Qualifier=live`, { method: 'POST', body: JSON.stringify({ ms, probe: probe.url }) });
+      fetch(`${ctx.h.url}/2015-03-31/functions/${fn}/invocations?Qualifier=live`, { method: 'POST', body: JSON.stringify({ ms, probe: ctx.probe.url }) });
     const three = await Promise.all([invoke(600), invoke(600), invoke(600)]);
     expect(three.map((r) => r.headers.get('x-laminar-cold-start'))).toEqual(['false', 'false', 'false']);
-    let m = await scrape(h.url);
+    let m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_cold_starts_total', { function: fn })).toBe(0);
     expect(sample(m, 'laminar_provisioned_concurrency_invocations_total', { function: fn, qualifier: 'live' })).toBe(3);
 
     const four = await Promise.all([invoke(600), invoke(600), invoke(600), invoke(600)]);
     expect(four.filter((r) => r.headers.get('x-laminar-cold-start') === 'true')).toHaveLength(1);
-    m = await scrape(h.url);
+    m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_provisioned_concurrency_spillover_invocations_total', { function: fn, qualifier: 'live' })).toBe(1);
     expect(sample(m, 'laminar_provisioned_concurrency_allocated', { function: fn, qualifier: 'live' })).toBe(3);
     expect(sample(m, 'laminar_environments', { function: fn, kind: 'provisioned' })).toBe(3);
 
-    await h.client.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }));
-    m = await scrape(h.url);
+    await ctx.h.client.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }));
+    m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_environments', { function: fn, kind: 'provisioned' })).toBe(0);
-    expect(h.laminar.ledger.provisioned.get(fn)).toBeUndefined();
-    await expect(h.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }))).rejects.toBeInstanceOf(
+    expect(ctx.h.laminar.ledger.provisioned.get(fn)).toBeUndefined();
+    await expect(ctx.h.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }))).rejects.toBeInstanceOf(
       ProvisionedConcurrencyConfigNotFoundException,
     );
   });
 
   it('provisioned environments initialise with AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency', async () => {
-    const fn = await published(h, 'echo');
-    await h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
-    expect(await waitReady(h.client, fn, 'live')).toBe('READY');
-    const res = await fetch(`${h.url}/2015-03-31/functions/${fn}/invocations?Qualifier=live`, { method: 'POST', body: '{}' });
+    const fn = await published('echo');
+    await ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
+    expect(await waitReady(ctx.h.client, fn, 'live')).toBe('READY');
+    const res = await fetch(`${ctx.h.url}/2015-03-31/functions/${fn}/invocations?Qualifier=live`, { method: 'POST', body: '{}' });
     expect(((await res.json()) as { initType: string }).initType).toBe('provisioned-concurrency');
-    const list = await h.client.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: fn }));
+    const list = await ctx.h.client.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: fn }));
     expect(list.ProvisionedConcurrencyConfigs?.map((c) => c.FunctionArn)).toEqual([`arn:aws:lambda:us-east-1:000000000000:function:${fn}:live`]);
   });
 
   it('refuses PC on $LATEST and beyond the reservation; a reservation cannot drop below PC', async () => {
-    const fn = await published(h, 'echo');
+    const fn = await published('echo');
     await expect(
-      h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 })),
+      ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 })),
     ).rejects.toThrow(/unpublished function versions/);
-    await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 2 }));
+    await ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 2 }));
     await expect(
-      h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 3 })),
+      ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 3 })),
     ).rejects.toBeInstanceOf(InvalidParameterValueException);
-    await h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 2 }));
-    await expect(h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 1 }))).rejects.toThrow(
+    await ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 2 }));
+    await expect(ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 1 }))).rejects.toThrow(
       /less than the function's total provisioned concurrency \[2\]/,
     );
     // PC = RC: every on-demand invocation ($LATEST) is throttled.
-    const latest = await fetch(`${h.url}/2015-03-31/functions/${fn}/invocations`, { method: 'POST', body: '{}' });
+    const latest = await fetch(`${ctx.h.url}/2015-03-31/functions/${fn}/invocations`, { method: 'POST', body: '{}' });
     expect(latest.status).toBe(429);
     await expect(
-      h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: '1', ProvisionedConcurrentExecutions: 1 })),
+      ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: '1', ProvisionedConcurrentExecutions: 1 })),
     ).rejects.toThrow(/one provisioned concurrency config/);
   });
 
   it('an init failure makes the config FAILED with a reason', async () => {
-    const fn = await published(h, 'import-error');
-    await h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 2 }));
-    expect(await waitReady(h.client, fn, 'live')).toBe('FAILED');
-    const got = await h.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }));
+    const fn = await published('import-error');
+    await ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 2 }));
+    expect(await waitReady(ctx.h.client, fn, 'live')).toBe('FAILED');
+    const got = await ctx.h.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }));
     expect(got.StatusReason).toMatch(/Runtime.ImportModuleError/);
   });
 
   it('re-pointing the alias moves its provisioned environments to the new version', async () => {
-    const fn = await published(h, 'echo');
-    await h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 2 }));
-    expect(await waitReady(h.client, fn, 'live')).toBe('READY');
-    await h.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Description: 'v2' }));
-    await waitUntilFunctionUpdatedV2({ client: h.client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { FunctionName: fn });
-    const v2 = await h.client.send(new PublishVersionCommand({ FunctionName: fn }));
-    await h.client.send(new UpdateAliasCommand({ FunctionName: fn, Name: 'live', FunctionVersion: v2.Version }));
-    expect(await waitReady(h.client, fn, 'live')).toBe('READY');
-    const res = await fetch(`${h.url}/2015-03-31/functions/${fn}/invocations?Qualifier=live`, { method: 'POST', body: '{}' });
+    const fn = await published('echo');
+    await ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 2 }));
+    expect(await waitReady(ctx.h.client, fn, 'live')).toBe('READY');
+    await ctx.h.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Description: 'v2' }));
+    await waitUntilFunctionUpdatedV2({ client: ctx.h.client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { FunctionName: fn });
+    const v2 = await ctx.h.client.send(new PublishVersionCommand({ FunctionName: fn }));
+    await ctx.h.client.send(new UpdateAliasCommand({ FunctionName: fn, Name: 'live', FunctionVersion: v2.Version }));
+    expect(await waitReady(ctx.h.client, fn, 'live')).toBe('READY');
+    const res = await fetch(`${ctx.h.url}/2015-03-31/functions/${fn}/invocations?Qualifier=live`, { method: 'POST', body: '{}' });
     expect(res.headers.get('x-amz-executed-version')).toBe('2');
     expect(res.headers.get('x-laminar-cold-start')).toBe('false');
-    const m = await scrape(h.url);
+    const m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_environments', { function: fn, kind: 'provisioned' })).toBe(2);
   });
 
   it('a provisioned environment that crashes is replaced', async () => {
-    const fn = await published(h, 'exits');
-    await h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
-    expect(await waitReady(h.client, fn, 'live')).toBe('READY');
-    const res = await fetch(`${h.url}/2015-03-31/functions/${fn}/invocations?Qualifier=live`, { method: 'POST', body: '{}' });
+    const fn = await published('exits');
+    await ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
+    expect(await waitReady(ctx.h.client, fn, 'live')).toBe('READY');
+    const res = await fetch(`${ctx.h.url}/2015-03-31/functions/${fn}/invocations?Qualifier=live`, { method: 'POST', body: '{}' });
     expect(res.headers.get('x-amz-function-error')).toBe('Unhandled');
-    expect(await waitReady(h.client, fn, 'live')).toBe('READY');
-    const m = await scrape(h.url);
+    expect(await waitReady(ctx.h.client, fn, 'live')).toBe('READY');
+    const m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_environments', { function: fn, kind: 'provisioned' })).toBe(1);
     expect(sample(m, 'laminar_environment_evictions_total', { function: fn, reason: 'failed' })).toBe(1);
   });

@@ -3,7 +3,7 @@
  * Everything here crosses a structured-clone boundary, so it is plain data: errors travel as
  * FunctionErrorPayload objects, never as thrown values (piscina drops custom error properties).
  */
-import type { FunctionErrorPayload } from '../environment.js';
+import type { FunctionErrorPayload, InvokeRequest } from '../environment.js';
 
 /** Given to the worker as `workerData`; read once when the bootstrap loads. */
 export interface BootstrapConfig {
@@ -23,17 +23,12 @@ export interface InitTask {
   kind: 'init';
 }
 
-export interface InvokeTask {
+/**
+ * An invocation as the worker receives it: the payload stays JSON text so the handler parses
+ * its own objects; `deadlineMs` is real time.
+ */
+export interface InvokeTask extends InvokeRequest {
   kind: 'invoke';
-  requestId: string;
-  /** The event as JSON text; parsed inside the worker so the handler gets its own objects. */
-  payload: string;
-  invokedFunctionArn: string;
-  /** Epoch ms (real time) by which the handler must finish. */
-  deadlineMs: number;
-  clientContext?: string;
-  identity?: string;
-  traceId?: string;
 }
 
 export type RuntimeTask = InitTask | InvokeTask;
