@@ -128,6 +128,13 @@ export class Registry {
     return out;
   }
 
+  /** The stored zip of a code hash (hex), or undefined when no such code is stored. */
+  codeArchive(hash: string): string | undefined {
+    if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
+    const file = this.code.zipPath(hash);
+    return existsSync(file) ? file : undefined;
+  }
+
   /** The function's reserved concurrency, or undefined when it has none. Throws when the function is unknown. */
   getReservedConcurrency(name: string): number | undefined {
     assertFunctionName(name);

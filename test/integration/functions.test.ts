@@ -61,6 +61,9 @@ describe('CreateFunction and reads', () => {
     const got = await h.client.send(new GetFunctionCommand({ FunctionName: 'created-fn' }));
     expect(got.Configuration?.State).toBe('Active');
     expect(got.Code?.RepositoryType).toBe('S3');
+    const download = await fetch(got.Code?.Location as string);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(zip)).toBe(true);
   });
 
   it('refuses a duplicate name with 409', async () => {

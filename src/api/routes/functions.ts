@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { mergeQualifier, parseFunctionName, type Partition } from '../../core/arn.js';
-import { InvalidParameterValueException, ValidationException, validationMessage } from '../../core/errors.js';
+import { createReadStream } from 'node:fs';
+import { InvalidParameterValueException, ResourceNotFoundException, ValidationException, validationMessage } from '../../core/errors.js';
 import type { Registry } from '../../registry/registry.js';
 import type {
   CreateAliasInput,
@@ -91,7 +92,17 @@ export async function functionRoutes(app: FastifyInstance, o: FunctionRouteOptio
 
   app.get('/2015-03-31/functions/:FunctionName', async (req: Req) => {
     const r = ref(req);
-    return o.registry.getFunction(r.functionName, r.qualifier);
+    const out = o.registry.getFunction(r.functionName, r.qualifier);
+    // Code.Location: a URL this server answers, as Lambda's presigned S3 URL is one the caller can fetch.
+    const hash = /([0-9a-f]{64})\.zip$/.exec(out.Code.Location)?.[1];
+    if (hash) out.Code.Location = `${req.protocol}://${req.host}/laminar/code/${hash}.zip`;
+    return out;
+  });
+
+  app.get('/laminar/code/:Hash', async (req: FastifyRequest<{ Params: { Hash: string } }>, reply) => {
+    const file = o.registry.codeArchive(req.params.Hash.replace(/\.zip$/, ''));
+    if (!file) throw new ResourceNotFoundException(`No code archive ${req.params.Hash}`);
+    return reply.type('application/zip').send(createReadStream(file));
   });
 
   app.get('/2015-03-31/functions/:FunctionName/configuration', async (req: Req) => {
