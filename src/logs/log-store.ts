@@ -7,6 +7,9 @@ import { join } from 'node:path';
  */
 export class LogStore {
   private readonly streams = new Map<string, WriteStream>();
+  /** Text waiting for the next flush, per stream: one write per stream per event-loop turn. */
+  private readonly pending = new Map<string, string[]>();
+  private flushScheduled = false;
 
   constructor(
     private readonly root: string,
@@ -35,18 +38,34 @@ export class LogStore {
       });
       this.streams.set(key, stream);
     }
-    stream.write(text);
+    const queued = this.pending.get(key);
+    if (queued) queued.push(text);
+    else this.pending.set(key, [text]);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
     this.echo?.(text);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const [key, texts] of this.pending) this.streams.get(key)?.write(texts.join(''));
+    this.pending.clear();
   }
 
   /** Closes a stream whose environment is gone. */
   closeStream(functionName: string, streamName: string): void {
     const key = `${functionName}\u0000${streamName}`;
+    const queued = this.pending.get(key);
+    if (queued) this.streams.get(key)?.write(queued.join(''));
+    this.pending.delete(key);
     this.streams.get(key)?.end();
     this.streams.delete(key);
   }
 
   async close(): Promise<void> {
+    this.flush();
     const pending = [...this.streams.values()].map(
       (s) => new Promise<void>((resolve) => (s.writableFinished ? resolve() : s.end(resolve))),
     );

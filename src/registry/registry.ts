@@ -228,7 +228,41 @@ export class Registry {
    * the code and configuration from before the update.
    */
   resolve(name: string, qualifier: string | undefined): ResolvedTarget {
-    return this.resolveWith(name, qualifier, (a) => pickVersion(a.FunctionVersion, a.RoutingConfig, this.random));
+    // The hot path of every invoke: resolution is cached until the next registry write, and an
+    // alias's weighted pick is drawn on each call from the cached alias.
+    if (this.resolveCache.generation !== this.store.generation) this.resolveCache = { generation: this.store.generation, targets: new Map() };
+    const isAlias = qualifier !== undefined && qualifier !== '$LATEST' && !VERSION_RE.test(qualifier);
+    if (isAlias) {
+      const alias = this.cachedAlias(name, qualifier);
+      if (alias) {
+        const version = pickVersion(alias.FunctionVersion, alias.RoutingConfig, this.random);
+        return this.cachedTarget(name, qualifier, () => this.resolveWith(name, qualifier, () => version), version);
+      }
+    }
+    return this.cachedTarget(name, qualifier, () => this.resolveWith(name, qualifier, (a) => a.FunctionVersion));
+  }
+
+  private resolveCache: { generation: number; targets: Map<string, ResolvedTarget>; aliases?: Map<string, AliasConfiguration | undefined> } = {
+    generation: -1,
+    targets: new Map(),
+  };
+
+  private cachedAlias(name: string, alias: string): AliasConfiguration | undefined {
+    const aliases = (this.resolveCache.aliases ??= new Map());
+    const key = `${name}\u0000${alias}`;
+    if (!aliases.has(key)) aliases.set(key, this.store.getAlias(name, alias));
+    return aliases.get(key);
+  }
+
+  /** Only settled, Active functions are cached: Pending and InProgress change without a store write. */
+  private cachedTarget(name: string, qualifier: string | undefined, build: () => ResolvedTarget, version?: string): ResolvedTarget {
+    const key = `${name}\u0000${qualifier ?? ''}\u0000${version ?? ''}`;
+    const hit = this.resolveCache.targets.get(key);
+    if (hit) return hit;
+    const target = build();
+    const fn = this.store.getFunction(name);
+    if (!fn?.previous) this.resolveCache.targets.set(key, target);
+    return target;
   }
 
   /** Like resolve(), but an alias resolves to its primary version (no weighted pick). */

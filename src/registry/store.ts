@@ -166,6 +166,8 @@ function prepare(db: Database.Database) {
 type Statements = ReturnType<typeof prepare>;
 
 export class Store {
+  /** Bumped by every write of functions, versions or aliases; read caches compare it. */
+  generation = 0;
   private readonly db: Database.Database;
   private readonly stmt: Statements;
 
@@ -203,6 +205,7 @@ export class Store {
   }
 
   putFunction(f: FunctionRow): void {
+    this.generation++;
     this.stmt.putFn.run(
       f.name,
       f.nextVersion,
@@ -213,6 +216,7 @@ export class Store {
   }
 
   deleteFunction(name: string): void {
+    this.generation++;
     this.stmt.delFn.run(name);
   }
 
@@ -226,10 +230,12 @@ export class Store {
   }
 
   putVersion(v: VersionRow): void {
+    this.generation++;
     this.stmt.putVer.run(v.functionName, v.num, JSON.stringify(v.config), v.codeHash, v.sourceRev ?? null);
   }
 
   deleteVersion(name: string, num: number): void {
+    this.generation++;
     this.stmt.delVer.run(name, num);
   }
 
@@ -292,10 +298,12 @@ export class Store {
   }
 
   putAlias(fn: string, alias: AliasConfiguration): void {
+    this.generation++;
     this.stmt.putAlias.run(fn, alias.Name, JSON.stringify(alias));
   }
 
   deleteAlias(fn: string, name: string): void {
+    this.generation++;
     this.stmt.delAlias.run(fn, name);
   }
 
