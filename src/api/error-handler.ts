@@ -35,10 +35,14 @@ export function toLaminarError(err: FastifyError | Error): LaminarError {
   }
 }
 
-export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/**
+ * Fastify's error handler. It sends and returns nothing: returning the reply makes Fastify treat
+ * it as a promise and attach a stream listener per error, which a flood of 429s pays for.
+ */
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const mapped = toLaminarError(err);
   if (mapped instanceof ServiceException) request.log.error({ err }, 'internal error');
-  return sendError(reply, mapped);
+  sendError(reply, mapped);
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -115,7 +115,7 @@ export class Scheduler {
 
   private throttle(functionName: string, reason: ThrottleReason, retryAfterSeconds = 1): never {
     this.o.metrics.throttles.inc({ function: functionName, reason });
-    throw new TooManyRequestsException(throttleMessage(reason), reason, retryAfterSeconds);
+    throw retryAfterSeconds === 1 ? sharedThrottle(reason) : new TooManyRequestsException(throttleMessage(reason), reason, retryAfterSeconds);
   }
 
   private async run(target: ResolvedTarget, options: InvokeOptions, payload: string): Promise<InvocationResult> {
@@ -437,8 +437,30 @@ export class Scheduler {
   }
 }
 
-/** The fields that, when changed, make existing environments stale. */
+const stamps = new WeakMap<ResolvedTarget, string>();
+
+/** The fields that, when changed, make existing environments stale (memoized: targets are cached by the registry). */
 function configStamp(t: ResolvedTarget): string {
-  const c = t.configuration;
-  return JSON.stringify([c.CodeSha256, c.Handler, c.Runtime, c.MemorySize, c.Timeout, c.Environment?.Variables ?? {}, t.codeDir]);
+  let stamp = stamps.get(t);
+  if (stamp === undefined) {
+    const c = t.configuration;
+    stamp = JSON.stringify([c.CodeSha256, c.Handler, c.Runtime, c.MemorySize, c.Timeout, c.Environment?.Variables ?? {}, t.codeDir]);
+    stamps.set(t, stamp);
+  }
+  return stamp;
+}
+
+const throttles = new Map<ThrottleReason, TooManyRequestsException>();
+
+/**
+ * One immutable exception per reason for the common Retry-After of 1 s: a throttle must cost far
+ * less than an invocation, and capturing a stack per 429 was the largest part of its cost.
+ */
+function sharedThrottle(reason: ThrottleReason): TooManyRequestsException {
+  let err = throttles.get(reason);
+  if (!err) {
+    err = Object.freeze(new TooManyRequestsException(throttleMessage(reason), reason, 1));
+    throttles.set(reason, err);
+  }
+  return err;
 }

@@ -6,8 +6,12 @@
 export type Better = 'higher' | 'lower' | 'closer';
 
 export interface Tolerance {
-  /** Which way is good: `closer` means any move beyond the slack is a regression. */
+  /**
+   * Which way is good. `closer`: nearer to `target` is better (a ratio that should be 1, e.g.
+   * admitted / expected); without a target, any move beyond the slack is a regression.
+   */
   better: Better;
+  target?: number;
   /** Allowed move as a fraction of the baseline value... */
   relative: number;
   /** ...plus this much, in the ratio's own unit (keeps near-zero baselines from failing on noise). */
@@ -92,8 +96,14 @@ export function judge(metric: string, baseline: number, current: number, toleran
     case 'lower':
       if (current > baseline + slack) return { ...base, status: 'regressed', limit: baseline + slack };
       return { ...base, status: current < baseline - slack ? 'improved' : 'ok', limit: baseline + slack };
-    case 'closer':
-      return { ...base, status: Math.abs(current - baseline) > slack ? 'regressed' : 'ok', limit: slack };
+    case 'closer': {
+      if (tolerance.target === undefined) return { ...base, status: Math.abs(current - baseline) > slack ? 'regressed' : 'ok', limit: slack };
+      // Held to the baseline's distance from the target, plus the slack.
+      const was = Math.abs(baseline - tolerance.target);
+      const now = Math.abs(current - tolerance.target);
+      const status = now > was + slack ? 'regressed' : now < was - slack ? 'improved' : 'ok';
+      return { ...base, status, limit: was + slack };
+    }
   }
 }
 

@@ -7,9 +7,11 @@ const NOTABLE_CHANGE = 0.1;
 
 function limitText(v: Verdict): string {
   if (v.limit === undefined || !v.tolerance) return '';
-  if (v.tolerance.better === 'higher') return `≥ ${v.limit.toFixed(2)}`;
-  if (v.tolerance.better === 'lower') return `≤ ${v.limit.toFixed(2)}`;
-  return `± ${v.limit.toFixed(2)}`;
+  const n = fmtRatio(v.limit).replace('×', '');
+  if (v.tolerance.better === 'higher') return `≥ ${n}`;
+  if (v.tolerance.better === 'lower') return `≤ ${n}`;
+  if (v.tolerance.target !== undefined) return `|x−${v.tolerance.target}| ≤ ${n}`;
+  return `± ${n}`;
 }
 
 function changeText(v: Verdict): string {

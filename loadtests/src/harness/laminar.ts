@@ -23,6 +23,8 @@ export interface LaminarStartOptions {
   flags?: Record<string, string | number | boolean>;
   /** Write a V8 CPU profile of the server process into this folder (written at exit). */
   cpuProfDir?: string;
+  /** Another build's main.js (default: this repo's dist/, or LOADTEST_LAMINAR_MAIN). */
+  main?: string;
 }
 
 export interface DeployOptions {
@@ -49,7 +51,7 @@ export class LaminarServer {
   }
 
   static async start(options: LaminarStartOptions = {}): Promise<LaminarServer> {
-    const main = requireLaminarBuild();
+    const main = options.main ?? requireLaminarBuild();
     const dataDir = mkdtempSync(join(tmpdir(), 'laminar-load-'));
     // Quiet by default: printing function logs or request logs would measure the terminal.
     const flags: Record<string, string | number | boolean> = {

@@ -1,8 +1,8 @@
 /**
  * The one way a steady load is measured: an unmeasured warm-up, then `reps` runs of the same
- * duration, reduced to medians. measurePaired also runs each floor right before each Laminar run,
- * so a floor and the figure divided by it always share the machine's state of the moment: on a
- * shared, noisy machine the per-repetition ratio is far steadier than either number alone.
+ * duration, reduced to medians, with each floor run right before each Laminar run. A floor and
+ * the figure divided by it then share the machine's state of the moment: on a shared, noisy
+ * machine the per-repetition ratio is far steadier than either number alone.
  */
 import { loadFigure, type LoadFigure } from './figures.js';
 import { FLOOR_PATH, type FloorKind, type FloorServers } from './floors.js';

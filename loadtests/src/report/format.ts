@@ -19,8 +19,10 @@ export function fmtSpread(s: Stat | undefined, digits?: number): string {
   return `${fmt(s.min, digits)}..${fmt(s.max, digits)}`;
 }
 
+/** Two decimals, or two significant digits for small ratios (0.0084× must not read as 0.01×). */
 export function fmtRatio(r: number | undefined): string {
-  return r === undefined || !Number.isFinite(r) ? '—' : `${r.toFixed(2)}×`;
+  if (r === undefined || !Number.isFinite(r)) return '—';
+  return `${r !== 0 && Math.abs(r) < 0.1 ? r.toPrecision(2) : r.toFixed(2)}×`;
 }
 
 export function fmtPct(f: number | undefined, digits = 0): string {

@@ -122,8 +122,8 @@ export function barChart(opts: { title: string; groups: BarGroup[]; yLabel: stri
   const names = [...new Set(groups.flatMap((g) => g.values.map((v) => v.name)))];
   const ys = groups.flatMap((g) => g.values.map((v) => v.value)).filter((v) => Number.isFinite(v) && v > 0);
   const yMax = Math.max(...ys) * 1.1;
-  const y = opts.log ? logScale([Math.min(...ys) / 2, yMax], [H - M.bottom - 40, M.top]) : linear([0, yMax], [H - M.bottom - 40, M.top]);
-  const base = H - M.bottom - 40;
+  const y = opts.log ? logScale([Math.min(...ys) / 2, yMax], [H - M.bottom - 60, M.top]) : linear([0, yMax], [H - M.bottom - 60, M.top]);
+  const base = H - M.bottom - 60;
   const slot = (W - M.left - M.right) / groups.length;
   const barW = Math.max(2, (slot * 0.8) / names.length);
   const parts: string[] = [];
@@ -142,7 +142,8 @@ export function barChart(opts: { title: string; groups: BarGroup[]; yLabel: stri
       );
     });
     const cx = x0 + (slot * 0.8) / 2;
-    parts.push(`<text transform="translate(${cx.toFixed(1)} ${base + 8}) rotate(35)" font-size="10" fill="#374151">${esc(g.label)}</text>`);
+    // Rotated to the lower left, so the last group's label stays inside the picture.
+    parts.push(`<text transform="translate(${(cx + 4).toFixed(1)} ${base + 10}) rotate(-35)" text-anchor="end" font-size="10" fill="#374151">${esc(g.label)}</text>`);
   });
   parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${base}" y2="${base}" stroke="#6b7280"/>`);
   parts.push(`<text transform="translate(14 ${(M.top + base) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#111827">${esc(opts.yLabel)}</text>`);

@@ -71,7 +71,11 @@ export const cold: Scenario = {
         result.values.latencyRatio = { label: 'cold invoke / raw worker + import + call', unit: '×', stat: stat(perRep.latencyRatio) };
         result.values.initRatio = { label: 'Init Duration / raw worker + import', unit: '×', stat: stat(perRep.initRatio) };
         result.ratios.latency_vs_raw = median(perRep.latencyRatio);
-        if (samples.init.length > 0) result.ratios.init_vs_raw = median(perRep.initRatio);
+        result.ratioSpread.latency_vs_raw = stat(perRep.latencyRatio);
+        if (samples.init.length > 0) {
+          result.ratios.init_vs_raw = median(perRep.initRatio);
+          result.ratioSpread.init_vs_raw = stat(perRep.initRatio);
+        }
 
         result.samples['Laminar cold invoke (HTTP)'] = samples.latency;
         result.samples['Laminar Init Duration'] = samples.init;

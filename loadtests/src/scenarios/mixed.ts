@@ -111,6 +111,8 @@ export const mixed: Scenario = {
       result.values.evictionsPer1k = { label: 'capacity evictions per 1,000 invocations', unit: '', stat: stat(perRep.evictionsPer1k) };
       result.ratios.cold_start_fraction = median(perRep.coldFraction);
       result.ratios.throttle_fraction = median(perRep.throttleFraction);
+      result.ratioSpread.cold_start_fraction = result.values.coldFraction.stat;
+      result.ratioSpread.throttle_fraction = result.values.throttleFraction.stat;
       if (median(perRep.evictions) === 0) result.notes.push(`no capacity evictions: --host-memory-mb ${HOST_MEMORY_MB} was not tight enough for this mix.`);
 
       result.series.environments = series.environments ?? [];

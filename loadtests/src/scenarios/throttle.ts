@@ -81,6 +81,7 @@ export const throttle: Scenario = {
       };
       result.values.peak = { label: 'peak in-flight (sampled)', unit: '', stat: stat([peak]) };
       result.ratios.admitted_vs_expected = figure.rps.median / expected;
+      result.ratioSpread.admitted_vs_expected = result.values.admittedRatio.stat;
       if (peak > RESERVED) result.notes.push(`in-flight reached ${peak} > reserved ${RESERVED}: reserved concurrency leaked.`);
 
       result.series['admitted req/s'] = figure.timeline.map((p) => ({ t: p.t, value: p.ok }));
