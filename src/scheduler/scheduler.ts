@@ -147,7 +147,7 @@ export class Scheduler {
    * Makes room in the host memory budget for an environment of `memoryMb`, evicting idle
    * on-demand environments least recently used first. False when that cannot make room.
    */
-  makeRoom(memoryMb: number): boolean {
+  makeRoom(memoryMb: number, beforeEvicting?: () => void): boolean {
     const members = this.allMembers();
     const byId = new Map(members.map((m) => [m.env.id, m]));
     const plan = planCapacity(
@@ -161,6 +161,8 @@ export class Scheduler {
       memoryMb,
     );
     if (!plan.ok) return false;
+    // A check that may still refuse (the scaling rate) runs before anything is evicted.
+    beforeEvicting?.();
     for (const id of plan.evict) {
       const victim = byId.get(id);
       if (victim) this.destroy(victim, 'capacity');
@@ -189,8 +191,11 @@ export class Scheduler {
     if (!member) {
       coldStart = true;
       coldStartReason = pool.count() === 0 ? 'no-environment' : 'all-environments-busy';
-      this.takeScalingToken(target.functionName);
-      if (!this.makeRoom(cfg.MemorySize)) this.throttle(target.functionName, ThrottleReason.HostCapacity);
+      // Capacity is planned first so a host-capacity throttle spends no scaling-rate token, and the
+      // token is taken before evicting so a rate throttle evicts nothing.
+      if (!this.makeRoom(cfg.MemorySize, () => this.takeScalingToken(target.functionName))) {
+        this.throttle(target.functionName, ThrottleReason.HostCapacity);
+      }
       member = this.createEnvironment(pool, target, 'on-demand');
       const init = await member.env.init();
       initDurationMs = init.initDurationMs;
