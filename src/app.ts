@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './api/server.js';
 import { EventInvoker } from './async/event-invoker.js';
 import { AutoScaling } from './autoscaling/index.js';
-import { readFolderSettings, zipFolder } from './cli/package-folder.js';
+import { folderConfiguration, readFolderSettings, zipFolder, type FolderConfiguration } from './cli/package-folder.js';
 import type { Partition } from './core/arn.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { ResourceNotFoundException } from './core/errors.js';
@@ -14,6 +15,7 @@ import { threadEnvironmentFactory } from './environments/thread/thread-environme
 import { LogStore } from './logs/log-store.js';
 import { Metrics } from './metrics/metrics.js';
 import { Registry } from './registry/registry.js';
+import type { FunctionConfiguration } from './registry/types.js';
 import { Ledger, unreservedCapacity } from './scheduler/admission/ledger.js';
 import { ProvisionedConcurrency } from './scheduler/provisioned.js';
 import { Reservations } from './scheduler/reservations.js';
@@ -150,42 +152,47 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
 }
 
 /**
- * Deploys each subfolder of `dir` as a function named after it (created, or updated when its
- * code or settings changed). Settings come from an optional `laminar.json` in the folder.
+ * Deploys each subfolder of `dir` as a function named after it: created when new, updated only
+ * where its code or settings changed, so a restart leaves warm state and RevisionIds alone.
+ * Settings come from an optional `laminar.json` in the folder.
  */
 export async function deployFolders(laminar: Laminar, dir: string): Promise<string[]> {
   const deployed: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     const folder = join(dir, entry.name);
-    const settings = readFolderSettings(folder);
-    const zip = await zipFolder(folder);
     const name = entry.name;
-    const wanted = {
-      Handler: settings.Handler ?? 'index.handler',
-      Runtime: settings.Runtime ?? 'nodejs20.x',
-      ...(settings.MemorySize !== undefined ? { MemorySize: settings.MemorySize } : {}),
-      ...(settings.Timeout !== undefined ? { Timeout: settings.Timeout } : {}),
-      ...(settings.Description !== undefined ? { Description: settings.Description } : {}),
-      ...(settings.Environment ? { Environment: settings.Environment } : {}),
-    };
-    let exists = true;
+    const wanted = folderConfiguration(readFolderSettings(folder));
+    const zip = await zipFolder(folder);
+    let current: FunctionConfiguration | undefined;
     try {
-      laminar.registry.getFunctionConfiguration(name);
+      current = laminar.registry.getFunctionConfiguration(name);
     } catch (err) {
       if (!(err instanceof ResourceNotFoundException)) throw err;
-      exists = false;
     }
-    if (!exists) {
+    if (!current) {
       await laminar.registry.createFunction({ FunctionName: name, Code: { ZipFile: zip }, ...wanted });
     } else {
-      await laminar.registry.updateFunctionCode(name, { ZipFile: zip });
-      await waitForUpdate(laminar, name);
-      laminar.registry.updateFunctionConfiguration(name, wanted);
+      if (current.CodeSha256 !== createHash('sha256').update(zip).digest('base64')) {
+        await laminar.registry.updateFunctionCode(name, { ZipFile: zip });
+        await waitForUpdate(laminar, name);
+      }
+      if (configurationDiffers(current, wanted)) laminar.registry.updateFunctionConfiguration(name, wanted);
     }
     deployed.push(name);
   }
   return deployed;
+}
+
+function configurationDiffers(current: FunctionConfiguration, wanted: FolderConfiguration): boolean {
+  return (
+    current.Handler !== wanted.Handler ||
+    current.Runtime !== wanted.Runtime ||
+    (wanted.MemorySize !== undefined && current.MemorySize !== wanted.MemorySize) ||
+    (wanted.Timeout !== undefined && current.Timeout !== wanted.Timeout) ||
+    (wanted.Description !== undefined && current.Description !== wanted.Description) ||
+    JSON.stringify(current.Environment?.Variables ?? {}) !== JSON.stringify(wanted.Environment?.Variables ?? {})
+  );
 }
 
 async function waitForUpdate(laminar: Laminar, name: string): Promise<void> {

@@ -11,7 +11,7 @@ import {
   type LambdaClient,
   type Runtime,
 } from '@aws-sdk/client-lambda';
-import { readFolderSettings, zipFolder } from './package-folder.js';
+import { folderConfiguration, readFolderSettings, zipFolder } from './package-folder.js';
 
 export interface DeployOptions {
   name?: string;
@@ -39,14 +39,15 @@ export async function deploy(client: LambdaClient, dir: string, o: DeployOptions
   const settings = readFolderSettings(folder);
   const name = o.name ?? basename(folder);
   const zip = await zipFolder(folder);
-  const variables = parseEnv(o.env) ?? settings.Environment?.Variables;
-  const config = {
-    Handler: o.handler ?? settings.Handler ?? 'index.handler',
-    Runtime: (o.runtime ?? settings.Runtime ?? 'nodejs20.x') as Runtime,
-    ...(o.memory ?? settings.MemorySize ? { MemorySize: o.memory ?? settings.MemorySize } : {}),
-    ...(o.timeout ?? settings.Timeout ? { Timeout: o.timeout ?? settings.Timeout } : {}),
-    ...(variables ? { Environment: { Variables: variables } } : {}),
-  };
+  const variables = parseEnv(o.env);
+  const wanted = folderConfiguration(settings, {
+    ...(o.handler ? { handler: o.handler } : {}),
+    ...(o.runtime ? { runtime: o.runtime } : {}),
+    ...(o.memory !== undefined ? { memory: o.memory } : {}),
+    ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+    ...(variables ? { variables } : {}),
+  });
+  const config = { ...wanted, Runtime: wanted.Runtime as Runtime };
   const waiter = { client, maxWaitTime: 120, minDelay: 1, maxDelay: 2 };
   let existing;
   try {

@@ -13,12 +13,15 @@ function walk(dir: string, root: string, out: string[]): void {
   }
 }
 
-/** Zips a folder deterministically (sorted entries, fixed mtimes, modes kept). */
+/** The folder's deployment settings; configuration, not code, so it stays out of the zip. */
+export const SETTINGS_FILE = 'laminar.json';
+
+/** Zips a folder deterministically (sorted entries, fixed mtimes, modes kept), without its settings file. */
 export async function zipFolder(dir: string): Promise<Buffer> {
   const files: string[] = [];
   walk(dir, dir, files);
   const zip = new yazl.ZipFile();
-  for (const file of files) {
+  for (const file of files.filter((f) => f !== SETTINGS_FILE)) {
     const full = join(dir, file);
     zip.addReadStream(createReadStream(full), file.split(sep).join('/'), { mtime: FIXED_MTIME, mode: statSync(full).mode });
   }
@@ -39,11 +42,44 @@ export interface FolderSettings {
 }
 
 export function readFolderSettings(dir: string): FolderSettings {
-  const file = join(dir, 'laminar.json');
+  const file = join(dir, SETTINGS_FILE);
   if (!existsSync(file)) return {};
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`${file} must hold a JSON object`);
   }
   return parsed as FolderSettings;
+}
+
+/** Command-line overrides of a folder's settings. */
+export interface SettingsOverrides {
+  handler?: string;
+  runtime?: string;
+  memory?: number;
+  timeout?: number;
+  variables?: Record<string, string>;
+}
+
+/** The function configuration a folder asks for: flags over `laminar.json` over defaults. */
+export interface FolderConfiguration {
+  Handler: string;
+  Runtime: string;
+  MemorySize?: number;
+  Timeout?: number;
+  Description?: string;
+  Environment?: { Variables: Record<string, string> };
+}
+
+export function folderConfiguration(settings: FolderSettings, o: SettingsOverrides = {}): FolderConfiguration {
+  const memory = o.memory ?? settings.MemorySize;
+  const timeout = o.timeout ?? settings.Timeout;
+  const variables = o.variables ?? settings.Environment?.Variables;
+  return {
+    Handler: o.handler ?? settings.Handler ?? 'index.handler',
+    Runtime: o.runtime ?? settings.Runtime ?? 'nodejs20.x',
+    ...(memory !== undefined ? { MemorySize: memory } : {}),
+    ...(timeout !== undefined ? { Timeout: timeout } : {}),
+    ...(settings.Description !== undefined ? { Description: settings.Description } : {}),
+    ...(variables ? { Environment: { Variables: variables } } : {}),
+  };
 }

@@ -1,4 +1,5 @@
 import { Registry, type RegistryContentType } from 'prom-client';
+import { exposedName, type NamedMetric } from './metrics.js';
 
 /**
  * Renders a registry in the format the scraper asked for: OpenMetrics (with exemplars) when its
@@ -24,11 +25,8 @@ export class Exposition {
   private async renderNow(open: boolean): Promise<{ contentType: string; body: string }> {
     const contentType = open ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
     if (!open) {
-      // prom-client strips `_total` from counter names while rendering OpenMetrics (which adds it
-      // back per sample); the Prometheus format needs it on the name itself.
-      for (const m of this.registry.getMetricsAsArray() as unknown as { type: string; name: string }[]) {
-        if (m.type === 'counter' && !m.name.endsWith('_total')) m.name = `${m.name}_total`;
-      }
+      // An earlier OpenMetrics render left counters without `_total`; the Prometheus format needs it.
+      for (const m of this.registry.getMetricsAsArray() as unknown as NamedMetric[]) m.name = exposedName(m);
     }
     this.registry.setContentType(contentType as RegistryContentType);
     return { contentType, body: await this.registry.metrics() };

@@ -200,10 +200,7 @@ export class Metrics {
 
   /** Every metric name, as exposed (for the catalogue test and the README). */
   names(): string[] {
-    return this.registry.getMetricsAsArray().map((m) => {
-      const { name, type } = m as unknown as { name: string; type: string };
-      return type === 'counter' && !name.endsWith('_total') ? `${name}_total` : name;
-    });
+    return this.registry.getMetricsAsArray().map((m) => exposedName(m as unknown as NamedMetric));
   }
 
   /** Records a handler duration with the request id as its exemplar. */
@@ -212,6 +209,20 @@ export class Metrics {
     const exemplarLabels = { request_id: requestId } as unknown as LabelValues<FnQ>;
     this.duration.observe({ labels, value: seconds, exemplarLabels });
   }
+}
+
+/** The two fields of a prom-client metric object that naming depends on. */
+export interface NamedMetric {
+  name: string;
+  type: string;
+}
+
+/**
+ * The name a metric is exposed under in the Prometheus format: counters end in `_total`.
+ * prom-client strips that suffix from a counter's own name while it renders OpenMetrics.
+ */
+export function exposedName(m: NamedMetric): string {
+  return m.type === 'counter' && !m.name.endsWith('_total') ? `${m.name}_total` : m.name;
 }
 
 /** prom-client's types omit the Registry constructor that selects the exposition format. */

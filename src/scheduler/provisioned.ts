@@ -54,7 +54,38 @@ export interface ProvisionedOptions {
   initConcurrency: number;
 }
 
-const key = (fn: string, q: string) => `${fn}\u0000${q}`;
+/** Configs by function, then qualifier: the invoke path looks at one function's configs only. */
+class Entries {
+  private readonly byFunction = new Map<string, Map<string, Entry>>();
+
+  get(fn: string, qualifier: string): Entry | undefined {
+    return this.byFunction.get(fn)?.get(qualifier);
+  }
+
+  set(e: Entry): void {
+    let configs = this.byFunction.get(e.functionName);
+    if (!configs) this.byFunction.set(e.functionName, (configs = new Map()));
+    configs.set(e.qualifier, e);
+  }
+
+  delete(e: Entry): void {
+    const configs = this.byFunction.get(e.functionName);
+    configs?.delete(e.qualifier);
+    if (configs?.size === 0) this.byFunction.delete(e.functionName);
+  }
+
+  has(e: Entry): boolean {
+    return this.get(e.functionName, e.qualifier) === e;
+  }
+
+  of(fn: string): Entry[] {
+    return [...(this.byFunction.get(fn)?.values() ?? [])];
+  }
+
+  all(): Entry[] {
+    return [...this.byFunction.values()].flatMap((configs) => [...configs.values()]);
+  }
+}
 
 /**
  * Provisioned concurrency: environments initialised ahead of traffic with
@@ -63,7 +94,7 @@ const key = (fn: string, q: string) => `${fn}\u0000${q}`;
  * Their capacity is claimed in the ledger from the moment the config is accepted.
  */
 export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConcurrencyPort {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Entries();
   private readonly limiter: Limiter;
 
   constructor(private readonly o: ProvisionedOptions) {
@@ -83,8 +114,8 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
         continue;
       }
       const entry = this.newEntry(row.functionName, row.qualifier, row.requested, row.lastModified, version);
-      this.entries.set(key(row.functionName, row.qualifier), entry);
-      this.o.ledger.provisioned.set(row.functionName, this.totalFor(row.functionName));
+      this.entries.set(entry);
+      this.o.ledger.recordProvisioned(row.functionName, this.totalFor(row.functionName));
       this.reconcile(entry);
     }
   }
@@ -104,14 +135,14 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
     if (version === '$LATEST') {
       throw new InvalidParameterValueException('Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
     }
-    for (const other of this.entries.values()) {
-      if (other.functionName === functionName && other.qualifier !== q && other.version === version) {
+    for (const other of this.entries.of(functionName)) {
+      if (other.qualifier !== q && other.version === version) {
         throw new ResourceConflictException(
           `Version ${version} already has provisioned concurrency through ${VERSION_RE.test(other.qualifier) ? 'version' : 'alias'} ${other.qualifier}; a version can have one provisioned concurrency config.`,
         );
       }
     }
-    const existing = this.entries.get(key(functionName, q));
+    const existing = this.entries.get(functionName, q);
     const total = this.totalFor(functionName) - (existing?.requested ?? 0) + requested;
     const problem = this.o.ledger.setProvisioned(functionName, total);
     if (problem) throw new InvalidParameterValueException(problem);
@@ -119,7 +150,7 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
     const entry = existing ?? this.newEntry(functionName, q, requested, row.lastModified, version);
     entry.requested = requested;
     entry.lastModified = row.lastModified;
-    this.entries.set(key(functionName, q), entry);
+    this.entries.set(entry);
     this.reconcile(entry);
     return this.output(entry);
   }
@@ -136,22 +167,21 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
 
   listConfigs(functionName: string): ProvisionedConfigOutput[] {
     this.o.registry.getReservedConcurrency(functionName); // 404 for an unknown function
-    return [...this.entries.values()]
-      .filter((e) => e.functionName === functionName)
+    return this.entries
+      .of(functionName)
       .sort((a, b) => a.qualifier.localeCompare(b.qualifier))
       .map((e) => ({ FunctionArn: functionArn(this.o.partition, e.functionName, e.qualifier), ...this.output(e) }));
   }
 
   /** An alias moved: its provisioned environments move to the new version. */
   aliasChanged(functionName: string, alias: string): void {
-    const entry = this.entries.get(key(functionName, alias));
+    const entry = this.entries.get(functionName, alias);
     if (entry) this.reconcile(entry);
   }
 
   /** A version or alias (or, with `$LATEST`, the whole function) was deleted. */
   deleted(functionName: string, qualifier: string): void {
-    for (const entry of [...this.entries.values()]) {
-      if (entry.functionName !== functionName) continue;
+    for (const entry of this.entries.of(functionName)) {
       if (qualifier === '$LATEST' || entry.qualifier === qualifier || entry.version === qualifier) this.remove(entry);
     }
   }
@@ -167,12 +197,12 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
   }
 
   get(functionName: string, qualifier: string): ProvisionedConfigView | undefined {
-    const e = this.entries.get(key(functionName, qualifier));
+    const e = this.entries.get(functionName, qualifier);
     return e && { requested: e.requested, allocated: this.usable(e).length, status: e.status };
   }
 
   usage(functionName: string, qualifier: string): ProvisionedUsage | undefined {
-    const e = this.entries.get(key(functionName, qualifier));
+    const e = this.entries.get(functionName, qualifier);
     if (!e) return undefined;
     const usable = this.usable(e);
     return { allocated: usable.length, inUse: usable.filter((m) => m.state === 'busy').length, invocations: e.invocations };
@@ -182,8 +212,8 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
 
   recordInvocation(target: ResolvedTarget, kind: EnvironmentKind): void {
     let covered = false;
-    for (const e of this.entries.values()) {
-      if (e.functionName !== target.functionName || e.version !== target.version) continue;
+    for (const e of this.entries.of(target.functionName)) {
+      if (e.version !== target.version) continue;
       covered = true;
       e.invocations++;
     }
@@ -193,13 +223,13 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
   }
 
   replace(member: PooledEnvironment): void {
-    for (const e of this.entries.values()) {
+    for (const e of this.entries.of(member.pool.functionName)) {
       if (e.members.delete(member)) this.reconcile(e);
     }
   }
 
   snapshot(): ProvisionedSnapshot[] {
-    return [...this.entries.values()].map((e) => {
+    return this.entries.all().map((e) => {
       const usable = this.usable(e);
       return { functionName: e.functionName, qualifier: e.qualifier, allocated: usable.length, inUse: usable.filter((m) => m.state === 'busy').length };
     });
@@ -256,7 +286,7 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
       fresh.push(member);
     }
     void Promise.all(fresh.map((m) => this.limiter.run(() => m.env.init()))).then((results) => {
-      if (entry.generation !== generation || !this.entries.has(key(entry.functionName, entry.qualifier))) {
+      if (entry.generation !== generation || !this.entries.has(entry)) {
         for (const m of fresh) if (m.state === 'initializing') this.release(entry, m);
         return;
       }
@@ -295,15 +325,13 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
   private remove(entry: Entry): void {
     entry.generation++;
     for (const m of [...entry.members]) this.release(entry, m);
-    this.entries.delete(key(entry.functionName, entry.qualifier));
-    this.o.ledger.provisioned.delete(entry.functionName);
-    const total = this.totalFor(entry.functionName);
-    if (total > 0) this.o.ledger.provisioned.set(entry.functionName, total);
+    this.entries.delete(entry);
+    this.o.ledger.recordProvisioned(entry.functionName, this.totalFor(entry.functionName));
   }
 
   private totalFor(functionName: string): number {
     let total = 0;
-    for (const e of this.entries.values()) if (e.functionName === functionName) total += e.requested;
+    for (const e of this.entries.of(functionName)) total += e.requested;
     return total;
   }
 
@@ -318,7 +346,7 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
 
   private require(functionName: string, qualifier: string): Entry {
     this.o.registry.resolvePrimary(functionName, qualifier); // 404 for an unknown function, version or alias
-    const entry = this.entries.get(key(functionName, qualifier));
+    const entry = this.entries.get(functionName, qualifier);
     if (!entry) throw new ProvisionedConcurrencyConfigNotFoundException('No Provisioned Concurrency Config found for this function');
     return entry;
   }

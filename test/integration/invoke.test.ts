@@ -55,15 +55,20 @@ describe('Invoke (RequestResponse)', () => {
   });
 
   it('sees its own environment variables and the reserved ones, never the host’s', async () => {
+    // Set before the function's first environment exists, so a leak of the host's env would show.
     process.env.LAMINAR_TEST_SECRET = 'host-only';
-    const out = await h.client.send(new InvokeCommand({ FunctionName: echo }));
-    const body = decode(out.Payload) as { env: Record<string, string | undefined>; envKeys: string[]; initType: string };
-    expect(body.env.GREETING).toBe('hi');
-    expect(body.env.AWS_LAMBDA_FUNCTION_NAME).toBe(echo);
-    expect(body.initType).toBe('on-demand');
-    expect(body.envKeys).not.toContain('LAMINAR_TEST_SECRET');
-    expect(body.envKeys).not.toContain('HOME');
-    delete process.env.LAMINAR_TEST_SECRET;
+    try {
+      const fresh = await deployFixture(h.client, 'echo', { Environment: { Variables: { GREETING: 'hi' } } });
+      const out = await h.client.send(new InvokeCommand({ FunctionName: fresh }));
+      const body = decode(out.Payload) as { env: Record<string, string | undefined>; envKeys: string[]; initType: string };
+      expect(body.env.GREETING).toBe('hi');
+      expect(body.env.AWS_LAMBDA_FUNCTION_NAME).toBe(fresh);
+      expect(body.initType).toBe('on-demand');
+      expect(body.envKeys).not.toContain('LAMINAR_TEST_SECRET');
+      expect(body.envKeys).not.toContain('HOME');
+    } finally {
+      delete process.env.LAMINAR_TEST_SECRET;
+    }
   });
 });
 

@@ -13,8 +13,9 @@ import {
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { describe, expect, it } from 'vitest';
-import { deployFixture, useLaminarWithProbe } from '../helpers/laminar.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { deployFixture, startLaminar, useLaminarWithProbe, type Harness } from '../helpers/laminar.js';
 import { sample, scrape } from '../helpers/metrics.js';
 
 async function waitReady(client: LambdaClient, fn: string, q: string): Promise<string> {
@@ -136,5 +137,41 @@ describe('provisioned concurrency', () => {
     const m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_environments', { function: fn, kind: 'provisioned' })).toBe(1);
     expect(sample(m, 'laminar_environment_evictions_total', { function: fn, reason: 'failed' })).toBe(1);
+  });
+});
+
+describe('provisioned environments are pinned (manual clock)', () => {
+  let m: Harness;
+  let clock: ManualClock;
+  beforeAll(async () => {
+    clock = new ManualClock();
+    m = await startLaminar({ hostMemoryMb: 256, environmentIdleTimeoutSeconds: 600 }, { clock });
+  });
+  afterAll(async () => m.close());
+
+  it('outlive the keep-alive and are never evicted for host capacity; on-demand ones are', async () => {
+    const fn = await deployFixture(m.client, 'echo');
+    await m.client.send(new PublishVersionCommand({ FunctionName: fn }));
+    await m.client.send(new CreateAliasCommand({ FunctionName: fn, Name: 'live', FunctionVersion: '1' }));
+    await m.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
+    expect(await waitReady(m.client, fn, 'live')).toBe('READY');
+    const invoke = (name: string, q = '') => fetch(`${m.url}/2015-03-31/functions/${name}/invocations${q}`, { method: 'POST', body: '{}' });
+    await (await invoke(fn, '?Qualifier=live')).arrayBuffer();
+
+    // The host (2 × 128 MB) holds the provisioned environment and one on-demand environment.
+    const other = await deployFixture(m.client, 'echo');
+    await (await invoke(other)).arrayBuffer();
+    const third = await deployFixture(m.client, 'echo');
+    expect((await invoke(third)).status).toBe(200);
+    let metrics = await scrape(m.url);
+    expect(sample(metrics, 'laminar_environment_evictions_total', { function: other, reason: 'capacity' })).toBe(1);
+    expect(sample(metrics, 'laminar_environments', { function: fn, kind: 'provisioned' })).toBe(1);
+
+    clock.advance(601_000);
+    metrics = await scrape(m.url);
+    expect(sample(metrics, 'laminar_environment_evictions_total', { function: third, reason: 'idle-timeout' })).toBe(1);
+    expect(sample(metrics, 'laminar_environments', { function: fn, kind: 'provisioned', state: 'idle' })).toBe(1);
+    expect(sample(metrics, 'laminar_environment_evictions_total', { function: fn })).toBe(0);
+    expect((await invoke(fn, '?Qualifier=live')).headers.get('x-laminar-cold-start')).toBe('false');
   });
 });

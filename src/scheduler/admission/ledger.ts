@@ -205,11 +205,17 @@ export class Ledger implements LedgerState {
   /** Claims `total` provisioned concurrency for `fn` (all its configs), or says why not. */
   setProvisioned(fn: string, total: number): string | undefined {
     const problem = provisionedProblem(this, fn, total);
-    if (problem === undefined) {
-      if (total > 0) this.provisioned.set(fn, total);
-      else this.provisioned.delete(fn);
-    }
+    if (problem === undefined) this.recordProvisioned(fn, total);
     return problem;
+  }
+
+  /**
+   * Records `fn`'s provisioned claim without checking the rules: for configs accepted before a
+   * restart, and for releases, which only ever lower it.
+   */
+  recordProvisioned(fn: string, total: number): void {
+    if (total > 0) this.provisioned.set(fn, total);
+    else this.provisioned.delete(fn);
   }
 
   /** Forgets a deleted function's reservation, provisioned claim and rate bucket. */
