@@ -7,6 +7,7 @@ import type { EventInvoker } from '../async/event-invoker.js';
 import { appAutoScalingRoutes, type AutoScaling } from '../autoscaling/index.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { lambdaValidatorCompiler } from './validation/fastify.js';
 import { accountRoutes } from './routes/account.js';
 import { concurrencyRoutes, type ConcurrencyService } from './routes/concurrency.js';
 import { functionRoutes } from './routes/functions.js';
@@ -42,6 +43,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     routerOptions: { maxParamLength: 512 },
     forceCloseConnections: 'idle',
   });
+  // Every route's body and query schema is checked before its handler runs (validation/).
+  app.setValidatorCompiler(lambdaValidatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // During shutdown, responses to requests that were in flight close their connection, so a

@@ -1,4 +1,10 @@
-import { InvalidParameterValueException, ValidationException, validationMessage } from './errors.js';
+import {
+  AccessDeniedException,
+  InvalidParameterValueException,
+  ResourceNotFoundException,
+  ValidationException,
+  validationMessage,
+} from './errors.js';
 
 /** Where Laminar pretends to live: the region and account every ARN carries. */
 export interface Partition {
@@ -19,10 +25,10 @@ export const VERSION_RE = /^[0-9]+$/;
 
 /** AWS's own pattern for FunctionName, quoted in validation messages. */
 export const FUNCTION_NAME_PATTERN =
-  '(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?';
+  '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?';
 
 const FULL_RE =
-  /^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:([a-z]{2}(?:-gov)?-[a-z]+-\d{1}):)?(?:(\d{12}):)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/;
+  /^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:((?:eusc-)?[a-z]{2}(?:(?:-gov)|(?:-iso[a-z]?))?-[a-z]+-\d{1}):)?(?:(\d{12}):)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/;
 
 /**
  * Parses a FunctionName as the API accepts it: a name, `name:qualifier`, a partial ARN
@@ -42,12 +48,43 @@ export function parseFunctionName(raw: string, partition: Partition): FunctionRe
     );
   }
   const [, region, account, name, qualifier] = m;
-  if ((region && region !== partition.region) || (account && account !== partition.accountId)) {
-    throw new InvalidParameterValueException(
-      `The ARN ${raw} does not belong to this Laminar (region ${partition.region}, account ${partition.accountId}).`,
+  assertOwnArn(region, account, partition);
+  return qualifier === undefined ? { functionName: name as string } : { functionName: name as string, qualifier };
+}
+
+/** An ARN of another region is not found there, one of another account is not yours: AWS's answers. */
+function assertOwnArn(region: string | undefined, account: string | undefined, partition: Partition): void {
+  if (region && region !== partition.region) {
+    throw new ResourceNotFoundException(`Functions from '${region}' are not reachable in this region ('${partition.region}')`);
+  }
+  if (account && account !== partition.accountId) {
+    throw new AccessDeniedException(`The function belongs to account ${account}; this Laminar serves account ${partition.accountId}.`);
+  }
+}
+
+/**
+ * CreateFunction's FunctionName: a name, a partial ARN or a full ARN (its shape, at most 140
+ * characters, is checked by the request schema). The name itself may have 64 characters; AWS
+ * refuses a longer one with an InvalidParameterValueException in its validation wording.
+ */
+export function parseCreateFunctionName(raw: string, partition: Partition): string {
+  const m = FULL_RE.exec(raw);
+  if (!m || !m[3]) {
+    throw new ValidationException(
+      validationMessage([{ field: 'functionName', value: raw, constraint: `Member must satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}` }]),
     );
   }
-  return qualifier === undefined ? { functionName: name as string } : { functionName: name as string, qualifier };
+  const [, region, account, name, qualifier] = m as unknown as [string, string | undefined, string | undefined, string, string | undefined];
+  assertOwnArn(region, account, partition);
+  if (name.length > 64) {
+    throw new InvalidParameterValueException(
+      validationMessage([{ field: 'functionName', value: name, constraint: 'Member must have length less than or equal to 64' }]),
+    );
+  }
+  if (qualifier !== undefined) {
+    throw new InvalidParameterValueException('CreateFunction takes an unqualified function name; remove the qualifier.');
+  }
+  return name;
 }
 
 /**

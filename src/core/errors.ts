@@ -39,6 +39,12 @@ export class ValidationException extends LaminarError {
   readonly statusCode = 400;
 }
 
+/** A member of the request has the wrong JSON type (a string where the model has a number, …). */
+export class SerializationException extends LaminarError {
+  readonly code = 'SerializationException';
+  readonly statusCode = 400;
+}
+
 /** The invoke body is not valid JSON, or a header is invalid. */
 export class InvalidRequestContentException extends LaminarError {
   readonly code = 'InvalidRequestContentException';
@@ -61,6 +67,12 @@ export class UnsupportedMediaTypeException extends LaminarError {
 export class ResourceNotFoundException extends LaminarError {
   readonly code = 'ResourceNotFoundException';
   readonly statusCode = 404;
+}
+
+/** The resource belongs to another account. */
+export class AccessDeniedException extends LaminarError {
+  readonly code = 'AccessDeniedException';
+  readonly statusCode = 403;
 }
 
 /** The function, version or alias has no provisioned concurrency config. */
@@ -115,10 +127,12 @@ export class UnknownOperationException extends LaminarError {
 export const ERROR_CLASSES = [
   InvalidParameterValueException,
   ValidationException,
+  SerializationException,
   InvalidRequestContentException,
   RequestTooLargeException,
   UnsupportedMediaTypeException,
   ResourceNotFoundException,
+  AccessDeniedException,
   ProvisionedConcurrencyConfigNotFoundException,
   ResourceConflictException,
   PreconditionFailedException,
@@ -139,8 +153,9 @@ export interface Violation {
 export function validationMessage(violations: readonly Violation[]): string {
   const n = violations.length;
   const parts = violations.map((v) => {
-    const shown = typeof v.value === 'string' ? v.value : JSON.stringify(v.value);
-    return `Value '${shown}' at '${v.field}' failed to satisfy constraint: ${v.constraint}`;
+    // AWS prints a missing member as `Value null`, unquoted.
+    const shown = v.value === null ? 'null' : `'${typeof v.value === 'string' ? v.value : JSON.stringify(v.value)}'`;
+    return `Value ${shown} at '${v.field}' failed to satisfy constraint: ${v.constraint}`;
   });
   return `${n} validation error${n === 1 ? '' : 's'} detected: ${parts.join('; ')}`;
 }

@@ -32,6 +32,16 @@ export const RESERVED_ENV_KEYS: readonly string[] = [
 /** The runtimes Laminar can run: Node.js only. */
 export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
 
+/** Lambda's Runtime enum for CreateFunction, in the order AWS prints it in its refusal. */
+export const AWS_RUNTIMES: readonly string[] = [
+  'nodejs20.x', 'python3.14', 'provided.al2023', 'python3.12', 'python3.13', 'nodejs24.x', 'nodejs22.x', 'java25',
+  'python3.10', 'python3.11', 'java21', 'ruby3.3', 'ruby3.4', 'ruby3.2', 'python3.8', 'python3.9', 'java17',
+  'nodejs16.x', 'dotnet10', 'dotnet8', 'java11', 'dotnet6', 'nodejs18.x', 'provided.al2', 'java8.al2',
+];
+
+/** Runtimes AWS still names but no longer lets a function be created or updated with. */
+const RETIRED_RUNTIMES: readonly string[] = ['java8', 'go1.x', 'provided', 'ruby2.7', 'nodejs14.x', 'python3.7', 'dotnetcore3.1', 'nodejs12.x'];
+
 export const LIMITS = {
   memoryMin: 128,
   memoryMax: 10240,
@@ -150,6 +160,17 @@ export function configViolations(input: ConfigFields, out: Violation[] = []): Vi
 /** Semantic checks that come after the shape checks passed. */
 export function assertRuntime(runtime: string | undefined): void {
   if (runtime === undefined || SUPPORTED_RUNTIMES.includes(runtime)) return;
+  if (RETIRED_RUNTIMES.includes(runtime)) {
+    throw new InvalidParameterValueException(
+      `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`,
+    );
+  }
+  if (!AWS_RUNTIMES.includes(runtime)) {
+    // AWS's own wording: no "N validation errors" prefix and the value unquoted.
+    throw new InvalidParameterValueException(
+      `Value ${runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${AWS_RUNTIMES.join(', ')}] or be a valid ARN`,
+    );
+  }
   throw new InvalidParameterValueException(
     `The runtime parameter of ${runtime} is not supported by Laminar, which runs Node.js functions only. Use one of: ${SUPPORTED_RUNTIMES.join(', ')}.`,
   );

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseFunctionName, type Partition } from '../../core/arn.js';
-import { InvalidParameterValueException, ValidationException, validationMessage } from '../../core/errors.js';
+import { InvalidParameterValueException } from '../../core/errors.js';
+import { PutFunctionConcurrencyBody } from '../validation/lambda-shapes.js';
 
 /** What the concurrency routes need: reads and writes of a function's reservation. */
 export interface ConcurrencyService {
@@ -16,7 +17,7 @@ export interface ConcurrencyRouteOptions {
   partition: Partition;
 }
 
-type Req = FastifyRequest<{ Params: { FunctionName: string }; Body: Record<string, unknown> | undefined }>;
+type Req = FastifyRequest<{ Params: { FunctionName: string }; Body: { ReservedConcurrentExecutions: number } }>;
 
 /**
  * Reserved concurrency. Note the two date prefixes: Put and Delete live under 2017-10-31,
@@ -31,17 +32,9 @@ export async function concurrencyRoutes(app: FastifyInstance, o: ConcurrencyRout
     return ref.functionName;
   };
 
-  app.put('/2017-10-31/functions/:FunctionName/concurrency', async (req: Req) => {
-    const value = req.body?.ReservedConcurrentExecutions;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw new ValidationException(
-        validationMessage([
-          { field: 'reservedConcurrentExecutions', value: value ?? null, constraint: 'Member must have value greater than or equal to 0' },
-        ]),
-      );
-    }
-    return { ReservedConcurrentExecutions: o.concurrency.put(name(req), value) };
-  });
+  app.put('/2017-10-31/functions/:FunctionName/concurrency', { schema: { body: PutFunctionConcurrencyBody } }, async (req: Req) => ({
+    ReservedConcurrentExecutions: o.concurrency.put(name(req), req.body.ReservedConcurrentExecutions),
+  }));
 
   app.get('/2019-09-30/functions/:FunctionName/concurrency', async (req: Req) => {
     const value = o.concurrency.get(name(req));

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { mergeQualifier, parseFunctionName, type Partition } from '../../core/arn.js';
 import { createReadStream } from 'node:fs';
-import { InvalidParameterValueException, ResourceNotFoundException, ValidationException, validationMessage } from '../../core/errors.js';
+import { mergeQualifier, parseCreateFunctionName, parseFunctionName, type Partition } from '../../core/arn.js';
+import { InvalidParameterValueException, ResourceNotFoundException } from '../../core/errors.js';
 import type { Registry } from '../../registry/registry.js';
 import type {
   CreateAliasInput,
@@ -11,6 +11,18 @@ import type {
   UpdateFunctionCodeInput,
   UpdateFunctionConfigurationInput,
 } from '../../registry/types.js';
+import {
+  CreateAliasBody,
+  CreateFunctionBody,
+  ListAliasesQuery,
+  ListFunctionsQuery,
+  ListVersionsQuery,
+  PublishVersionBody,
+  QualifierQuery,
+  UpdateAliasBody,
+  UpdateFunctionCodeBody,
+  UpdateFunctionConfigurationBody,
+} from '../validation/lambda-shapes.js';
 
 /** CreateFunction's limit on the request (a 50 MB zip, base64 in JSON), as AWS states it. */
 export const MAX_CODE_REQUEST_BYTES = 69_905_067;
@@ -20,18 +32,20 @@ export interface FunctionRouteOptions {
   partition: Partition;
 }
 
+/** Query members after the route's schema has checked (and, for numbers, read) them. */
+interface Query {
+  Qualifier?: string;
+  FunctionVersion?: string;
+  Marker?: string;
+  MaxItems?: number;
+}
+
+/** Every body below has passed its route's schema: the right JSON types, constraints met, unknown members dropped. */
 type Req = FastifyRequest<{
   Params: { FunctionName: string; Name?: string };
-  Querystring: Record<string, string | undefined>;
-  Body: Record<string, unknown> | undefined;
+  Querystring: Query;
+  Body: Record<string, unknown>;
 }>;
-
-function body(req: Req): Record<string, unknown> {
-  const b = req.body;
-  if (b === undefined || b === null) return {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new InvalidParameterValueException('The request body must be a JSON object.');
-  return b;
-}
 
 /** Decodes `ZipFile` (base64 in JSON, as the SDK and CLI send it). */
 function zipFile(value: unknown, field: string): Buffer | undefined {
@@ -42,21 +56,8 @@ function zipFile(value: unknown, field: string): Buffer | undefined {
   return Buffer.from(value, 'base64');
 }
 
-function maxItems(q: Record<string, string | undefined>): number | undefined {
-  const raw = q.MaxItems;
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 10000) {
-    throw new ValidationException(
-      validationMessage([{ field: 'maxItems', value: raw, constraint: 'Member must have value between 1 and 10000' }]),
-    );
-  }
-  return n;
-}
-
-function paging(q: Record<string, string | undefined>): { marker?: string; maxItems?: number } {
-  const n = maxItems(q);
-  return { ...(q.Marker ? { marker: q.Marker } : {}), ...(n !== undefined ? { maxItems: n } : {}) };
+function paging(q: Query): { marker?: string; maxItems?: number } {
+  return { ...(q.Marker ? { marker: q.Marker } : {}), ...(q.MaxItems !== undefined ? { maxItems: q.MaxItems } : {}) };
 }
 
 /** Function, version and alias operations of the 2015-03-31 API. */
@@ -69,28 +70,27 @@ export async function functionRoutes(app: FastifyInstance, o: FunctionRouteOptio
     }
     return r.functionName;
   };
-  const codeLimit = { bodyLimit: MAX_CODE_REQUEST_BYTES };
+  const qualified = { schema: { querystring: QualifierQuery } };
 
-  app.post('/2015-03-31/functions', codeLimit, async (req: Req, reply) => {
-    const b = body(req);
-    const code = (b.Code ?? {}) as Record<string, unknown>;
-    const input = { ...b, Code: { ...code, ZipFile: zipFile(code.ZipFile, 'Code.ZipFile') } } as unknown as CreateFunctionInput;
+  app.post('/2015-03-31/functions', { bodyLimit: MAX_CODE_REQUEST_BYTES, schema: { body: CreateFunctionBody } }, async (req: Req, reply) => {
+    const b = req.body;
+    const code = b.Code as Record<string, unknown>;
+    const input = {
+      ...b,
+      FunctionName: parseCreateFunctionName(b.FunctionName as string, o.partition),
+      Code: { ...code, ZipFile: zipFile(code.ZipFile, 'Code.ZipFile') },
+    } as unknown as CreateFunctionInput;
     const config = await o.registry.createFunction(input);
     return reply.code(201).send(config);
   });
 
-  app.get('/2015-03-31/functions', async (req: Req) => {
+  app.get('/2015-03-31/functions', { schema: { querystring: ListFunctionsQuery } }, async (req: Req) => {
     const fv = req.query.FunctionVersion;
-    if (fv !== undefined && fv !== 'ALL') {
-      throw new ValidationException(
-        validationMessage([{ field: 'functionVersion', value: fv, constraint: 'Member must satisfy enum value set: [ALL]' }]),
-      );
-    }
     const page = o.registry.listFunctions({ ...(fv ? { functionVersion: 'ALL' as const } : {}), ...paging(req.query) });
     return { Functions: page.items, ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) };
   });
 
-  app.get('/2015-03-31/functions/:FunctionName', async (req: Req) => {
+  app.get('/2015-03-31/functions/:FunctionName', qualified, async (req: Req) => {
     const r = ref(req);
     const out = o.registry.getFunction(r.functionName, r.qualifier);
     // Code.Location: a URL this server answers, as Lambda's presigned S3 URL is one the caller can fetch.
@@ -105,42 +105,48 @@ export async function functionRoutes(app: FastifyInstance, o: FunctionRouteOptio
     return reply.type('application/zip').send(createReadStream(file));
   });
 
-  app.get('/2015-03-31/functions/:FunctionName/configuration', async (req: Req) => {
+  app.get('/2015-03-31/functions/:FunctionName/configuration', qualified, async (req: Req) => {
     const r = ref(req);
     return o.registry.getFunctionConfiguration(r.functionName, r.qualifier);
   });
 
-  app.put('/2015-03-31/functions/:FunctionName/code', codeLimit, async (req: Req) => {
-    const b = body(req);
-    return o.registry.updateFunctionCode(unqualified(req), { ...b, ZipFile: zipFile(b.ZipFile, 'ZipFile') } as UpdateFunctionCodeInput);
-  });
-
-  app.put('/2015-03-31/functions/:FunctionName/configuration', async (req: Req) =>
-    o.registry.updateFunctionConfiguration(unqualified(req), body(req) as UpdateFunctionConfigurationInput),
+  app.put(
+    '/2015-03-31/functions/:FunctionName/code',
+    { bodyLimit: MAX_CODE_REQUEST_BYTES, schema: { body: UpdateFunctionCodeBody, querystring: QualifierQuery } },
+    async (req: Req) => {
+      const b = req.body;
+      return o.registry.updateFunctionCode(unqualified(req), { ...b, ZipFile: zipFile(b.ZipFile, 'ZipFile') } as UpdateFunctionCodeInput);
+    },
   );
 
-  app.delete('/2015-03-31/functions/:FunctionName', async (req: Req, reply) => {
+  app.put(
+    '/2015-03-31/functions/:FunctionName/configuration',
+    { schema: { body: UpdateFunctionConfigurationBody, querystring: QualifierQuery } },
+    async (req: Req) => o.registry.updateFunctionConfiguration(unqualified(req), req.body as UpdateFunctionConfigurationInput),
+  );
+
+  app.delete('/2015-03-31/functions/:FunctionName', qualified, async (req: Req, reply) => {
     const r = ref(req);
     o.registry.deleteFunction(r.functionName, r.qualifier);
     return reply.code(204).send();
   });
 
-  app.post('/2015-03-31/functions/:FunctionName/versions', async (req: Req, reply) => {
-    const config = o.registry.publishVersion(unqualified(req), body(req) as PublishVersionInput);
+  app.post('/2015-03-31/functions/:FunctionName/versions', { schema: { body: PublishVersionBody } }, async (req: Req, reply) => {
+    const config = o.registry.publishVersion(unqualified(req), req.body as PublishVersionInput);
     return reply.code(201).send(config);
   });
 
-  app.get('/2015-03-31/functions/:FunctionName/versions', async (req: Req) => {
+  app.get('/2015-03-31/functions/:FunctionName/versions', { schema: { querystring: ListVersionsQuery } }, async (req: Req) => {
     const page = o.registry.listVersionsByFunction(unqualified(req), paging(req.query));
     return { Versions: page.items, ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) };
   });
 
-  app.post('/2015-03-31/functions/:FunctionName/aliases', async (req: Req, reply) => {
-    const alias = o.registry.createAlias(unqualified(req), body(req) as unknown as CreateAliasInput);
+  app.post('/2015-03-31/functions/:FunctionName/aliases', { schema: { body: CreateAliasBody } }, async (req: Req, reply) => {
+    const alias = o.registry.createAlias(unqualified(req), req.body as unknown as CreateAliasInput);
     return reply.code(201).send(alias);
   });
 
-  app.get('/2015-03-31/functions/:FunctionName/aliases', async (req: Req) => {
+  app.get('/2015-03-31/functions/:FunctionName/aliases', { schema: { querystring: ListAliasesQuery } }, async (req: Req) => {
     const fv = req.query.FunctionVersion;
     const page = o.registry.listAliases(unqualified(req), { ...(fv ? { functionVersion: fv } : {}), ...paging(req.query) });
     return { Aliases: page.items, ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) };
@@ -150,8 +156,8 @@ export async function functionRoutes(app: FastifyInstance, o: FunctionRouteOptio
     o.registry.getAlias(unqualified(req), req.params.Name as string),
   );
 
-  app.put('/2015-03-31/functions/:FunctionName/aliases/:Name', async (req: Req) =>
-    o.registry.updateAlias(unqualified(req), req.params.Name as string, body(req) as UpdateAliasInput),
+  app.put('/2015-03-31/functions/:FunctionName/aliases/:Name', { schema: { body: UpdateAliasBody } }, async (req: Req) =>
+    o.registry.updateAlias(unqualified(req), req.params.Name as string, req.body as UpdateAliasInput),
   );
 
   app.delete('/2015-03-31/functions/:FunctionName/aliases/:Name', async (req: Req, reply) => {

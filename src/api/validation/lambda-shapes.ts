@@ -1,0 +1,209 @@
+/**
+ * The request shapes of Lambda's control plane, from the AWS model: member types, lengths,
+ * ranges, patterns and enums. Routes attach them as Fastify schemas; `shape.ts` checks them and
+ * words the failures as AWS does. What a value means (is the runtime one Laminar runs, is the
+ * version published, does the function exist) is the registry's business, not the shape's.
+ */
+import { FUNCTION_NAME_PATTERN } from '../../core/arn.js';
+import type { Shape } from './shape.js';
+
+/** A string member; `pattern` is AWS's, anchored here because JSON Schema patterns are not. */
+function str(o: { min?: number; max?: number; pattern?: string; enum?: readonly string[] } = {}): Shape {
+  return {
+    type: 'string',
+    ...(o.min !== undefined ? { minLength: o.min } : {}),
+    ...(o.max !== undefined ? { maxLength: o.max } : {}),
+    ...(o.pattern !== undefined ? { pattern: `^(?:${o.pattern})$`, awsPattern: o.pattern } : {}),
+    ...(o.enum !== undefined ? { enum: [...o.enum] } : {}),
+  };
+}
+
+function int(o: { min?: number; max?: number } = {}): Shape {
+  return { type: 'integer', ...(o.min !== undefined ? { minimum: o.min } : {}), ...(o.max !== undefined ? { maximum: o.max } : {}) };
+}
+
+const bool: Shape = { type: 'boolean' };
+
+/** A structure: known members only (others are dropped), some required. */
+function struct(properties: Record<string, Shape>, required: readonly string[] = []): Shape {
+  return { type: 'object', properties, additionalProperties: false, ...(required.length > 0 ? { required: [...required] } : {}) };
+}
+
+function list(items: Shape, o: { min?: number; max?: number; awsItems?: string } = {}): Shape {
+  return {
+    type: 'array',
+    items,
+    ...(o.min !== undefined ? { minItems: o.min } : {}),
+    ...(o.max !== undefined ? { maxItems: o.max } : {}),
+    ...(o.awsItems !== undefined ? { awsItems: o.awsItems } : {}),
+  };
+}
+
+function map(values: Shape, keys?: Shape): Shape {
+  return { type: 'object', additionalProperties: values, ...(keys ? { propertyNames: keys } : {}) };
+}
+
+// ---- members shared by several operations ----
+
+const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+';
+const ARCHITECTURES = ['x86_64', 'arm64'] as const;
+const VERSION_PATTERN = '(\\$LATEST|[0-9]+)';
+const ALIAS_PATTERN = '(?!^[0-9]+$)([a-zA-Z0-9-_]+)';
+
+const role = str({ pattern: ROLE_PATTERN });
+const handler = str({ max: 128, pattern: '[^\\s]+' });
+const description = str({ min: 0, max: 256 });
+const timeout = int({ min: 1, max: 900 });
+const memorySize = int({ min: 128, max: 10240 });
+const runtime = str();
+const revisionId = str();
+const architectures = list(str({ enum: ARCHITECTURES }), {
+  min: 1,
+  max: 1,
+  awsItems: `Member must satisfy constraint: [Member must satisfy enum value set: [${ARCHITECTURES.join(', ')}], Member must not be null]`,
+});
+const environment = struct({
+  Variables: map(str(), str({ pattern: '[a-zA-Z]([a-zA-Z0-9_])+' })),
+});
+const ephemeralStorage = struct({ Size: int({ min: 512, max: 10240 }) }, ['Size']);
+const tracingConfig = struct({ Mode: str({ enum: ['Active', 'PassThrough'] }) });
+const loggingConfig = struct({
+  LogFormat: str({ enum: ['JSON', 'Text'] }),
+  ApplicationLogLevel: str({ enum: ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] }),
+  SystemLogLevel: str({ enum: ['DEBUG', 'INFO', 'WARN'] }),
+  LogGroup: str({ min: 1, max: 512, pattern: '[\\.\\-_/#A-Za-z0-9]+' }),
+});
+const vpcConfig = struct({
+  SubnetIds: list(str({ min: 0, max: 1024, pattern: 'subnet-[0-9a-z]*' }), { max: 16 }),
+  SecurityGroupIds: list(str({ min: 0, max: 1024, pattern: 'sg-[0-9a-zA-Z]*' }), { max: 5 }),
+  Ipv6AllowedForDualStack: bool,
+});
+const deadLetterConfig = struct({ TargetArn: str() });
+const layers = list(str({ min: 1, max: 2048 }));
+const fileSystemConfigs = list(struct({ Arn: str({ max: 200 }), LocalMountPath: str({ max: 160 }) }, ['Arn', 'LocalMountPath']), { max: 1 });
+const imageConfig = struct({ EntryPoint: list(str()), Command: list(str()), WorkingDirectory: str({ max: 1000 }) });
+const snapStart = struct({ ApplyOn: str({ enum: ['PublishedVersions', 'None'] }) });
+const kmsKeyArn = str();
+const tags = map(str({ max: 256 }), str({ min: 1, max: 128 }));
+/** Base64 text of the zip (the SDK and CLI send blobs so); the route decodes and checks it. */
+const zipFile = str();
+const routingConfig = struct({
+  // Ranges and version keys are checked by the registry, which words them as AWS does.
+  AdditionalVersionWeights: map({ type: 'number' }),
+});
+
+/** Members CreateFunction and UpdateFunctionConfiguration share. */
+const configuration = {
+  Role: role,
+  Handler: handler,
+  Description: description,
+  Timeout: timeout,
+  MemorySize: memorySize,
+  Runtime: runtime,
+  Environment: environment,
+  VpcConfig: vpcConfig,
+  DeadLetterConfig: deadLetterConfig,
+  KMSKeyArn: kmsKeyArn,
+  TracingConfig: tracingConfig,
+  Layers: layers,
+  FileSystemConfigs: fileSystemConfigs,
+  ImageConfig: imageConfig,
+  EphemeralStorage: ephemeralStorage,
+  SnapStart: snapStart,
+  LoggingConfig: loggingConfig,
+};
+
+const maxItems = int({ min: 1, max: 10000 });
+
+// ---- operations ----
+
+export const CreateFunctionBody = struct(
+  {
+    FunctionName: str({ min: 1, max: 140, pattern: FUNCTION_NAME_PATTERN }),
+    Code: struct({
+      ZipFile: zipFile,
+      S3Bucket: str({ min: 3, max: 63 }),
+      S3Key: str({ min: 1, max: 1024 }),
+      S3ObjectVersion: str({ min: 1, max: 1024 }),
+      ImageUri: str(),
+      SourceKMSKeyArn: str(),
+    }),
+    Publish: bool,
+    PackageType: str({ enum: ['Zip', 'Image'] }),
+    Tags: tags,
+    CodeSigningConfigArn: str({ max: 200 }),
+    Architectures: architectures,
+    ...configuration,
+  },
+  ['FunctionName', 'Code'],
+);
+
+export const UpdateFunctionConfigurationBody = struct({ ...configuration, RevisionId: revisionId });
+
+export const UpdateFunctionCodeBody = struct({
+  ZipFile: zipFile,
+  S3Bucket: str({ min: 3, max: 63 }),
+  S3Key: str({ min: 1, max: 1024 }),
+  S3ObjectVersion: str({ min: 1, max: 1024 }),
+  ImageUri: str(),
+  SourceKMSKeyArn: str(),
+  Publish: bool,
+  DryRun: bool,
+  RevisionId: revisionId,
+  Architectures: architectures,
+});
+
+export const PublishVersionBody = struct({ CodeSha256: str(), Description: description, RevisionId: revisionId });
+
+export const CreateAliasBody = struct(
+  {
+    Name: str({ min: 1, max: 128, pattern: ALIAS_PATTERN }),
+    FunctionVersion: str({ min: 1, max: 1024, pattern: VERSION_PATTERN }),
+    Description: description,
+    RoutingConfig: routingConfig,
+  },
+  ['Name', 'FunctionVersion'],
+);
+
+export const UpdateAliasBody = struct({
+  FunctionVersion: str({ min: 1, max: 1024, pattern: VERSION_PATTERN }),
+  Description: description,
+  RoutingConfig: routingConfig,
+  RevisionId: revisionId,
+});
+
+export const PutFunctionConcurrencyBody = struct({ ReservedConcurrentExecutions: int({ min: 0 }) }, ['ReservedConcurrentExecutions']);
+
+export const PutProvisionedConcurrencyConfigBody = struct(
+  { ProvisionedConcurrentExecutions: int({ min: 1 }) },
+  ['ProvisionedConcurrentExecutions'],
+);
+
+// ---- query strings ----
+
+const qualifier = str({ min: 1, max: 128, pattern: '(|[a-zA-Z0-9$_-]+)' });
+
+/** Query members are text on the wire; `int` members are read from it. Unknown ones are ignored. */
+function query(properties: Record<string, Shape>, required: readonly string[] = []): Shape {
+  return { type: 'object', properties, ...(required.length > 0 ? { required: [...required] } : {}) };
+}
+
+export const ListFunctionsQuery = query({
+  FunctionVersion: str({ enum: ['ALL'] }),
+  Marker: str(),
+  MaxItems: maxItems,
+  MasterRegion: str(),
+});
+export const ListVersionsQuery = query({ Marker: str(), MaxItems: maxItems });
+export const ListAliasesQuery = query({
+  FunctionVersion: str({ min: 1, max: 1024, pattern: VERSION_PATTERN }),
+  Marker: str(),
+  MaxItems: maxItems,
+});
+export const QualifierQuery = query({ Qualifier: qualifier });
+export const ProvisionedQuery = query({
+  Qualifier: qualifier,
+  List: str({ enum: ['ALL'] }),
+  Marker: str(),
+  MaxItems: int({ min: 1, max: 50 }),
+});
