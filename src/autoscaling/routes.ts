@@ -15,44 +15,37 @@ import {
   ScalingValidationException,
   SerializationException,
 } from './errors.js';
-import {
-  readDeleteScalingPolicy,
-  readDeleteScheduledAction,
-  readDeregisterScalableTarget,
-  readDescribeScalableTargets,
-  readDescribeScalingActivities,
-  readDescribeScalingPolicies,
-  readDescribeScheduledActions,
-  readPutScalingPolicy,
-  readPutScheduledAction,
-  readRegisterScalableTarget,
-  readResourceArn,
-  readTagResource,
-  readUntagResource,
-} from './requests.js';
+import { readRequest, type ScalingInputs, type ScalingOperation } from './shapes.js';
 import type { AutoScaling } from './service.js';
 
 const TARGET_PREFIX = 'AnyScaleFrontendService.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
-type Operation = (s: AutoScaling, body: unknown) => object;
+type Operations = { [K in ScalingOperation]: (s: AutoScaling, input: ScalingInputs[K]) => object };
 
-/** Every operation served, by its X-Amz-Target name. */
-export const OPERATIONS: Readonly<Record<string, Operation>> = {
-  RegisterScalableTarget: (s, b) => s.registerScalableTarget(readRegisterScalableTarget(b)),
-  DeregisterScalableTarget: (s, b) => s.deregisterScalableTarget(readDeregisterScalableTarget(b)),
-  DescribeScalableTargets: (s, b) => s.describeScalableTargets(readDescribeScalableTargets(b)),
-  PutScalingPolicy: (s, b) => s.putScalingPolicy(readPutScalingPolicy(b)),
-  DescribeScalingPolicies: (s, b) => s.describeScalingPolicies(readDescribeScalingPolicies(b)),
-  DeleteScalingPolicy: (s, b) => s.deleteScalingPolicy(readDeleteScalingPolicy(b)),
-  DescribeScalingActivities: (s, b) => s.describeScalingActivities(readDescribeScalingActivities(b)),
-  PutScheduledAction: (s, b) => s.putScheduledAction(readPutScheduledAction(b)),
-  DescribeScheduledActions: (s, b) => s.describeScheduledActions(readDescribeScheduledActions(b)),
-  DeleteScheduledAction: (s, b) => s.deleteScheduledAction(readDeleteScheduledAction(b)),
-  ListTagsForResource: (s, b) => s.listTagsForResource(readResourceArn(b)),
-  TagResource: (s, b) => s.tagResource(readTagResource(b)),
-  UntagResource: (s, b) => s.untagResource(readUntagResource(b)),
+/** Every operation served, by its X-Amz-Target name; each body is read through its shape (`shapes.ts`). */
+const SERVED: Operations = {
+  RegisterScalableTarget: (s, i) => s.registerScalableTarget(i),
+  DeregisterScalableTarget: (s, i) => s.deregisterScalableTarget(i),
+  DescribeScalableTargets: (s, i) => s.describeScalableTargets(i),
+  PutScalingPolicy: (s, i) => s.putScalingPolicy(i),
+  DescribeScalingPolicies: (s, i) => s.describeScalingPolicies(i),
+  DeleteScalingPolicy: (s, i) => s.deleteScalingPolicy(i),
+  DescribeScalingActivities: (s, i) => s.describeScalingActivities(i),
+  PutScheduledAction: (s, i) => s.putScheduledAction(i),
+  DescribeScheduledActions: (s, i) => s.describeScheduledActions(i),
+  DeleteScheduledAction: (s, i) => s.deleteScheduledAction(i),
+  ListTagsForResource: (s, i) => s.listTagsForResource(i),
+  TagResource: (s, i) => s.tagResource(i),
+  UntagResource: (s, i) => s.untagResource(i),
 };
+
+/** Runs one operation: its body checked against its shape, then the service. */
+function serve<K extends ScalingOperation>(op: K, s: AutoScaling, body: unknown): object {
+  return SERVED[op](s, readRequest(op, body));
+}
+
+export const OPERATIONS: readonly string[] = Object.keys(SERVED);
 
 export interface AppAutoScalingRouteOptions {
   autoscaling: AutoScaling;
@@ -106,13 +99,12 @@ export async function appAutoScalingRoutes(app: FastifyInstance, o: AppAutoScali
   app.post('/', async (req: FastifyRequest, reply: FastifyReply) => {
     const target = req.headers['x-amz-target'];
     const name = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
-    const op = name !== undefined && Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
-    if (!op) {
+    if (name === undefined || !Object.hasOwn(SERVED, name)) {
       throw new ScalingUnknownOperationException(
-        target === undefined ? 'Missing X-Amz-Target header.' : `Unknown operation ${String(target)}: Laminar serves ${Object.keys(OPERATIONS).join(', ')}.`,
+        target === undefined ? 'Missing X-Amz-Target header.' : `Unknown operation ${String(target)}: Laminar serves ${OPERATIONS.join(', ')}.`,
       );
     }
-    const result = op(o.autoscaling, req.body ?? {});
+    const result = serve(name as ScalingOperation, o.autoscaling, req.body ?? {});
     return reply.header('content-type', CONTENT_TYPE).header('x-amzn-RequestId', req.id).send(JSON.stringify(result));
   });
 }

@@ -394,6 +394,131 @@ describe('constraints, in AWS words', () => {
   });
 });
 
+const ID = { ServiceNamespace: 'lambda', ResourceId: 'function:target:live', ScalableDimension: 'lambda:function:ProvisionedConcurrency' };
+const IDK: Record<string, Kind> = { ServiceNamespace: 'str', ResourceId: 'str', ScalableDimension: 'str' };
+const FILTERS: Record<string, Kind> = { ServiceNamespace: 'str', ScalableDimension: 'str', NextToken: 'str', MaxResults: 'int' };
+const TRACKING = 'TargetTrackingScalingPolicyConfiguration';
+const ARN = 'arn:aws:application-autoscaling:us-east-1:000000000000:scalable-target/x';
+
+/** Application Auto Scaling actions: [action, valid body, member → kind], from the AWS model. */
+const SCALING: [string, Record<string, unknown>, Record<string, Kind>][] = [
+  [
+    'RegisterScalableTarget',
+    { ...ID, MinCapacity: 1, MaxCapacity: 2 },
+    {
+      ...IDK,
+      MinCapacity: 'int',
+      MaxCapacity: 'int',
+      RoleARN: 'str',
+      SuspendedState: 'struct',
+      'SuspendedState.DynamicScalingInSuspended': 'bool',
+      'SuspendedState.DynamicScalingOutSuspended': 'bool',
+      'SuspendedState.ScheduledScalingSuspended': 'bool',
+      Tags: 'map',
+      'Tags.team': 'str',
+    },
+  ],
+  ['DeregisterScalableTarget', { ...ID }, IDK],
+  ['DescribeScalableTargets', { ServiceNamespace: 'lambda' }, { ...FILTERS, ResourceIds: 'list' }],
+  [
+    'PutScalingPolicy',
+    { ...ID, PolicyName: 'p', PolicyType: 'TargetTrackingScaling', [TRACKING]: { TargetValue: 0.7 } },
+    {
+      ...IDK,
+      PolicyName: 'str',
+      PolicyType: 'str',
+      [TRACKING]: 'struct',
+      [`${TRACKING}.TargetValue`]: 'num',
+      [`${TRACKING}.ScaleInCooldown`]: 'int',
+      [`${TRACKING}.ScaleOutCooldown`]: 'int',
+      [`${TRACKING}.DisableScaleIn`]: 'bool',
+      [`${TRACKING}.PredefinedMetricSpecification`]: 'struct',
+      [`${TRACKING}.PredefinedMetricSpecification.PredefinedMetricType`]: 'str',
+      [`${TRACKING}.PredefinedMetricSpecification.ResourceLabel`]: 'str',
+      [`${TRACKING}.CustomizedMetricSpecification`]: 'struct',
+      [`${TRACKING}.CustomizedMetricSpecification.MetricName`]: 'str',
+      [`${TRACKING}.CustomizedMetricSpecification.Dimensions`]: 'list',
+      StepScalingPolicyConfiguration: 'struct',
+      LaminarKnativeConfiguration: 'struct',
+      'LaminarKnativeConfiguration.StableWindowSeconds': 'num',
+    },
+  ],
+  ['DescribeScalingPolicies', { ServiceNamespace: 'lambda' }, { ...FILTERS, PolicyNames: 'list', ResourceId: 'str' }],
+  ['DeleteScalingPolicy', { ...ID, PolicyName: 'p' }, { ...IDK, PolicyName: 'str' }],
+  ['DescribeScalingActivities', { ServiceNamespace: 'lambda' }, { ...FILTERS, ResourceId: 'str', IncludeNotScaledActivities: 'bool' }],
+  [
+    'PutScheduledAction',
+    { ...ID, ScheduledActionName: 's', Schedule: 'rate(1 hour)' },
+    {
+      ...IDK,
+      ScheduledActionName: 'str',
+      Schedule: 'str',
+      Timezone: 'str',
+      ScalableTargetAction: 'struct',
+      'ScalableTargetAction.MinCapacity': 'int',
+      'ScalableTargetAction.MaxCapacity': 'int',
+    },
+  ],
+  ['DescribeScheduledActions', { ServiceNamespace: 'lambda' }, { ...FILTERS, ScheduledActionNames: 'list', ResourceId: 'str' }],
+  ['DeleteScheduledAction', { ...ID, ScheduledActionName: 's' }, { ...IDK, ScheduledActionName: 'str' }],
+  ['ListTagsForResource', { ResourceARN: ARN }, { ResourceARN: 'str' }],
+  ['TagResource', { ResourceARN: ARN, Tags: { a: 'b' } }, { ResourceARN: 'str', Tags: 'map', 'Tags.a': 'str' }],
+  ['UntagResource', { ResourceARN: ARN, TagKeys: ['a'] }, { ResourceARN: 'str', TagKeys: 'list' }],
+];
+
+async function scaling(action: string, body: unknown): Promise<{ status: number; type: string | null; message: string; body: string }> {
+  const res = await fetch(`${h.url}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AnyScaleFrontendService.${action}` },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('x-amzn-errortype'), message: (JSON.parse(text) as { message?: string }).message ?? '', body: text };
+}
+
+describe('Application Auto Scaling actions', () => {
+  it('every member of every action: wrong JSON types are a SerializationException naming the member, and nothing changes', async () => {
+    expect((await scaling('RegisterScalableTarget', { ...ID, MinCapacity: 0, MaxCapacity: 3 })).status).toBe(200);
+    const state = async () => ({
+      targets: (await scaling('DescribeScalableTargets', { ServiceNamespace: 'lambda' })).body,
+      policies: (await scaling('DescribeScalingPolicies', { ServiceNamespace: 'lambda' })).body,
+      actions: (await scaling('DescribeScheduledActions', { ServiceNamespace: 'lambda' })).body,
+    });
+    const before = await state();
+    const failures: string[] = [];
+    for (const [action, base, members] of SCALING) {
+      for (const [member, kind] of Object.entries(members)) {
+        for (const value of WRONG[kind]) {
+          const res = await scaling(action, withMember(base, member, value));
+          if (res.status !== 400 || res.type !== 'SerializationException' || !res.message.includes(`'${member}'`)) {
+            failures.push(`${action} ${member}=${JSON.stringify(value)} → ${res.status} ${res.type}: ${res.message}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(await state()).toEqual(before);
+  });
+
+  it('constraints in AWS words', async () => {
+    const res = await scaling('RegisterScalableTarget', { ...ID, MinCapacity: -1 });
+    expect(res).toMatchObject({
+      status: 400,
+      type: 'ValidationException',
+      message: "1 validation error detected: Value '-1' at 'minCapacity' failed to satisfy constraint: Member must have value greater than or equal to 0",
+    });
+    const knative = await scaling('PutScalingPolicy', {
+      ...ID,
+      PolicyName: 'k',
+      [TRACKING]: { TargetValue: 0.5 },
+      LaminarKnativeConfiguration: { MaxScaleUpRate: 1 },
+    });
+    expect(knative.message).toBe(
+      "1 validation error detected: Value '1' at 'laminarKnativeConfiguration.maxScaleUpRate' failed to satisfy constraint: Member must have value greater than or equal to 1.01",
+    );
+  });
+});
+
 describe('the account keeps working after bad input', () => {
   it('ListFunctions through the SDK and the AWS CLI still answers', async () => {
     const listed = await fetch(`${h.url}/2015-03-31/functions`);

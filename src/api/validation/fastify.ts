@@ -5,7 +5,7 @@
  */
 import type { FastifySchemaCompiler } from 'fastify';
 import { SerializationException, ValidationException, validationMessage } from '../../core/errors.js';
-import { compileShape, type Shape } from './shape.js';
+import { compileShape, type Shape } from '../../core/shape.js';
 
 export const lambdaValidatorCompiler: FastifySchemaCompiler<Shape> = ({ schema, httpPart }) => {
   const check = compileShape(schema, httpPart === 'querystring' ? 'querystring' : 'body');

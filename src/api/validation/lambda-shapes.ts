@@ -5,43 +5,7 @@
  * version published, does the function exist) is the registry's business, not the shape's.
  */
 import { FUNCTION_NAME_PATTERN } from '../../core/arn.js';
-import type { Shape } from './shape.js';
-
-/** A string member; `pattern` is AWS's, anchored here because JSON Schema patterns are not. */
-function str(o: { min?: number; max?: number; pattern?: string; enum?: readonly string[] } = {}): Shape {
-  return {
-    type: 'string',
-    ...(o.min !== undefined ? { minLength: o.min } : {}),
-    ...(o.max !== undefined ? { maxLength: o.max } : {}),
-    ...(o.pattern !== undefined ? { pattern: `^(?:${o.pattern})$`, awsPattern: o.pattern } : {}),
-    ...(o.enum !== undefined ? { enum: [...o.enum] } : {}),
-  };
-}
-
-function int(o: { min?: number; max?: number } = {}): Shape {
-  return { type: 'integer', ...(o.min !== undefined ? { minimum: o.min } : {}), ...(o.max !== undefined ? { maximum: o.max } : {}) };
-}
-
-const bool: Shape = { type: 'boolean' };
-
-/** A structure: known members only (others are dropped), some required. */
-function struct(properties: Record<string, Shape>, required: readonly string[] = []): Shape {
-  return { type: 'object', properties, additionalProperties: false, ...(required.length > 0 ? { required: [...required] } : {}) };
-}
-
-function list(items: Shape, o: { min?: number; max?: number; awsItems?: string } = {}): Shape {
-  return {
-    type: 'array',
-    items,
-    ...(o.min !== undefined ? { minItems: o.min } : {}),
-    ...(o.max !== undefined ? { maxItems: o.max } : {}),
-    ...(o.awsItems !== undefined ? { awsItems: o.awsItems } : {}),
-  };
-}
-
-function map(values: Shape, keys?: Shape): Shape {
-  return { type: 'object', additionalProperties: values, ...(keys ? { propertyNames: keys } : {}) };
-}
+import { bool, int, list, map, str, struct, type Shape } from '../../core/shape.js';
 
 // ---- members shared by several operations ----
 

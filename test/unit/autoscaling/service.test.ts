@@ -8,7 +8,7 @@ import {
   ScalingValidationException,
   SerializationException,
 } from '../../../src/autoscaling/index.js';
-import { readPutScalingPolicy, readRegisterScalableTarget } from '../../../src/autoscaling/requests.js';
+import { readRequest } from '../../../src/autoscaling/shapes.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { FakePort } from './fake-port.js';
 
@@ -196,7 +196,7 @@ describe('scheduled actions and deletes', () => {
 
 describe('request reading', () => {
   it('reports every missing member in AWS wording', () => {
-    expect(() => readRegisterScalableTarget({ MinCapacity: -1 })).toThrow(
+    expect(() => readRequest('RegisterScalableTarget', { MinCapacity: -1 })).toThrow(
       "4 validation errors detected: Value null at 'serviceNamespace' failed to satisfy constraint: Member must not be null; " +
         "Value null at 'resourceId' failed to satisfy constraint: Member must not be null; " +
         "Value null at 'scalableDimension' failed to satisfy constraint: Member must not be null; " +
@@ -205,12 +205,12 @@ describe('request reading', () => {
   });
 
   it('treats a member of the wrong JSON type as a SerializationException', () => {
-    expect(() => readRegisterScalableTarget({ ...ids, ResourceId: RES, MinCapacity: '1' })).toThrow(SerializationException);
-    expect(() => readPutScalingPolicy([])).toThrow(SerializationException);
+    expect(() => readRequest('RegisterScalableTarget', { ...ids, ResourceId: RES, MinCapacity: '1' })).toThrow(SerializationException);
+    expect(() => readRequest('PutScalingPolicy', [])).toThrow(SerializationException);
   });
 
   it('names nested members with their path', () => {
-    expect(() => readPutScalingPolicy({ ...ids, ResourceId: RES, PolicyName: 'p', TargetTrackingScalingPolicyConfiguration: { ScaleInCooldown: -5 } })).toThrow(
+    expect(() => readRequest('PutScalingPolicy', { ...ids, ResourceId: RES, PolicyName: 'p', TargetTrackingScalingPolicyConfiguration: { ScaleInCooldown: -5 } })).toThrow(
       /at 'targetTrackingScalingPolicyConfiguration.targetValue'.*at 'targetTrackingScalingPolicyConfiguration.scaleInCooldown'/,
     );
   });

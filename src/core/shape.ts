@@ -14,7 +14,7 @@
  * a list whose items fail).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Violation } from '../../core/errors.js';
+import type { Violation } from './errors.js';
 
 /** A JSON Schema object as the shapes write it. */
 export type Shape = Readonly<Record<string, unknown>>;
@@ -39,6 +39,8 @@ function newAjv(coerceTypes: boolean): Ajv {
     // AWS's patterns are Java regular expressions; plain (non-unicode) JavaScript ones read them alike.
     unicodeRegExp: false,
     strict: true,
+    // A timestamp member may be epoch seconds or an ISO 8601 string.
+    allowUnionTypes: true,
   });
   ajv.addVocabulary(ANNOTATIONS);
   return ajv;
@@ -79,6 +81,49 @@ function dropNullMembers(data: unknown, shape: Shape): void {
     if (record[key] === null) delete record[key];
     else dropNullMembers(record[key], sub);
   }
+}
+
+// ---- building shapes ----
+
+/** A string member; `pattern` is AWS's, anchored here because JSON Schema patterns are not. */
+export function str(o: { min?: number; max?: number; pattern?: string; enum?: readonly string[] } = {}): Shape {
+  return {
+    type: 'string',
+    ...(o.min !== undefined ? { minLength: o.min } : {}),
+    ...(o.max !== undefined ? { maxLength: o.max } : {}),
+    ...(o.pattern !== undefined ? { pattern: `^(?:${o.pattern})$`, awsPattern: o.pattern } : {}),
+    ...(o.enum !== undefined ? { enum: [...o.enum] } : {}),
+  };
+}
+
+export function int(o: { min?: number; max?: number } = {}): Shape {
+  return { type: 'integer', ...(o.min !== undefined ? { minimum: o.min } : {}), ...(o.max !== undefined ? { maximum: o.max } : {}) };
+}
+
+/** A double member (AWS prints its bounds as `1.0`). */
+export function num(o: { min?: number; max?: number } = {}): Shape {
+  return { type: 'number', ...(o.min !== undefined ? { minimum: o.min } : {}), ...(o.max !== undefined ? { maximum: o.max } : {}) };
+}
+
+export const bool: Shape = { type: 'boolean' };
+
+/** A structure: known members only (others are dropped), some required. */
+export function struct(properties: Record<string, Shape>, required: readonly string[] = []): Shape {
+  return { type: 'object', properties, additionalProperties: false, ...(required.length > 0 ? { required: [...required] } : {}) };
+}
+
+export function list(items: Shape, o: { min?: number; max?: number; awsItems?: string } = {}): Shape {
+  return {
+    type: 'array',
+    items,
+    ...(o.min !== undefined ? { minItems: o.min } : {}),
+    ...(o.max !== undefined ? { maxItems: o.max } : {}),
+    ...(o.awsItems !== undefined ? { awsItems: o.awsItems } : {}),
+  };
+}
+
+export function map(values: Shape, keys?: Shape): Shape {
+  return { type: 'object', additionalProperties: values, ...(keys ? { propertyNames: keys } : {}) };
 }
 
 // ---- stage 1: wrong JSON types ----
@@ -215,7 +260,15 @@ function locate(e: ErrorObject, root: unknown, rootShape: Shape): Located {
       names.push(seg);
       continue;
     }
-    // Inside a list or a map: AWS blames the container.
+    // A list of structures: AWS names the member inside, counting items from 1 (`dimensions.1.member.name`).
+    const items = schema.items as Shape | undefined;
+    if (schema.type === 'array' && items?.type === 'object' && items.properties !== undefined && /^\d+$/.test(seg)) {
+      value = (value as unknown[] | undefined)?.[Number(seg)];
+      names.push(String(Number(seg) + 1), 'member');
+      schema = items;
+      continue;
+    }
+    // Inside a list of scalars or a map: AWS blames the container.
     if (schema.type === 'array') return { schema, segments: names, value, inside: 'item' };
     if (e.keyword === 'pattern' && e.propertyName !== undefined) return { schema, segments: names, value, inside: 'mapKey' };
     return { schema, segments: names, value, inside: 'mapValue' };
