@@ -1,6 +1,9 @@
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import yazl from 'yazl';
+import { validationMessage } from '../core/errors.js';
+import { compileShape } from '../core/shape.js';
+import { FolderSettingsShape } from '../registry/shapes.js';
 
 /** Fixed timestamp for every entry so the same folder always zips to the same bytes (and CodeSha256). */
 const FIXED_MTIME = new Date(Date.UTC(2020, 0, 1));
@@ -44,12 +47,19 @@ export interface FolderSettings {
 export function readFolderSettings(dir: string): FolderSettings {
   const file = join(dir, SETTINGS_FILE);
   if (!existsSync(file)) return {};
-  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`${file} must hold a JSON object`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
   }
-  return parsed as FolderSettings;
+  // The same shape the API checks, so a folder cannot store what CreateFunction would refuse.
+  const out = checkSettings(parsed);
+  if (!out.ok) throw new Error(`${file}: ${out.kind === 'type' ? out.message : validationMessage(out.violations)}`);
+  return out.value;
 }
+
+const checkSettings = compileShape<FolderSettings>(FolderSettingsShape);
 
 /** Command-line overrides of a folder's settings. */
 export interface SettingsOverrides {

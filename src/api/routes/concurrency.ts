@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseFunctionName, type Partition } from '../../core/arn.js';
 import { InvalidParameterValueException } from '../../core/errors.js';
-import { PutFunctionConcurrencyBody } from '../validation/lambda-shapes.js';
+import { PutFunctionConcurrencyBody } from '../../registry/shapes.js';
 
 /** What the concurrency routes need: reads and writes of a function's reservation. */
 export interface ConcurrencyService {

@@ -22,7 +22,7 @@ import {
   UpdateAliasBody,
   UpdateFunctionCodeBody,
   UpdateFunctionConfigurationBody,
-} from '../validation/lambda-shapes.js';
+} from '../../registry/shapes.js';
 
 /** CreateFunction's limit on the request (a 50 MB zip, base64 in JSON), as AWS states it. */
 export const MAX_CODE_REQUEST_BYTES = 69_905_067;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { mergeQualifier, parseFunctionName, type Partition } from '../../core/arn.js';
 import type { ProvisionedConfigOutput } from '../../scheduler/provisioned.js';
-import { ProvisionedQuery, PutProvisionedConcurrencyConfigBody } from '../validation/lambda-shapes.js';
+import { ProvisionedQuery, PutProvisionedConcurrencyConfigBody } from '../../registry/shapes.js';
 
 /** What the provisioned concurrency routes need. */
 export interface ProvisionedService {

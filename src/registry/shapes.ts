@@ -4,8 +4,8 @@
  * words the failures as AWS does. What a value means (is the runtime one Laminar runs, is the
  * version published, does the function exist) is the registry's business, not the shape's.
  */
-import { FUNCTION_NAME_PATTERN } from '../../core/arn.js';
-import { bool, int, list, map, str, struct, type Shape } from '../../core/shape.js';
+import { FUNCTION_NAME_PATTERN } from '../core/arn.js';
+import { bool, int, list, map, str, struct, type Shape } from '../core/shape.js';
 
 // ---- members shared by several operations ----
 
@@ -103,6 +103,9 @@ export const CreateFunctionBody = struct(
 );
 
 export const UpdateFunctionConfigurationBody = struct({ ...configuration, RevisionId: revisionId });
+
+/** A folder's `laminar.json`: CreateFunction's configuration members. */
+export const FolderSettingsShape = struct(configuration);
 
 export const UpdateFunctionCodeBody = struct({
   ZipFile: zipFile,
