@@ -5,7 +5,6 @@
  */
 import { VERSION_RE } from '../core/arn.js';
 import {
-  assertNoViolations,
   CodeStorageExceededException,
   InvalidParameterValueException,
   RequestTooLargeException,
@@ -36,9 +35,6 @@ import {
   assertFunctionName,
   assertQualifier,
   assertRuntime,
-  configViolations,
-  descriptionViolations,
-  nameViolations,
 } from './validation.js';
 
 const ONLY_ZIP =
@@ -65,12 +61,8 @@ export class FunctionOps {
   constructor(private readonly r: RegistryInternals) {}
 
   async create(input: CreateFunctionInput): Promise<FunctionConfiguration> {
-    const v = nameViolations(input.FunctionName);
-    configViolations(input, v);
-    if (input.PackageType !== undefined && input.PackageType !== 'Zip' && input.PackageType !== 'Image') {
-      v.push({ field: 'packageType', value: input.PackageType, constraint: 'Member must satisfy enum value set: [Image, Zip]' });
-    }
-    assertNoViolations(v);
+    // Member shapes were checked against registry/shapes.ts where the input entered (API, laminar.json).
+    assertFunctionName(input.FunctionName);
     const name = input.FunctionName;
     const zip = zipOf(input.Code, input.PackageType);
     assertRuntime(input.Runtime);
@@ -97,7 +89,6 @@ export class FunctionOps {
 
   async updateCode(name: string, input: UpdateFunctionCodeInput): Promise<FunctionConfiguration> {
     assertFunctionName(name);
-    assertNoViolations(configViolations({ Architectures: input.Architectures }));
     this.r.requireFunction(name);
     this.assertUpdatable(name, input.RevisionId);
     const zip = zipOf(input);
@@ -126,7 +117,6 @@ export class FunctionOps {
 
   updateConfiguration(name: string, input: UpdateFunctionConfigurationInput): FunctionConfiguration {
     assertFunctionName(name);
-    assertNoViolations(configViolations(input));
     this.r.requireFunction(name);
     assertRuntime(input.Runtime);
     assertEnvironment(input.Environment?.Variables);
@@ -141,7 +131,6 @@ export class FunctionOps {
 
   publish(name: string, input: PublishVersionInput): FunctionConfiguration {
     assertFunctionName(name);
-    assertNoViolations(descriptionViolations(input.Description));
     const row = this.r.store.tx(() => {
       const fn = this.r.requireFunction(name);
       const latest = this.assertUpdatable(name, input.RevisionId);

@@ -1,8 +1,8 @@
 /**
- * Input checks for the control plane. Shape constraints (length, range, pattern, enum) are
- * collected and reported together as one ValidationException, the way AWS's request validator
- * does; semantic refusals (runtime, reserved keys, sizes) come afterwards as
- * InvalidParameterValueException.
+ * The registry's own checks. Request shapes (types, lengths, ranges, patterns, enums of the
+ * members) are declared once in `shapes.ts` and checked where a request enters; what stays here
+ * guards names and qualifiers given directly to the registry, and the semantic refusals that
+ * come after the shape passed (runtime, reserved keys, sizes) as InvalidParameterValueException.
  */
 import { assertNoViolations, InvalidParameterValueException, type Violation } from '../core/errors.js';
 
@@ -58,10 +58,6 @@ export const LIMITS = {
 const CREATE_NAME_PATTERN =
   '(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)';
 const NAME_RE = /^[a-zA-Z0-9-_]+$/;
-const ENV_KEY_PATTERN = '[a-zA-Z]([a-zA-Z0-9_])+';
-const ENV_KEY_RE = /^[a-zA-Z][a-zA-Z0-9_]+$/;
-const ROLE_PATTERN = 'arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+';
-const ROLE_RE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
 const ALIAS_PATTERN = '(?!^[0-9]+$)([a-zA-Z0-9-_]+)';
 const ALIAS_RE = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
 
@@ -70,7 +66,6 @@ const ge = (n: number): string => `Member must have value greater than or equal 
 const lenLe = (n: number): string => `Member must have length less than or equal to ${n}`;
 const lenGe = (n: number): string => `Member must have length greater than or equal to ${n}`;
 const pattern = (p: string): string => `Member must satisfy regular expression pattern: ${p}`;
-const enumSet = (values: readonly string[]): string => `Member must satisfy enum value set: [${values.join(', ')}]`;
 
 function range(out: Violation[], field: string, value: number | undefined, min: number, max: number): void {
   if (value === undefined) return;
@@ -78,9 +73,6 @@ function range(out: Violation[], field: string, value: number | undefined, min: 
   else if (value < min) out.push({ field, value, constraint: ge(min) });
 }
 
-function oneOf(out: Violation[], field: string, value: string | undefined, allowed: readonly string[]): void {
-  if (value !== undefined && !allowed.includes(value)) out.push({ field, value, constraint: enumSet(allowed) });
-}
 
 export function nameViolations(name: unknown, field = 'functionName'): Violation[] {
   const out: Violation[] = [];
@@ -116,45 +108,6 @@ export interface ConfigFields {
   TracingConfig?: { Mode?: string };
   LoggingConfig?: { LogFormat?: string; LogGroup?: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
   Architectures?: string[];
-}
-
-/** Shape constraints on configuration fields; pushes into `out` so create can add the name's. */
-export function configViolations(input: ConfigFields, out: Violation[] = []): Violation[] {
-  range(out, 'memorySize', input.MemorySize, LIMITS.memoryMin, LIMITS.memoryMax);
-  range(out, 'timeout', input.Timeout, LIMITS.timeoutMin, LIMITS.timeoutMax);
-  if (input.Handler !== undefined) {
-    if (input.Handler.length > LIMITS.handlerMax) out.push({ field: 'handler', value: input.Handler, constraint: lenLe(128) });
-    if (!/^[^\s]+$/.test(input.Handler)) out.push({ field: 'handler', value: input.Handler, constraint: pattern('[^\\s]+') });
-  }
-  if (input.Description !== undefined && input.Description.length > LIMITS.descriptionMax) {
-    out.push({ field: 'description', value: input.Description, constraint: lenLe(256) });
-  }
-  range(out, 'ephemeralStorage.size', input.EphemeralStorage?.Size, LIMITS.ephemeralMin, LIMITS.ephemeralMax);
-  if (input.Role !== undefined && !ROLE_RE.test(input.Role)) {
-    out.push({ field: 'role', value: input.Role, constraint: pattern(ROLE_PATTERN) });
-  }
-  oneOf(out, 'tracingConfig.mode', input.TracingConfig?.Mode, ['Active', 'PassThrough']);
-  const logging = input.LoggingConfig;
-  oneOf(out, 'loggingConfig.logFormat', logging?.LogFormat, ['JSON', 'Text']);
-  oneOf(out, 'loggingConfig.applicationLogLevel', logging?.ApplicationLogLevel, ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']);
-  oneOf(out, 'loggingConfig.systemLogLevel', logging?.SystemLogLevel, ['DEBUG', 'INFO', 'WARN']);
-  if (logging?.LogGroup !== undefined && !/^[.\-_/#A-Za-z0-9]{1,512}$/.test(logging.LogGroup)) {
-    out.push({ field: 'loggingConfig.logGroup', value: logging.LogGroup, constraint: pattern('[\\.\\-_/#A-Za-z0-9]+') });
-  }
-  const arch = input.Architectures;
-  if (arch !== undefined) {
-    const shown = `[${arch.join(', ')}]`;
-    if (arch.length !== 1) out.push({ field: 'architectures', value: shown, constraint: 'Member must have length less than or equal to 1' });
-    else if (!['x86_64', 'arm64'].includes(arch[0] as string)) {
-      out.push({ field: 'architectures', value: shown, constraint: `Member must satisfy constraint: [${enumSet(['x86_64', 'arm64'])}, Member must not be null]` });
-    }
-  }
-  for (const key of Object.keys(input.Environment?.Variables ?? {})) {
-    if (!ENV_KEY_RE.test(key)) {
-      out.push({ field: 'environment.variables', value: key, constraint: `Map keys must satisfy constraint: [${pattern(ENV_KEY_PATTERN)}]` });
-    }
-  }
-  return out;
 }
 
 /** Semantic checks that come after the shape checks passed. */
