@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './api/server.js';
@@ -14,6 +14,7 @@ import type { EnvironmentFactory } from './environments/environment.js';
 import { threadEnvironmentFactory } from './environments/thread/thread-environment.js';
 import { LogStore } from './logs/log-store.js';
 import { Metrics } from './metrics/metrics.js';
+import { environmentsTmpRoot, openDataDir } from './registry/data-dir.js';
 import { Registry } from './registry/registry.js';
 import type { FunctionConfiguration } from './registry/types.js';
 import { Ledger, unreservedCapacity } from './scheduler/admission/ledger.js';
@@ -49,18 +50,25 @@ export interface Laminar {
 export function createLaminar(config: Config, options: LaminarOptions = {}): Laminar {
   const clock = options.clock ?? new SystemClock();
   const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // First, before anything opens a file there: a refused start leaves nothing half-open.
+  const dataDirLock = openDataDir(dataDir);
   const partition: Partition = { region: config.region, accountId: config.accountId };
   const metrics = new Metrics();
   const echo = options.echo ?? (config.printFunctionLogs ? (t: string) => process.stdout.write(t) : undefined);
   const logs = new LogStore(LogStore.folderFor(dataDir), echo);
-  const registry = Registry.open({
-    dataDir,
-    clock,
-    partition,
-    activationDelayMs: config.activationDelayMs,
-    ...(options.random ? { random: options.random } : {}),
-  });
+  let registry: Registry;
+  try {
+    registry = Registry.open({
+      dataDir,
+      clock,
+      partition,
+      activationDelayMs: config.activationDelayMs,
+      ...(options.random ? { random: options.random } : {}),
+    });
+  } catch (err) {
+    dataDirLock.release();
+    throw err;
+  }
   const ledger = new Ledger({
     regionalLimit: config.regionalConcurrencyLimit,
     unreservedMinimum: config.unreservedConcurrencyMinimum,
@@ -74,7 +82,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     metrics,
     logs,
     partition,
-    tmpRoot: join(dataDir, 'tmp'),
+    tmpRoot: environmentsTmpRoot(dataDir),
     environmentIdleTimeoutSeconds: config.environmentIdleTimeoutSeconds,
     ledger,
     hostMemoryMb: config.hostMemoryMb,
@@ -136,17 +144,23 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     server,
     clock,
     async listen() {
-      return server.listen({ host: config.host, port: config.port });
+      const url = await server.listen({ host: config.host, port: config.port });
+      dataDirLock.record({ url });
+      return url;
     },
     async close() {
       if (closed) return;
       closed = true;
-      autoscaling.stop();
-      await server.close();
-      events.close();
-      await scheduler.close(config.shutdownTimeoutSeconds * 1000);
-      await logs.close();
-      registry.close();
+      try {
+        autoscaling.stop();
+        await server.close();
+        events.close();
+        await scheduler.close(config.shutdownTimeoutSeconds * 1000);
+        await logs.close();
+      } finally {
+        registry.close();
+        dataDirLock.release();
+      }
     },
   };
 }

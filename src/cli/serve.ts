@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { SCHEMA, flagName } from '../config/schema.js';
 import { createLaminar, deployFolders } from '../app.js';
+import { DataDirError } from '../registry/data-dir.js';
 
 /** Flags accepted by `serve`: every config key as --kebab-case, plus --config and --functions. */
 export function serveFlagOptions(): Record<string, { type: 'string' }> {
@@ -35,7 +36,17 @@ export async function serve(values: Record<string, unknown>): Promise<void> {
     }
     throw err;
   }
-  const laminar = createLaminar(config);
+  let laminar;
+  try {
+    laminar = createLaminar(config);
+  } catch (err) {
+    // Another server on the data dir or a damaged registry: the message says what to do.
+    if (err instanceof DataDirError) {
+      process.stderr.write(`laminar: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   if (config.functionsDir) {
     const names = await deployFolders(laminar, config.functionsDir);
     process.stdout.write(`laminar: deployed ${names.length} function(s) from ${config.functionsDir}: ${names.join(', ')}\n`);

@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.js';
 import { assertNoViolations, ResourceNotFoundException, ServiceException } from '../core/errors.js';
 import * as aliases from './aliases.js';
 import { CodeStore } from './code-store.js';
+import { openRegistryDatabase, REGISTRY_DB } from './data-dir.js';
 import { lambdaDate, present } from './config.js';
 import { FunctionOps } from './function-ops.js';
 import {
@@ -99,11 +100,19 @@ export class Registry {
   /** Opens (or creates) the registry in `opts.dataDir`, settling anything a restart interrupted. */
   static open(opts: RegistryOptions): Registry {
     mkdirSync(opts.dataDir, { recursive: true });
-    const store = new Store(path.join(opts.dataDir, 'registry.db'));
-    const registry = new Registry(opts, store, new CodeStore(path.join(opts.dataDir, 'code')));
-    for (const name of store.functionNames()) registry.lifecycle.settle(name);
-    registry.lifecycle.sweep();
-    return registry;
+    const store = openRegistryDatabase(path.join(opts.dataDir, REGISTRY_DB), (file) => new Store(file));
+    let registry: Registry | undefined;
+    try {
+      registry = new Registry(opts, store, new CodeStore(path.join(opts.dataDir, 'code')));
+      for (const name of store.functionNames()) registry.lifecycle.settle(name);
+      registry.lifecycle.sweep();
+      return registry;
+    } catch (err) {
+      // A refused start leaves no open database or pending timer behind.
+      if (registry) registry.close();
+      else store.close();
+      throw err;
+    }
   }
 
   close(): void {

@@ -173,11 +173,20 @@ export class Store {
 
   constructor(file: string) {
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('synchronous = NORMAL');
-    this.migrate();
-    this.stmt = prepare(this.db);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('synchronous = NORMAL');
+      // A damaged file fails here, at start and naming itself, rather than on some later request.
+      // The registry is small, so checking every page costs milliseconds.
+      const check = this.db.pragma('quick_check', { simple: true }) as string;
+      if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
+      this.migrate();
+      this.stmt = prepare(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
   }
 
   private migrate(): void {
