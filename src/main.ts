@@ -5,6 +5,7 @@ import { endpointFrom, lambdaClient } from './cli/client.js';
 import { deploy } from './cli/deploy.js';
 import { invoke } from './cli/invoke.js';
 import { showLogs } from './cli/logs.js';
+import { alias, publish } from './cli/versions.js';
 import { serve, serveFlagOptions } from './cli/serve.js';
 import { writeDashboards } from './cli/dashboards.js';
 import { LogStore } from './logs/log-store.js';
@@ -18,12 +19,17 @@ Commands:
           Zip DIR and create or update the function.
   invoke  NAME [--payload JSON|@file] [--qualifier Q] [--async] [--log]
           Invoke a function and print its response.
+  publish NAME [--description D]
+          Publish $LATEST as a new version (PublishVersion) and print its configuration.
+  alias   NAME ALIAS --version V [--description D] [--weights V=W]
+          Create the alias, or update it if it exists, and print it. --weights 2=0.1 sends
+          10% of its invocations to version 2; without --weights all go to --version.
   logs    NAME [--follow] [--data-dir D]
           Print a function's logs (START/END/REPORT and app output).
   dashboards [DIR]
           Write the Grafana dashboards (default: dashboards/).
 
-deploy and invoke talk to a running server: --endpoint URL or LAMINAR_ENDPOINT (default http://127.0.0.1:9000).
+deploy, invoke, publish and alias talk to a running server: --endpoint URL or LAMINAR_ENDPOINT (default http://127.0.0.1:9000).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -85,6 +91,43 @@ async function main(argv: string[]): Promise<number> {
       if (out.payload) process.stdout.write(out.payload + '\n');
       else process.stdout.write(`StatusCode: ${out.statusCode}\n`);
       return out.functionError ? 1 : 0;
+    }
+    case 'publish': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { description: { type: 'string' }, endpoint: { type: 'string' } },
+      });
+      const name = positionals[0];
+      if (!name) throw new UsageError('publish needs a function name: laminar publish NAME');
+      const out = await publish(lambdaClient(endpointFrom(values.endpoint)), name, {
+        ...(values.description !== undefined ? { description: values.description } : {}),
+      });
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+    case 'alias': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          version: { type: 'string' },
+          description: { type: 'string' },
+          weights: { type: 'string', multiple: true },
+          endpoint: { type: 'string' },
+        },
+      });
+      const [name, aliasName] = positionals;
+      if (!name || !aliasName || !values.version) {
+        throw new UsageError('alias needs a function, an alias name and a version: laminar alias NAME ALIAS --version V');
+      }
+      const out = await alias(lambdaClient(endpointFrom(values.endpoint)), name, aliasName, {
+        version: values.version,
+        ...(values.description !== undefined ? { description: values.description } : {}),
+        ...(values.weights ? { weights: values.weights } : {}),
+      });
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      return 0;
     }
     case 'logs': {
       const { values, positionals } = parseArgs({

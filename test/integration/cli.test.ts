@@ -43,6 +43,50 @@ describe('laminar CLI', () => {
     expect(logs.stdout).toMatch(/REPORT RequestId: /);
   });
 
+  it('publishes versions and points an alias at them, with weights, creating or updating it', async () => {
+    const env = { ...process.env, LAMINAR_ENDPOINT: h.url };
+    const cli = async (...args: string[]) => JSON.parse((await run(process.execPath, [MAIN, ...args], { env })).stdout) as Record<string, unknown>;
+    await cli('deploy', join(FIXTURES, 'echo'), '--name', 'cli-versions');
+    expect(await cli('publish', 'cli-versions', '--description', 'first')).toMatchObject({ Version: '1', Description: 'first' });
+    expect(await cli('alias', 'cli-versions', 'live', '--version', '1')).toMatchObject({ Name: 'live', FunctionVersion: '1' });
+
+    await cli('deploy', join(FIXTURES, 'echo'), '--name', 'cli-versions', '--memory', '256');
+    expect(await cli('publish', 'cli-versions')).toMatchObject({ Version: '2', MemorySize: 256 });
+    // The alias exists now, so the same command updates it.
+    expect(await cli('alias', 'cli-versions', 'live', '--version', '1', '--weights', '2=0.25', '--description', 'canary')).toMatchObject({
+      FunctionVersion: '1',
+      Description: 'canary',
+      RoutingConfig: { AdditionalVersionWeights: { '2': 0.25 } },
+    });
+    const moved = await cli('alias', 'cli-versions', 'live', '--version', '2');
+    expect(moved).toMatchObject({ FunctionVersion: '2', Description: 'canary' });
+    expect(moved.RoutingConfig).toBeUndefined();
+
+    const invoked = await run(process.execPath, [MAIN, 'invoke', 'cli-versions', '--qualifier', 'live', '--payload', '{"to":"live"}'], { env });
+    expect((JSON.parse(invoked.stdout) as { event: unknown }).event).toEqual({ to: 'live' });
+
+    await expect(run(process.execPath, [MAIN, 'alias', 'cli-versions', 'live'], { env })).rejects.toMatchObject({ code: 2 });
+    await expect(run(process.execPath, [MAIN, 'alias', 'cli-versions', 'live', '--version', '1', '--weights', '2'], { env })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--weights expects VERSION=WEIGHT'),
+    });
+    await expect(run(process.execPath, [MAIN, 'publish', 'no-such-function'], { env })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('ResourceNotFoundException'),
+    });
+  });
+
+  it('prints no AWS SDK warning about the Node.js version', async () => {
+    const name = await deployFixture(h.client, 'echo');
+    // The user's own setting of the SDK's switch would hide the warning; the test must not.
+    const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _set, ...inherited } = process.env;
+    const env = { ...inherited, LAMINAR_ENDPOINT: h.url };
+    const invoked = await run(process.execPath, [MAIN, 'invoke', name, '--payload', '{}'], { env });
+    expect(JSON.parse(invoked.stdout)).toMatchObject({ event: {} });
+    expect(invoked.stderr).not.toMatch(/AWS SDK for JavaScript|NodeVersionSupportWarning|NodeDeprecationWarning/);
+    expect(invoked.stderr).toBe('');
+  });
+
   it('exits non-zero with a clear message on a bad command', async () => {
     await expect(run(process.execPath, [MAIN, 'frobnicate'])).rejects.toMatchObject({ code: 2 });
   });
