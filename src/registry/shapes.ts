@@ -79,19 +79,22 @@ const configuration = {
 
 const maxItems = int({ min: 1, max: 10000 });
 
+/** Where code comes from: CreateFunction's `Code` and UpdateFunctionCode's body share these members. */
+const codeSource = {
+  ZipFile: zipFile,
+  S3Bucket: str({ min: 3, max: 63 }),
+  S3Key: str({ min: 1, max: 1024 }),
+  S3ObjectVersion: str({ min: 1, max: 1024 }),
+  ImageUri: str(),
+  SourceKMSKeyArn: str(),
+};
+
 // ---- operations ----
 
 export const CreateFunctionBody = struct(
   {
     FunctionName: str({ min: 1, max: 140, pattern: FUNCTION_NAME_PATTERN }),
-    Code: struct({
-      ZipFile: zipFile,
-      S3Bucket: str({ min: 3, max: 63 }),
-      S3Key: str({ min: 1, max: 1024 }),
-      S3ObjectVersion: str({ min: 1, max: 1024 }),
-      ImageUri: str(),
-      SourceKMSKeyArn: str(),
-    }),
+    Code: struct(codeSource),
     Publish: bool,
     PackageType: str({ enum: ['Zip', 'Image'] }),
     Tags: tags,
@@ -108,12 +111,7 @@ export const UpdateFunctionConfigurationBody = struct({ ...configuration, Revisi
 export const FolderSettingsShape = struct(configuration);
 
 export const UpdateFunctionCodeBody = struct({
-  ZipFile: zipFile,
-  S3Bucket: str({ min: 3, max: 63 }),
-  S3Key: str({ min: 1, max: 1024 }),
-  S3ObjectVersion: str({ min: 1, max: 1024 }),
-  ImageUri: str(),
-  SourceKMSKeyArn: str(),
+  ...codeSource,
   Publish: bool,
   DryRun: bool,
   RevisionId: revisionId,
