@@ -161,13 +161,18 @@ export class FunctionOps {
     if (qualifier === '$LATEST') {
       throw new InvalidParameterValueException('$LATEST version cannot be deleted without deleting the function.');
     }
+    // Lambda refuses an alias here before it looks the function up.
+    if (qualifier !== undefined && !VERSION_RE.test(qualifier)) {
+      throw new InvalidParameterValueException('Deletion of aliases is not currently supported.');
+    }
     this.r.requireFunction(name);
     if (qualifier === undefined) {
       this.deleteAll(name);
       return;
     }
-    const row = VERSION_RE.test(qualifier) ? this.r.store.getVersion(name, Number(qualifier)) : undefined;
-    if (!row) throw this.r.notFound(name, qualifier);
+    // Deleting a version that does not exist (any more) succeeds, as in Lambda.
+    const row = this.r.store.getVersion(name, Number(qualifier));
+    if (!row) return;
     const users = this.r.store
       .aliasesOf(name)
       .filter((a) => a.FunctionVersion === qualifier || a.RoutingConfig?.AdditionalVersionWeights?.[qualifier] !== undefined)
