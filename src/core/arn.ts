@@ -1,4 +1,4 @@
-import { InvalidParameterValueException, ValidationException, validationMessage } from './errors.js';
+import { InvalidParameterValueException, ResourceNotFoundException, ValidationException, validationMessage } from './errors.js';
 
 /** Where Laminar pretends to live: the region and account every ARN carries. */
 export interface Partition {
@@ -42,7 +42,10 @@ export function parseFunctionName(raw: string, partition: Partition): FunctionRe
     );
   }
   const [, region, account, name, qualifier] = m;
-  if ((region && region !== partition.region) || (account && account !== partition.accountId)) {
+  if (region && region !== partition.region) {
+    throw new ResourceNotFoundException(`Functions from '${region}' are not reachable in this region ('${partition.region}')`);
+  }
+  if (account && account !== partition.accountId) {
     throw new InvalidParameterValueException(
       `The ARN ${raw} does not belong to this Laminar (region ${partition.region}, account ${partition.accountId}).`,
     );

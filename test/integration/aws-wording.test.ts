@@ -93,6 +93,15 @@ describe('not-found messages name the ARN the way each operation does', () => {
     );
   });
 
+  it('an ARN of another region is not found in this one', async () => {
+    const fn = await deployFixture(h.client, 'echo');
+    const elsewhere = `arn:aws:lambda:eu-central-1:000000000000:function:${fn}`;
+    const expected = notFound("Functions from 'eu-central-1' are not reachable in this region ('us-east-1')");
+    expect(await failure(h.client.send(new GetFunctionCommand({ FunctionName: elsewhere })))).toEqual(expected);
+    expect(await failure(h.client.send(new InvokeCommand({ FunctionName: elsewhere })))).toEqual(expected);
+    expect(await failure(h.client.send(new DeleteFunctionCommand({ FunctionName: elsewhere })))).toEqual(expected);
+  });
+
   it('PutFunctionConcurrency names $LATEST; GetFunctionConcurrency the bare ARN', async () => {
     expect(await failure(h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'doesnotexist', ReservedConcurrentExecutions: 1 })))).toEqual(
       notFound(`Function not found: ${ARN}:doesnotexist:$LATEST`),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { functionArn, mergeQualifier, parseFunctionName } from '../../../src/core/arn.js';
-import { InvalidParameterValueException, ValidationException } from '../../../src/core/errors.js';
+import { InvalidParameterValueException, ResourceNotFoundException, ValidationException } from '../../../src/core/errors.js';
 
 const p = { region: 'us-east-1', accountId: '000000000000' };
 
@@ -26,7 +26,9 @@ describe('parseFunctionName', () => {
   });
 
   it('refuses ARNs of another region or account', () => {
-    expect(() => parseFunctionName('arn:aws:lambda:eu-west-1:000000000000:function:hello', p)).toThrow(InvalidParameterValueException);
+    expect(() => parseFunctionName('arn:aws:lambda:eu-west-1:000000000000:function:hello', p)).toThrow(
+      new ResourceNotFoundException("Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"),
+    );
     expect(() => parseFunctionName('arn:aws:lambda:us-east-1:123456789012:function:hello', p)).toThrow(InvalidParameterValueException);
   });
 });
