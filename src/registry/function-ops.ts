@@ -77,7 +77,7 @@ export class FunctionOps {
     if (input.Handler === undefined) throw new InvalidParameterValueException('Handler is required for .zip deployment packages.');
     assertEnvironment(input.Environment?.Variables);
     if (this.r.store.getFunction(name)) throw alreadyExists(name);
-    this.checkSize(zip, 'CreateFunction');
+    this.checkSize(zip);
     return this.withCode(zip, (code) => {
       const row = this.r.store.tx(() => {
         if (this.r.store.getFunction(name)) throw alreadyExists(name);
@@ -101,7 +101,7 @@ export class FunctionOps {
     this.r.requireFunction(name);
     this.assertUpdatable(name, input.RevisionId);
     const zip = zipOf(input);
-    this.checkSize(zip, 'UpdateFunctionCode');
+    this.checkSize(zip);
     if (input.DryRun) {
       const { sha256 } = digest(zip);
       return present({ ...this.r.latest(name).config, CodeSha256: sha256, CodeSize: zip.length }, this.r.partition);
@@ -244,10 +244,10 @@ export class FunctionOps {
     return row;
   }
 
-  private checkSize(zip: Buffer, operation: string): void {
+  private checkSize(zip: Buffer): void {
     const { codeSizeZipped, totalCodeSize } = this.r.limits;
     if (zip.length > codeSizeZipped) {
-      throw new RequestTooLargeException(`Request must be smaller than ${codeSizeZipped} bytes for the ${operation} operation`);
+      throw new RequestTooLargeException(`Zipped size must be smaller than ${codeSizeZipped} bytes`);
     }
     if (this.r.store.usage().totalCodeSize + zip.length > totalCodeSize) {
       throw new CodeStorageExceededException('Code storage limit exceeded.');
