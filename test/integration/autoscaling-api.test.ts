@@ -304,7 +304,7 @@ describe('Application Auto Scaling API with the AWS SDK', () => {
     });
     expect(missing.json()).toEqual({
       __type: 'ValidationException',
-      message: "1 validation error detected: Value 'null' at 'serviceNamespace' failed to satisfy constraint: Member must not be null",
+      message: "1 validation error detected: Value null at 'serviceNamespace' failed to satisfy constraint: Member must not be null",
     });
   });
 });

@@ -233,6 +233,16 @@ describe('provisioned concurrency', () => {
     );
   });
 
+  it('a missing Qualifier is a null value, written unquoted', async () => {
+    const fn = await deployFixture(h.client, 'echo');
+    const res = await fetch(`${h.url}/2019-09-30/functions/${fn}/provisioned-concurrency`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-amzn-errortype')).toBe('ValidationException');
+    expect(((await res.json()) as { message: string }).message).toBe(
+      "1 validation error detected: Value null at 'qualifier' failed to satisfy constraint: Member must not be null",
+    );
+  });
+
   it('$LATEST is refused by Put, Get and Delete', async () => {
     const fn = await deployFixture(h.client, 'echo');
     expect(await failure(put(fn, '$LATEST', 1))).toEqual(invalid('Provisioned Concurrency Configs cannot be applied to unpublished function versions.'));

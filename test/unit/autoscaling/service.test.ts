@@ -197,9 +197,9 @@ describe('scheduled actions and deletes', () => {
 describe('request reading', () => {
   it('reports every missing member in AWS wording', () => {
     expect(() => readRegisterScalableTarget({ MinCapacity: -1 })).toThrow(
-      "4 validation errors detected: Value 'null' at 'serviceNamespace' failed to satisfy constraint: Member must not be null; " +
-        "Value 'null' at 'resourceId' failed to satisfy constraint: Member must not be null; " +
-        "Value 'null' at 'scalableDimension' failed to satisfy constraint: Member must not be null; " +
+      "4 validation errors detected: Value null at 'serviceNamespace' failed to satisfy constraint: Member must not be null; " +
+        "Value null at 'resourceId' failed to satisfy constraint: Member must not be null; " +
+        "Value null at 'scalableDimension' failed to satisfy constraint: Member must not be null; " +
         "Value '-1' at 'minCapacity' failed to satisfy constraint: Member must have value greater than or equal to 0",
     );
   });
