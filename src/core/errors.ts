@@ -149,12 +149,14 @@ export interface Violation {
   constraint: string;
 }
 
-/** Formats violations the way AWS does: "2 validation errors detected: Value 'x' at 'f' failed to satisfy constraint: …". */
+/**
+ * Formats violations the way AWS does: "2 validation errors detected: Value 'x' at 'f' failed to
+ * satisfy constraint: …". A missing value is written `Value null at 'f'`, unquoted, as AWS does.
+ */
 export function validationMessage(violations: readonly Violation[]): string {
   const n = violations.length;
   const parts = violations.map((v) => {
-    // AWS prints a missing member as `Value null`, unquoted.
-    const shown = v.value === null ? 'null' : `'${typeof v.value === 'string' ? v.value : JSON.stringify(v.value)}'`;
+    const shown = v.value === null || v.value === undefined ? 'null' : `'${typeof v.value === 'string' ? v.value : JSON.stringify(v.value)}'`;
     return `Value ${shown} at '${v.field}' failed to satisfy constraint: ${v.constraint}`;
   });
   return `${n} validation error${n === 1 ? '' : 's'} detected: ${parts.join('; ')}`;

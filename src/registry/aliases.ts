@@ -23,8 +23,11 @@ import type { RegistryChange } from './internals.js';
 export interface AliasContext {
   store: Store;
   arn(name: string, qualifier?: string): string;
-  /** Throws ResourceNotFoundException when the function does not exist. */
-  requireFunction(name: string): void;
+  /**
+   * Throws ResourceNotFoundException when the function does not exist; the message names the
+   * ARN with `qualifier` when one is given.
+   */
+  requireFunction(name: string, qualifier?: string): void;
   emit(change: RegistryChange): void;
 }
 
@@ -40,9 +43,10 @@ function requireVersion(ctx: AliasContext, fn: string, version: string): void {
   if (!versionExists(ctx, fn, version)) throw new ResourceNotFoundException(`Function not found: ${ctx.arn(fn, version)}`);
 }
 
-function requireAlias(ctx: AliasContext, fn: string, name: string): AliasConfiguration {
+/** GetAlias says `Cannot find alias arn: …` for a missing alias, UpdateAlias `Alias not found: …`. */
+function requireAlias(ctx: AliasContext, fn: string, name: string, prefix: 'Cannot find alias arn' | 'Alias not found'): AliasConfiguration {
   const alias = ctx.store.getAlias(fn, name);
-  if (!alias) throw new ResourceNotFoundException(`Cannot find alias arn: ${ctx.arn(fn, name)}`);
+  if (!alias) throw new ResourceNotFoundException(`${prefix}: ${ctx.arn(fn, name)}`);
   return alias;
 }
 
@@ -56,7 +60,8 @@ export function createAlias(ctx: AliasContext, fn: string, input: CreateAliasInp
   const v = nameViolations(fn);
   v.push(...aliasNameViolations(input.Name), ...functionVersionViolations(input.FunctionVersion));
   check(descriptionViolations(input.Description, v));
-  ctx.requireFunction(fn);
+  // Lambda names the version the alias would point to when the function is missing.
+  ctx.requireFunction(fn, input.FunctionVersion);
   requireVersion(ctx, fn, input.FunctionVersion);
   if (ctx.store.getAlias(fn, input.Name)) {
     throw new ResourceConflictException(`Alias already exists: ${ctx.arn(fn, input.Name)}`);
@@ -77,7 +82,7 @@ export function createAlias(ctx: AliasContext, fn: string, input: CreateAliasInp
 export function getAlias(ctx: AliasContext, fn: string, name: string): AliasConfiguration {
   check([...nameViolations(fn), ...aliasNameViolations(name)]);
   ctx.requireFunction(fn);
-  return requireAlias(ctx, fn, name);
+  return requireAlias(ctx, fn, name, 'Cannot find alias arn');
 }
 
 export function updateAlias(ctx: AliasContext, fn: string, name: string, input: UpdateAliasInput): AliasConfiguration {
@@ -86,7 +91,7 @@ export function updateAlias(ctx: AliasContext, fn: string, name: string, input: 
   check(descriptionViolations(input.Description, v));
   ctx.requireFunction(fn);
   const updated = ctx.store.tx(() => {
-    const current = requireAlias(ctx, fn, name);
+    const current = requireAlias(ctx, fn, name, 'Alias not found');
     assertRevision(input.RevisionId, current.RevisionId);
     const primary = input.FunctionVersion ?? current.FunctionVersion;
     requireVersion(ctx, fn, primary);
@@ -107,10 +112,11 @@ export function updateAlias(ctx: AliasContext, fn: string, name: string, input: 
   return updated;
 }
 
+/** Deleting an alias that does not exist succeeds, as in Lambda; the function must exist. */
 export function deleteAlias(ctx: AliasContext, fn: string, name: string): void {
   check([...nameViolations(fn), ...aliasNameViolations(name)]);
   ctx.requireFunction(fn);
-  requireAlias(ctx, fn, name);
+  if (!ctx.store.getAlias(fn, name)) return;
   ctx.store.tx(() => {
     ctx.store.deleteAlias(fn, name);
     ctx.store.deleteProvisioned(fn, name);

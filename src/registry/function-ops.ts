@@ -69,7 +69,7 @@ export class FunctionOps {
     if (input.Handler === undefined) throw new InvalidParameterValueException('Handler is required for .zip deployment packages.');
     assertEnvironment(input.Environment?.Variables);
     if (this.r.store.getFunction(name)) throw alreadyExists(name);
-    this.checkSize(zip, 'CreateFunction');
+    this.checkSize(zip);
     return this.withCode(zip, (code) => {
       const row = this.r.store.tx(() => {
         if (this.r.store.getFunction(name)) throw alreadyExists(name);
@@ -92,7 +92,7 @@ export class FunctionOps {
     this.r.requireFunction(name);
     this.assertUpdatable(name, input.RevisionId);
     const zip = zipOf(input);
-    this.checkSize(zip, 'UpdateFunctionCode');
+    this.checkSize(zip);
     if (input.DryRun) {
       const { sha256 } = digest(zip);
       return present({ ...this.r.latest(name).config, CodeSha256: sha256, CodeSize: zip.length }, this.r.partition);
@@ -150,13 +150,18 @@ export class FunctionOps {
     if (qualifier === '$LATEST') {
       throw new InvalidParameterValueException('$LATEST version cannot be deleted without deleting the function.');
     }
+    // Lambda refuses an alias here before it looks the function up.
+    if (qualifier !== undefined && !VERSION_RE.test(qualifier)) {
+      throw new InvalidParameterValueException('Deletion of aliases is not currently supported.');
+    }
     this.r.requireFunction(name);
     if (qualifier === undefined) {
       this.deleteAll(name);
       return;
     }
-    const row = VERSION_RE.test(qualifier) ? this.r.store.getVersion(name, Number(qualifier)) : undefined;
-    if (!row) throw this.r.notFound(name, qualifier);
+    // Deleting a version that does not exist (any more) succeeds, as in Lambda.
+    const row = this.r.store.getVersion(name, Number(qualifier));
+    if (!row) return;
     const users = this.r.store
       .aliasesOf(name)
       .filter((a) => a.FunctionVersion === qualifier || a.RoutingConfig?.AdditionalVersionWeights?.[qualifier] !== undefined)
@@ -228,10 +233,10 @@ export class FunctionOps {
     return row;
   }
 
-  private checkSize(zip: Buffer, operation: string): void {
+  private checkSize(zip: Buffer): void {
     const { codeSizeZipped, totalCodeSize } = this.r.limits;
     if (zip.length > codeSizeZipped) {
-      throw new RequestTooLargeException(`Request must be smaller than ${codeSizeZipped} bytes for the ${operation} operation`);
+      throw new RequestTooLargeException(`Zipped size must be smaller than ${codeSizeZipped} bytes`);
     }
     if (this.r.store.usage().totalCodeSize + zip.length > totalCodeSize) {
       throw new CodeStorageExceededException('Code storage limit exceeded.');

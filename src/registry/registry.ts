@@ -144,6 +144,15 @@ export class Registry {
     return existsSync(file) ? file : undefined;
   }
 
+  /**
+   * Throws ResourceNotFoundException when the function is unknown. `arnQualifier` goes into the
+   * message's ARN: PutFunctionConcurrency, for one, names `…:$LATEST` there.
+   */
+  assertFunctionExists(name: string, arnQualifier?: string): void {
+    assertFunctionName(name);
+    this.requireFunction(name, arnQualifier);
+  }
+
   /** The function's reserved concurrency, or undefined when it has none. Throws when the function is unknown. */
   getReservedConcurrency(name: string): number | undefined {
     assertFunctionName(name);
@@ -303,7 +312,8 @@ export class Registry {
 
   private resolveWith(name: string, qualifier: string | undefined, pick: (a: AliasConfiguration) => string): ResolvedTarget {
     this.assertQualifier(name, qualifier);
-    const fn = this.requireFunction(name, qualifier);
+    // An invoke without a qualifier runs $LATEST, and Lambda's not-found message says so.
+    const fn = this.requireFunction(name, qualifier ?? '$LATEST');
     const latest = this.latest(name);
     if (latest.config.State === 'Pending') throw pendingConflict();
     let version = qualifier ?? '$LATEST';

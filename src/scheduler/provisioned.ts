@@ -4,6 +4,7 @@ import {
   InvalidParameterValueException,
   ProvisionedConcurrencyConfigNotFoundException,
   ResourceConflictException,
+  ResourceNotFoundException,
   ValidationException,
   validationMessage,
 } from '../core/errors.js';
@@ -131,14 +132,15 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
         ]),
       );
     }
-    const version = this.o.registry.resolvePrimary(functionName, q).version;
-    if (version === '$LATEST') {
-      throw new InvalidParameterValueException('Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
-    }
+    if (q === '$LATEST') throw unpublished();
+    const version = this.resolve(functionName, q);
+    if (version === '$LATEST') throw unpublished();
     for (const other of this.entries.of(functionName)) {
       if (other.qualifier !== q && other.version === version) {
         throw new ResourceConflictException(
-          `Version ${version} already has provisioned concurrency through ${VERSION_RE.test(other.qualifier) ? 'version' : 'alias'} ${other.qualifier}; a version can have one provisioned concurrency config.`,
+          VERSION_RE.test(q)
+            ? 'Version is pointed by a Provisioned Concurrency alias'
+            : "Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version",
         );
       }
     }
@@ -156,11 +158,15 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
   }
 
   getConfig(functionName: string, qualifier: string | undefined): ProvisionedConfigOutput {
-    return this.output(this.require(functionName, this.requireQualifier(qualifier)));
+    const entry = this.find(functionName, qualifier);
+    if (!entry) throw new ProvisionedConcurrencyConfigNotFoundException('No Provisioned Concurrency Config found for this function');
+    return this.output(entry);
   }
 
+  /** Deleting a config that does not exist succeeds, as in Lambda, once the version or alias exists. */
   deleteConfig(functionName: string, qualifier: string | undefined): void {
-    const entry = this.require(functionName, this.requireQualifier(qualifier));
+    const entry = this.find(functionName, qualifier);
+    if (!entry) return;
     this.remove(entry);
     this.o.registry.deleteProvisionedConfig(functionName, entry.qualifier);
   }
@@ -344,11 +350,28 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
     return qualifier;
   }
 
-  private require(functionName: string, qualifier: string): Entry {
-    this.o.registry.resolvePrimary(functionName, qualifier); // 404 for an unknown function, version or alias
-    const entry = this.entries.get(functionName, qualifier);
-    if (!entry) throw new ProvisionedConcurrencyConfigNotFoundException('No Provisioned Concurrency Config found for this function');
-    return entry;
+  /** The config of a version or alias, after checking that the version or alias exists. */
+  private find(functionName: string, qualifier: string | undefined): Entry | undefined {
+    const q = this.requireQualifier(qualifier);
+    if (q === '$LATEST') throw new InvalidParameterValueException('The function resource provided must be an alias or a published version.');
+    this.resolve(functionName, q);
+    return this.entries.get(functionName, q);
+  }
+
+  /**
+   * The version `q` names now. These operations report a missing function or alias as
+   * `Cannot find alias arn: …` and a missing function or version as `Function not found: …:N`,
+   * as Lambda does.
+   */
+  private resolve(functionName: string, q: string): string {
+    try {
+      return this.o.registry.resolvePrimary(functionName, q).version;
+    } catch (err) {
+      if (err instanceof ResourceNotFoundException && !VERSION_RE.test(q)) {
+        throw new ResourceNotFoundException(`Cannot find alias arn: ${functionArn(this.o.partition, functionName, q)}`);
+      }
+      throw err;
+    }
   }
 
   private output(e: Entry): ProvisionedConfigOutput {
@@ -362,4 +385,9 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
       LastModified: e.lastModified,
     };
   }
+}
+
+/** PutProvisionedConcurrencyConfig on `$LATEST`, or on an alias that points to it. */
+function unpublished(): InvalidParameterValueException {
+  return new InvalidParameterValueException('Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
 }

@@ -15,7 +15,7 @@ export class Reservations {
   }
 
   put(functionName: string, value: number): number {
-    this.registry.getReservedConcurrency(functionName); // 404 for an unknown function
+    this.registry.assertFunctionExists(functionName, '$LATEST'); // 404, naming `…:$LATEST` as Lambda does
     const problem = this.ledger.setReservation(functionName, value);
     if (problem) throw new InvalidParameterValueException(problem);
     this.registry.setReservedConcurrency(functionName, value);

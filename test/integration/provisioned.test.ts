@@ -93,14 +93,14 @@ describe('provisioned concurrency', () => {
     ).rejects.toBeInstanceOf(InvalidParameterValueException);
     await ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live', ProvisionedConcurrentExecutions: 2 }));
     await expect(ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 1 }))).rejects.toThrow(
-      /less than the function's total provisioned concurrency \[2\]/,
+      " ReservedConcurrentExecutions  1 should not be lower than function's total provisioned concurrency [2].",
     );
     // PC = RC: every on-demand invocation ($LATEST) is throttled.
     const latest = await fetch(`${ctx.h.url}/2015-03-31/functions/${fn}/invocations`, { method: 'POST', body: '{}' });
     expect(latest.status).toBe(429);
     await expect(
       ctx.h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: '1', ProvisionedConcurrentExecutions: 1 })),
-    ).rejects.toThrow(/one provisioned concurrency config/);
+    ).rejects.toThrow('Version is pointed by a Provisioned Concurrency alias');
   });
 
   it('an init failure makes the config FAILED with a reason', async () => {

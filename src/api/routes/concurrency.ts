@@ -27,7 +27,9 @@ export async function concurrencyRoutes(app: FastifyInstance, o: ConcurrencyRout
   const name = (req: Req) => {
     const ref = parseFunctionName(req.params.FunctionName, o.partition);
     if (ref.qualifier !== undefined) {
-      throw new InvalidParameterValueException('Reserved concurrency applies to the whole function; remove the qualifier.');
+      throw new InvalidParameterValueException(
+        'This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.',
+      );
     }
     return ref.functionName;
   };

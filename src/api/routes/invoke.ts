@@ -93,8 +93,8 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
       const ctx = invocationType === 'RequestResponse' ? clientContext(req) : undefined;
       const payload = eventText(body);
       const target = o.registry.resolve(ref.functionName, ref.qualifier);
-      reply.header('X-Amz-Executed-Version', target.version);
 
+      // Only a synchronous invoke says which version ran; DryRun and Event answers carry no header.
       if (invocationType === 'DryRun') return reply.code(204).send();
       if (invocationType === 'Event') {
         o.events.submit(target, payload, req.id);
@@ -105,6 +105,7 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
       reply
         .code(200)
         .header('content-type', 'application/json')
+        .header('X-Amz-Executed-Version', target.version)
         .header('X-Laminar-Cold-Start', String(result.coldStart));
       if (result.coldStartReason) reply.header('X-Laminar-Cold-Start-Reason', result.coldStartReason);
       if (result.functionError) reply.header('X-Amz-Function-Error', 'Unhandled');

@@ -81,30 +81,35 @@ export function decideConcurrency(state: LedgerState, fn: string): Decision {
 /**
  * Why `fn` may not hold `total` provisioned concurrency (over all its configs), or undefined:
  * within its reservation, or for an unreserved function within what the unreserved pool can
- * give while keeping the minimum.
+ * give while keeping the minimum. The messages are AWS's: beyond the unreserved pool (regional
+ * limit minus reservations and other functions' provisioned concurrency) Lambda quotes that
+ * pool; within it but eating into the minimum, it quotes the minimum.
  */
 export function provisionedProblem(state: LedgerState, fn: string, total: number): string | undefined {
   const reservation = state.reserved.get(fn);
   if (reservation !== undefined) {
-    return total > reservation
-      ? `Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function (${reservation}).`
-      : undefined;
+    return total > reservation ? 'Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function' : undefined;
   }
   const others = unreservedProvisioned(state) - (state.provisioned.get(fn) ?? 0);
-  const available = unreservedCapacity(state) - state.limits.unreservedMinimum - others;
-  return total > available
-    ? `Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${Math.max(0, available)}]. Provisioned concurrency must leave at least ${state.limits.unreservedMinimum} unreserved.`
-    : undefined;
+  const unreserved = unreservedCapacity(state) - others;
+  if (total > unreserved) {
+    return `Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${Math.max(0, unreserved)}].`;
+  }
+  if (unreserved - total < state.limits.unreservedMinimum) {
+    return `Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${state.limits.unreservedMinimum}].`;
+  }
+  return undefined;
 }
 
 /**
- * Why a reservation of `value` for `fn` is refused, or undefined when it is allowed: the sum of
- * reservations must leave the unreserved minimum. The message is AWS's.
+ * Why a reservation of `value` for `fn` is refused, or undefined when it is allowed: it may not
+ * be below the function's provisioned concurrency, and the sum of reservations must leave the
+ * unreserved minimum. The messages are AWS's, spacing included.
  */
 export function reservationProblem(state: LedgerState, fn: string, value: number): string | undefined {
   const provisioned = state.provisioned.get(fn) ?? 0;
   if (value < provisioned) {
-    return `Specified ReservedConcurrentExecutions for function is less than the function's total provisioned concurrency [${provisioned}].`;
+    return ` ReservedConcurrentExecutions  ${value} should not be lower than function's total provisioned concurrency [${provisioned}].`;
   }
   const others = totalReserved(state) - (state.reserved.get(fn) ?? 0);
   if (state.limits.regionalLimit - others - value < state.limits.unreservedMinimum) {

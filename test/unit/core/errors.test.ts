@@ -30,5 +30,8 @@ describe('error hierarchy', () => {
         { field: 'b', value: 'y', constraint: 'c2' },
       ]),
     ).toMatch(/^2 validation errors detected: .*; Value 'y' at 'b'/);
+    expect(validationMessage([{ field: 'tagKeys', value: null, constraint: 'Member must not be null' }])).toBe(
+      "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null",
+    );
   });
 });

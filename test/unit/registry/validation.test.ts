@@ -86,6 +86,7 @@ describe('semantic validation (InvalidParameterValueException)', () => {
     const err = await createError({ Code: { ZipFile: zip } });
     expect(err.code).toBe('RequestTooLargeException');
     expect(err.statusCode).toBe(413);
+    expect(err.message).toBe('Zipped size must be smaller than 100 bytes');
   });
 
   it('refuses code beyond the account storage limit', async () => {

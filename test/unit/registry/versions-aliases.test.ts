@@ -103,6 +103,11 @@ describe('aliases', () => {
     const gone = await caught(() => env.registry.getAlias('f', 'dev'));
     expect(gone.code).toBe('ResourceNotFoundException');
     expect(gone.message).toBe(`Cannot find alias arn: ${ARN('f', 'dev')}`);
+    const update = await caught(() => env.registry.updateAlias('f', 'dev', { Description: 'x' }));
+    expect(update.code).toBe('ResourceNotFoundException');
+    expect(update.message).toBe(`Alias not found: ${ARN('f', 'dev')}`);
+    // Deleting it again succeeds, as in Lambda.
+    env.registry.deleteAlias('f', 'dev');
   });
 
   it('refuses bad names, duplicates and unknown versions', async () => {
@@ -124,6 +129,7 @@ describe('aliases', () => {
   it.each([
     [{ '1': 0.1, '2': 0.2 }, '2', 'InvalidParameterValueException', 'Number of items in AdditionalVersionWeights cannot be greater than 1'],
     [{ '2': 1.5 }, '1', 'ValidationException', "Value '{2=1.5}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy"],
+    [{ '2': 2 }, '1', 'ValidationException', "Value '{2=2.0}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy"],
     [{ '1': 0.5 }, '1', 'InvalidParameterValueException', 'Invalid function version 1. Function version 1 is already included in routing configuration.'],
     [{ '1': 0.5 }, '$LATEST', 'InvalidParameterValueException', '$LATEST is not supported for an alias pointing to more than 1 version'],
     [{ $LATEST: 0.5 }, '1', 'ValidationException', 'Member must satisfy regular expression pattern: [0-9]+'],
@@ -184,7 +190,7 @@ describe('resolve', () => {
       expect(err.code).toBe('ResourceNotFoundException');
       expect(err.message).toBe(`Function not found: ${ARN('f', q)}`);
     }
-    expect((await caught(() => env.registry.resolve('g', undefined))).message).toBe(`Function not found: ${ARN('g')}`);
+    expect((await caught(() => env.registry.resolve('g', undefined))).message).toBe(`Function not found: ${ARN('g', '$LATEST')}`);
     expect((await caught(() => env.registry.resolve('f', 'bad:q'))).code).toBe('ValidationException');
   });
 });

@@ -198,12 +198,17 @@ describe('provisioned concurrency in the ledger', () => {
   it('refuses provisioned concurrency beyond the reservation or the unreserved pool minus the minimum', () => {
     const ledger = new Ledger(limits);
     ledger.setReservation('a', 3);
-    expect(ledger.setProvisioned('a', 4)).toMatch(/should not be greater than the reservedConcurrentExecution/);
+    expect(ledger.setProvisioned('a', 4)).toBe('Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function');
     expect(ledger.setProvisioned('a', 3)).toBeUndefined();
     // Unreserved pool is 10 − 3 = 7, minimum 2: at most 5 provisioned for unreserved functions.
-    expect(ledger.setProvisioned('b', 6)).toMatch(/unreserved concurrency \[5\]/);
+    expect(ledger.setProvisioned('b', 8)).toBe("Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [7].");
+    expect(ledger.setProvisioned('b', 6)).toBe(
+      "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [2].",
+    );
     expect(ledger.setProvisioned('b', 5)).toBeUndefined();
-    expect(ledger.setReservation('a', 2)).toMatch(/less than the function's total provisioned concurrency \[3\]/);
+    // Another function's provisioned concurrency is no longer in the pool.
+    expect(ledger.setProvisioned('c', 3)).toBe("Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [2].");
+    expect(ledger.setReservation('a', 2)).toBe(" ReservedConcurrentExecutions  2 should not be lower than function's total provisioned concurrency [3].");
   });
 });
 
