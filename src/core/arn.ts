@@ -19,34 +19,45 @@ export interface FunctionRef {
 }
 
 export const FUNCTION_NAME_RE = /^[a-zA-Z0-9-_]{1,64}$/;
-export const QUALIFIER_RE = /^(\$LATEST|[a-zA-Z0-9-_]{1,128})$/;
 export const ALIAS_NAME_RE = /^(?!^[0-9]+$)([a-zA-Z0-9-_]{1,128})$/;
 export const VERSION_RE = /^[0-9]+$/;
 
-/** AWS's own pattern for FunctionName, quoted in validation messages. */
-export const FUNCTION_NAME_PATTERN =
+/** AWS's pattern for CreateFunction's FunctionName, quoted in its validation messages. */
+export const FUNCTION_NAME_CREATE_PATTERN =
   '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?';
 
-const FULL_RE =
-  /^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:((?:eusc-)?[a-z]{2}(?:(?:-gov)|(?:-iso[a-z]?))?-[a-z]+-\d{1}):)?(?:(\d{12}):)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/;
+/** AWS's pattern for the FunctionName of every other operation (Get, Delete, Invoke, …). */
+export const FUNCTION_NAME_PATTERN =
+  '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?';
+
+/** AWS's pattern for the Qualifier parameter. */
+export const QUALIFIER_PATTERN = '\\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+';
+const QUALIFIER_RE = /^(?:\$(?:LATEST(?:\.PUBLISHED)?)|[a-zA-Z0-9-_$]+)$/;
+/** Longest FunctionName an operation takes (GetFunction and Invoke; AWS allows 140 on Delete). */
+const MAX_NAME_LENGTH = 170;
+
+const REGION = '((?:eusc-)?[a-z]{2}(?:(?:-gov)|(?:-iso[a-z]?))?-[a-z]+-\\d{1})';
+const CREATE_RE = new RegExp(
+  `^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:${REGION}:)?(?:(\\d{12}):)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\\$LATEST|[a-zA-Z0-9-_]+))?$`,
+);
+const FULL_RE = new RegExp(
+  `^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:${REGION}:)?(?:(\\d{12}):)?(?:function:)?([a-zA-Z0-9-_.]+)(?::(\\$LATEST(?:\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?$`,
+);
+
+function nameViolation(raw: string, constraint: string): ValidationException {
+  return new ValidationException(validationMessage([{ field: 'functionName', value: raw, constraint }]));
+}
 
 /**
  * Parses a FunctionName as the API accepts it: a name, `name:qualifier`, a partial ARN
- * (`123456789012:function:name`) or a full ARN, each optionally qualified.
+ * (`123456789012:function:name`) or a full ARN, each optionally qualified. The shape is AWS's;
+ * a name that fits it but cannot exist (65 characters, a dot) is left for the lookup to answer
+ * not found, as AWS does.
  */
 export function parseFunctionName(raw: string, partition: Partition): FunctionRef {
-  const m = raw.length <= 256 ? FULL_RE.exec(raw) : null;
-  if (!m || !m[3] || m[3].length > 64) {
-    throw new ValidationException(
-      validationMessage([
-        {
-          field: 'functionName',
-          value: raw,
-          constraint: `Member must satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`,
-        },
-      ]),
-    );
-  }
+  if (raw.length > MAX_NAME_LENGTH) throw nameViolation(raw, `Member must have length less than or equal to ${MAX_NAME_LENGTH}`);
+  const m = FULL_RE.exec(raw);
+  if (!m || !m[3]) throw nameViolation(raw, `Member must satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`);
   const [, region, account, name, qualifier] = m;
   assertOwnArn(region, account, partition);
   return qualifier === undefined ? { functionName: name as string } : { functionName: name as string, qualifier };
@@ -68,12 +79,8 @@ function assertOwnArn(region: string | undefined, account: string | undefined, p
  * refuses a longer one with an InvalidParameterValueException in its validation wording.
  */
 export function parseCreateFunctionName(raw: string, partition: Partition): string {
-  const m = FULL_RE.exec(raw);
-  if (!m || !m[3]) {
-    throw new ValidationException(
-      validationMessage([{ field: 'functionName', value: raw, constraint: `Member must satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}` }]),
-    );
-  }
+  const m = CREATE_RE.exec(raw);
+  if (!m || !m[3]) throw nameViolation(raw, `Member must satisfy regular expression pattern: ${FUNCTION_NAME_CREATE_PATTERN}`);
   const [, region, account, name, qualifier] = m as unknown as [string, string | undefined, string | undefined, string, string | undefined];
   assertOwnArn(region, account, partition);
   if (name.length > 64) {
@@ -93,16 +100,14 @@ export function parseCreateFunctionName(raw: string, partition: Partition): stri
  */
 export function mergeQualifier(ref: FunctionRef, queryQualifier: string | undefined): FunctionRef {
   if (queryQualifier === undefined || queryQualifier === '') return ref;
-  if (!QUALIFIER_RE.test(queryQualifier)) {
-    throw new ValidationException(
-      validationMessage([
-        {
-          field: 'qualifier',
-          value: queryQualifier,
-          constraint: 'Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)',
-        },
-      ]),
-    );
+  const constraint =
+    queryQualifier.length > 128
+      ? 'Member must have length less than or equal to 128'
+      : !QUALIFIER_RE.test(queryQualifier)
+        ? `Member must satisfy regular expression pattern: ${QUALIFIER_PATTERN}`
+        : undefined;
+  if (constraint !== undefined) {
+    throw new ValidationException(validationMessage([{ field: 'qualifier', value: queryQualifier, constraint }]));
   }
   if (ref.qualifier !== undefined && ref.qualifier !== queryQualifier) {
     throw new InvalidParameterValueException('The derived qualifier from the function name does not match the specified qualifier.');

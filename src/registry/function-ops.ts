@@ -33,7 +33,7 @@ import type {
 import {
   assertEnvironment,
   assertFunctionName,
-  assertQualifier,
+  assertNewFunctionName,
   assertRuntime,
 } from './validation.js';
 
@@ -62,7 +62,7 @@ export class FunctionOps {
 
   async create(input: CreateFunctionInput): Promise<FunctionConfiguration> {
     // Member shapes were checked against registry/shapes.ts where the input entered (API, laminar.json).
-    assertFunctionName(input.FunctionName);
+    assertNewFunctionName(input.FunctionName);
     const name = input.FunctionName;
     const zip = zipOf(input.Code, input.PackageType);
     assertRuntime(input.Runtime);
@@ -146,7 +146,6 @@ export class FunctionOps {
 
   delete(name: string, qualifier?: string): void {
     assertFunctionName(name);
-    assertQualifier(qualifier);
     if (qualifier === '$LATEST') {
       throw new InvalidParameterValueException('$LATEST version cannot be deleted without deleting the function.');
     }

@@ -39,7 +39,7 @@ import type {
   UpdateFunctionCodeInput,
   UpdateFunctionConfigurationInput,
 } from './types.js';
-import { assertFunctionName, assertQualifier, pageSize } from './validation.js';
+import { assertFunctionName, pageSize } from './validation.js';
 
 export type { RegistryChange, RegistryChangeListener, RegistryLimits } from './internals.js';
 
@@ -293,7 +293,7 @@ export class Registry {
    * $LATEST); the caller has checked the concurrency rules.
    */
   putProvisionedConfig(name: string, qualifier: string, requested: number): ProvisionedRow {
-    this.assertQualifier(name, qualifier);
+    assertFunctionName(name);
     this.requireFunction(name, qualifier);
     this.resolvePrimary(name, qualifier); // 404 for an unknown version or alias
     const row: ProvisionedRow = { functionName: name, qualifier, requested, lastModified: lambdaDate(this.opts.clock.now()) };
@@ -311,7 +311,7 @@ export class Registry {
   }
 
   private resolveWith(name: string, qualifier: string | undefined, pick: (a: AliasConfiguration) => string): ResolvedTarget {
-    this.assertQualifier(name, qualifier);
+    assertFunctionName(name);
     // An invoke without a qualifier runs $LATEST, and Lambda's not-found message says so.
     const fn = this.requireFunction(name, qualifier ?? '$LATEST');
     const latest = this.latest(name);
@@ -377,14 +377,10 @@ export class Registry {
     return row;
   }
 
-  private assertQualifier(name: string, qualifier: string | undefined): void {
-    assertFunctionName(name);
-    assertQualifier(qualifier);
-  }
 
   /** The row a Get* call reports, and the qualifier its ARN carries. */
   private lookup(name: string, qualifier?: string): { fn: FunctionRow; row: VersionRow; arnQualifier?: string } {
-    this.assertQualifier(name, qualifier);
+    assertFunctionName(name);
     const fn = this.requireFunction(name, qualifier);
     if (qualifier === undefined) return { fn, row: this.latest(name) };
     if (qualifier === '$LATEST') return { fn, row: this.latest(name), arnQualifier: qualifier };

@@ -4,7 +4,7 @@
  * words the failures as AWS does. What a value means (is the runtime one Laminar runs, is the
  * version published, does the function exist) is the registry's business, not the shape's.
  */
-import { FUNCTION_NAME_PATTERN } from '../core/arn.js';
+import { FUNCTION_NAME_CREATE_PATTERN, QUALIFIER_PATTERN } from '../core/arn.js';
 import { bool, int, list, map, str, struct, type Shape } from '../core/shape.js';
 
 // ---- members shared by several operations ----
@@ -93,7 +93,7 @@ const codeSource = {
 
 export const CreateFunctionBody = struct(
   {
-    FunctionName: str({ min: 1, max: 140, pattern: FUNCTION_NAME_PATTERN }),
+    FunctionName: str({ min: 1, max: 140, pattern: FUNCTION_NAME_CREATE_PATTERN }),
     Code: struct(codeSource),
     Publish: bool,
     PackageType: str({ enum: ['Zip', 'Image'] }),
@@ -146,7 +146,7 @@ export const PutProvisionedConcurrencyConfigBody = struct(
 
 // ---- query strings ----
 
-const qualifier = str({ min: 1, max: 128, pattern: '(|[a-zA-Z0-9$_-]+)' });
+const qualifier = str({ min: 1, max: 128, pattern: QUALIFIER_PATTERN });
 
 /** Query members are text on the wire; `int` members are read from it. Unknown ones are ignored. */
 function query(properties: Record<string, Shape>, required: readonly string[] = []): Shape {

@@ -83,15 +83,19 @@ export function nameViolations(name: unknown, field = 'functionName'): Violation
   return out;
 }
 
-/** Plain function names given to the registry (the API layer has already parsed ARNs). */
-export function assertFunctionName(name: unknown): asserts name is string {
+/** The name of a function being created: the naming rules apply in full. */
+export function assertNewFunctionName(name: unknown): asserts name is string {
   assertNoViolations(nameViolations(name));
 }
 
-/** A qualifier as the Get, Delete and Invoke operations accept it: `$LATEST`, a version number or an alias name. */
-export function assertQualifier(qualifier: string | undefined): void {
-  if (qualifier !== undefined && !/^(\$LATEST|[a-zA-Z0-9-_]{1,128})$/.test(qualifier)) {
-    assertNoViolations([{ field: 'qualifier', value: qualifier, constraint: pattern('(|[a-zA-Z0-9$_-]+)') }]);
+/**
+ * A name to look up (the API layer has parsed ARNs and checked AWS's pattern). A name that breaks
+ * the naming rules, a 65-character one say, cannot exist, so its lookup answers not found, as
+ * AWS does; only an empty or non-string name is refused here.
+ */
+export function assertFunctionName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) {
+    assertNoViolations([{ field: 'functionName', value: typeof name === 'string' ? name : null, constraint: lenGe(1) }]);
   }
 }
 

@@ -22,7 +22,24 @@ describe('parseFunctionName', () => {
 
   it('refuses malformed names with the AWS pattern in the message', () => {
     expect(() => parseFunctionName('bad name', p)).toThrow(ValidationException);
-    expect(() => parseFunctionName('x'.repeat(65), p)).toThrow(/functionName/);
+    expect(() => parseFunctionName('my-function!', p)).toThrow(
+      "1 validation error detected: Value 'my-function!' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: " +
+        '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?',
+    );
+    expect(() => parseFunctionName('x'.repeat(171), p)).toThrow(/Member must have length less than or equal to 170/);
+  });
+
+  it('leaves a name that fits the pattern but cannot exist (65 characters) to the lookup', () => {
+    expect(parseFunctionName('x'.repeat(65), p)).toEqual({ functionName: 'x'.repeat(65) });
+    expect(parseFunctionName('hello:$LATEST.PUBLISHED', p)).toEqual({ functionName: 'hello', qualifier: '$LATEST.PUBLISHED' });
+  });
+
+  it('checks the Qualifier parameter with AWS pattern and length', () => {
+    expect(() => mergeQualifier({ functionName: 'f' }, 'invalid!')).toThrow(
+      "1 validation error detected: Value 'invalid!' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: \\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+",
+    );
+    expect(() => mergeQualifier({ functionName: 'f' }, 'a'.repeat(129))).toThrow(/Member must have length less than or equal to 128/);
+    expect(mergeQualifier({ functionName: 'f' }, '$latest')).toEqual({ functionName: 'f', qualifier: '$latest' });
   });
 
   it('refuses ARNs of another region (not found there) or account (access denied), as AWS does', () => {

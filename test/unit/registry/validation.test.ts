@@ -22,7 +22,9 @@ describe('names given to the registry', () => {
     const bad = await createError({}, 'has space');
     expect(bad.code).toBe('ValidationException');
     expect(bad.message).toContain("Value 'has space' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern:");
-    expect((await caught(() => env.registry.getFunction('bad name'))).code).toBe('ValidationException');
+    // A name that cannot exist is simply not found when looked up, as in AWS.
+    expect((await caught(() => env.registry.getFunction('a'.repeat(65)))).code).toBe('ResourceNotFoundException');
+    expect((await caught(() => env.registry.getFunction(''))).code).toBe('ValidationException');
   });
 });
 
