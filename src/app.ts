@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { somaxconn } from './api/listen-backlog.js';
 import { buildServer } from './api/server.js';
 import { EventInvoker } from './async/event-invoker.js';
 import { AutoScaling } from './autoscaling/index.js';
@@ -144,7 +145,17 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     server,
     clock,
     async listen() {
-      const url = await server.listen({ host: config.host, port: config.port });
+      // Node's default backlog (511) is smaller than one burst of regionalConcurrencyLimit
+      // invocations. While the event loop is busy, connections beyond the accept queue lose
+      // their handshake: the client waits for SYN retransmits or, once the kernel prunes the
+      // half-open connection, its request is answered with a reset.
+      const url = await server.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
+      const cap = somaxconn();
+      if (cap !== undefined && cap < config.listenBacklog) {
+        server.log.warn(
+          `listenBacklog ${config.listenBacklog} is capped by net.core.somaxconn = ${cap}; raise the sysctl for bursts of more than ${cap} connections`,
+        );
+      }
       dataDirLock.record({ url });
       return url;
     },

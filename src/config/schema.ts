@@ -18,6 +18,13 @@ export interface KeySpec {
 export const SCHEMA = {
   host: { type: 'string', default: '127.0.0.1', doc: 'Interface the API listens on. Loopback by default; set 0.0.0.0 to expose it.' },
   port: { type: 'int', default: 9000, min: 0, max: 65535, doc: 'TCP port of the API (0 picks a free one).' },
+  listenBacklog: {
+    type: 'int',
+    default: 4096,
+    min: 1,
+    max: 65535,
+    doc: 'Connections the kernel holds for the API while it is busy. A burst of new connections beyond it is delayed or reset. Linux caps it at net.core.somaxconn.',
+  },
   dataDir: { type: 'string', default: '.laminar', doc: 'Folder for everything Laminar persists (registry, code, logs, /tmp of environments). Deleting it resets the node.' },
   functionsDir: { type: 'string', default: undefined, doc: 'Folder whose subfolders are deployed (or updated) as functions at start.' },
   region: { type: 'string', default: 'us-east-1', doc: 'Region named in ARNs and AWS_REGION.' },

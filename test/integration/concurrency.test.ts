@@ -15,17 +15,23 @@ import { sample, scrape } from '../helpers/metrics.js';
 
 type Outcome = { status: number; reason?: string; retryAfter?: string | null; header?: string | null };
 
-/** Fires `n` invocations at once and collects status codes and throttle reasons. */
+/**
+ * Fires `n` invocations at once and collects status codes and throttle reasons. `settled` counts
+ * requests that are answered or have failed, so a caller waiting on it sees a failure at once.
+ */
 async function burst(url: string, fn: string, n: number, event: object, settled?: { count: number }): Promise<Outcome[]> {
   return Promise.all(
     Array.from({ length: n }, async () => {
-      const res = await fetch(`${url}/2015-03-31/functions/${fn}/invocations`, { method: 'POST', body: JSON.stringify(event) });
-      const body = (await res.json()) as { Reason?: string };
-      if (settled) settled.count++;
-      return {
-        status: res.status,
-        ...(res.status === 429 ? { reason: body.Reason, retryAfter: res.headers.get('retry-after'), header: res.headers.get('x-laminar-throttle-reason') } : {}),
-      };
+      try {
+        const res = await fetch(`${url}/2015-03-31/functions/${fn}/invocations`, { method: 'POST', body: JSON.stringify(event) });
+        const body = (await res.json()) as { Reason?: string };
+        return {
+          status: res.status,
+          ...(res.status === 429 ? { reason: body.Reason, retryAfter: res.headers.get('retry-after'), header: res.headers.get('x-laminar-throttle-reason') } : {}),
+        };
+      } finally {
+        if (settled) settled.count++;
+      }
     }),
   );
 }
@@ -186,8 +192,9 @@ describe('stress', () => {
   it('1000 concurrent invokes at reservation 50: exactly 50 run at once, the rest are 429, nothing leaks', async () => {
     const fn = await deployFixture(ctx.h.client, 'sleep', { Timeout: 120 });
     await ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: fn, ReservedConcurrentExecutions: 50 }));
-    // Admitted handlers hold until every request is either answered or inside a handler, so the
-    // whole burst overlaps however slowly 1000 requests arrive on this machine.
+    // Admitted handlers hold until every request is either settled or inside a handler, so the
+    // whole burst overlaps however slowly 1000 requests arrive on this machine. A failed request
+    // counts as settled: the wait ends and `await pending` reports its error.
     const settled = { count: 0 };
     const pending = burst(ctx.h.url, fn, 1000, { ms: 1, probe: ctx.probe.url, hold: true }, settled);
     const started = Date.now();

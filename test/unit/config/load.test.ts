@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     const c = loadConfig();
     expect(c.host).toBe('127.0.0.1');
     expect(c.port).toBe(9000);
+    expect(c.listenBacklog).toBe(4096);
     expect(c.regionalConcurrencyLimit).toBe(1000);
     expect(c.unreservedConcurrencyMinimum).toBe(100);
     expect(c.environmentIdleTimeoutSeconds).toBe(600);
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
   it('names the bad key and the allowed values', () => {
     expect(() => loadConfig({ flags: { port: 'abc' } })).toThrow(/port \(from flags\): expected an integer/);
     expect(() => loadConfig({ env: { LAMINAR_PORT: '70000' } })).toThrow(/port \(from environment\).*\[0, 65535\]/);
+    expect(() => loadConfig({ env: { LAMINAR_LISTEN_BACKLOG: '0' } })).toThrow(/listenBacklog \(from environment\).*\[1, 65535\]/);
     expect(() => loadConfig({ env: { LAMINAR_PROT: '1' } })).toThrow(/Unknown environment variable LAMINAR_PROT/);
     expect(() => loadConfig({ flags: { colour: 'red' } })).toThrow(ConfigError);
     expect(() => loadConfig({ flags: { logLevel: 'loud' } })).toThrow(/logLevel.*one of/);
