@@ -9,13 +9,7 @@ import { decodeMarker, toPage } from './paging.js';
 import { normalizeRouting } from './routing.js';
 import type { Store } from './store.js';
 import type { AliasConfiguration, CreateAliasInput, Page, UpdateAliasInput } from './types.js';
-import {
-  aliasNameViolations,
-  descriptionViolations,
-  functionVersionViolations,
-  nameViolations,
-  pageSize,
-} from './validation.js';
+import { aliasNameViolations, assertFunctionName, pageSize } from './validation.js';
 
 import type { RegistryChange } from './internals.js';
 
@@ -56,10 +50,14 @@ function routing(ctx: AliasContext, fn: string, input: AliasConfiguration['Routi
   return normalizeRouting(input, primary, published, (v) => ctx.arn(fn, v));
 }
 
+/** Alias names in a path (Get, Update, Delete); bodies were checked against registry/shapes.ts. */
+function checkNames(fn: string, name: string): void {
+  assertFunctionName(fn);
+  check(aliasNameViolations(name));
+}
+
 export function createAlias(ctx: AliasContext, fn: string, input: CreateAliasInput): AliasConfiguration {
-  const v = nameViolations(fn);
-  v.push(...aliasNameViolations(input.Name), ...functionVersionViolations(input.FunctionVersion));
-  check(descriptionViolations(input.Description, v));
+  assertFunctionName(fn);
   // Lambda names the version the alias would point to when the function is missing.
   ctx.requireFunction(fn, input.FunctionVersion);
   requireVersion(ctx, fn, input.FunctionVersion);
@@ -80,15 +78,13 @@ export function createAlias(ctx: AliasContext, fn: string, input: CreateAliasInp
 }
 
 export function getAlias(ctx: AliasContext, fn: string, name: string): AliasConfiguration {
-  check([...nameViolations(fn), ...aliasNameViolations(name)]);
+  checkNames(fn, name);
   ctx.requireFunction(fn);
   return requireAlias(ctx, fn, name, 'Cannot find alias arn');
 }
 
 export function updateAlias(ctx: AliasContext, fn: string, name: string, input: UpdateAliasInput): AliasConfiguration {
-  const v = [...nameViolations(fn), ...aliasNameViolations(name)];
-  if (input.FunctionVersion !== undefined) v.push(...functionVersionViolations(input.FunctionVersion));
-  check(descriptionViolations(input.Description, v));
+  checkNames(fn, name);
   ctx.requireFunction(fn);
   const updated = ctx.store.tx(() => {
     const current = requireAlias(ctx, fn, name, 'Alias not found');
@@ -114,7 +110,7 @@ export function updateAlias(ctx: AliasContext, fn: string, name: string, input: 
 
 /** Deleting an alias that does not exist succeeds, as in Lambda; the function must exist. */
 export function deleteAlias(ctx: AliasContext, fn: string, name: string): void {
-  check([...nameViolations(fn), ...aliasNameViolations(name)]);
+  checkNames(fn, name);
   ctx.requireFunction(fn);
   if (!ctx.store.getAlias(fn, name)) return;
   ctx.store.tx(() => {
@@ -129,9 +125,7 @@ export function listAliases(
   fn: string,
   opts: { functionVersion?: string; marker?: string; maxItems?: number },
 ): Page<AliasConfiguration> {
-  const v = nameViolations(fn);
-  if (opts.functionVersion !== undefined) v.push(...functionVersionViolations(opts.functionVersion, 'functionVersion'));
-  check(v);
+  assertFunctionName(fn);
   const limit = pageSize(opts.maxItems);
   ctx.requireFunction(fn);
   const after = decodeMarker(opts.marker)?.[0] ?? '';

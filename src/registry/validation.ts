@@ -4,6 +4,7 @@
  * guards names and qualifiers given directly to the registry, and the semantic refusals that
  * come after the shape passed (runtime, reserved keys, sizes) as InvalidParameterValueException.
  */
+import { FUNCTION_NAME_CREATE_PATTERN } from '../core/arn.js';
 import { assertNoViolations, InvalidParameterValueException, type Violation } from '../core/errors.js';
 
 /** Keys Lambda sets itself; a function may not define them (spec §7). */
@@ -42,36 +43,17 @@ export const AWS_RUNTIMES: readonly string[] = [
 /** Runtimes AWS still names but no longer lets a function be created or updated with. */
 const RETIRED_RUNTIMES: readonly string[] = ['java8', 'go1.x', 'provided', 'ruby2.7', 'nodejs14.x', 'python3.7', 'dotnetcore3.1', 'nodejs12.x'];
 
-export const LIMITS = {
-  memoryMin: 128,
-  memoryMax: 10240,
-  timeoutMin: 1,
-  timeoutMax: 900,
-  handlerMax: 128,
-  descriptionMax: 256,
-  ephemeralMin: 512,
-  ephemeralMax: 10240,
-  envBytesMax: 4096,
-} as const;
+/** Lambda measures environment variables as the compact JSON of the map, in bytes. */
+const ENV_BYTES_MAX = 4096;
 
-/** CreateFunction's FunctionName pattern as AWS quotes it (no qualifier allowed there). */
-const CREATE_NAME_PATTERN =
-  '(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)';
 const NAME_RE = /^[a-zA-Z0-9-_]+$/;
 const ALIAS_PATTERN = '(?!^[0-9]+$)([a-zA-Z0-9-_]+)';
 const ALIAS_RE = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
 
-const le = (n: number): string => `Member must have value less than or equal to ${n}`;
-const ge = (n: number): string => `Member must have value greater than or equal to ${n}`;
 const lenLe = (n: number): string => `Member must have length less than or equal to ${n}`;
 const lenGe = (n: number): string => `Member must have length greater than or equal to ${n}`;
 const pattern = (p: string): string => `Member must satisfy regular expression pattern: ${p}`;
 
-function range(out: Violation[], field: string, value: number | undefined, min: number, max: number): void {
-  if (value === undefined) return;
-  if (value > max) out.push({ field, value, constraint: le(max) });
-  else if (value < min) out.push({ field, value, constraint: ge(min) });
-}
 
 
 export function nameViolations(name: unknown, field = 'functionName'): Violation[] {
@@ -79,7 +61,7 @@ export function nameViolations(name: unknown, field = 'functionName'): Violation
   const s = typeof name === 'string' ? name : '';
   if (s.length > 64) out.push({ field, value: s, constraint: lenLe(64) });
   if (s.length < 1) out.push({ field, value: s, constraint: lenGe(1) });
-  else if (!NAME_RE.test(s)) out.push({ field, value: s, constraint: pattern(CREATE_NAME_PATTERN) });
+  else if (!NAME_RE.test(s)) out.push({ field, value: s, constraint: pattern(FUNCTION_NAME_CREATE_PATTERN) });
   return out;
 }
 
@@ -144,7 +126,7 @@ export function assertEnvironment(vars: Record<string, string> | undefined): voi
   }
   // Lambda measures the compact JSON of the map, in bytes.
   const measured = JSON.stringify(vars);
-  if (Buffer.byteLength(measured, 'utf8') > LIMITS.envBytesMax) {
+  if (Buffer.byteLength(measured, 'utf8') > ENV_BYTES_MAX) {
     throw new InvalidParameterValueException(
       'Lambda was unable to configure your environment variables because the environment variables you have provided ' +
         `exceeded the 4KB limit. String measured: ${measured}`,
@@ -161,27 +143,7 @@ export function aliasNameViolations(name: unknown, field = 'name'): Violation[] 
   return out;
 }
 
-export function functionVersionViolations(version: unknown, field = 'functionVersion'): Violation[] {
-  const s = typeof version === 'string' ? version : '';
-  const out: Violation[] = [];
-  if (s.length > 1024) out.push({ field, value: s, constraint: lenLe(1024) });
-  if (s.length < 1) out.push({ field, value: s, constraint: lenGe(1) });
-  else if (!/^(\$LATEST|[0-9]+)$/.test(s)) out.push({ field, value: s, constraint: pattern('(\\$LATEST|[0-9]+)') });
-  return out;
-}
-
-export function descriptionViolations(description: string | undefined, out: Violation[] = []): Violation[] {
-  if (description !== undefined && description.length > LIMITS.descriptionMax) {
-    out.push({ field: 'description', value: description, constraint: lenLe(256) });
-  }
-  return out;
-}
-
-/** ListX MaxItems: the model allows 1–10000; Lambda never returns more than 50 per page. */
+/** ListX MaxItems (1–10000 by the request shape): Lambda never returns more than 50 per page. */
 export function pageSize(maxItems: number | undefined): number {
-  if (maxItems === undefined) return 50;
-  const v: Violation[] = [];
-  range(v, 'maxItems', maxItems, 1, 10000);
-  assertNoViolations(v);
-  return Math.min(Math.floor(maxItems), 50);
+  return maxItems === undefined ? 50 : Math.max(1, Math.min(Math.floor(maxItems), 50));
 }
