@@ -101,8 +101,6 @@ describe('createFunction / get / list', () => {
     const first = env.registry.listFunctions({ functionVersion: 'ALL', maxItems: 2 });
     const rest = env.registry.listFunctions({ functionVersion: 'ALL', marker: first.nextMarker as string });
     expect(rest.items.map((c) => c.FunctionArn)).toEqual([ARN('b', '1')]);
-    const bad = await caught(() => env.registry.listFunctions({ maxItems: 0 }));
-    expect(bad.message).toBe("1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1");
   });
 
   it('reports usage', async () => {
