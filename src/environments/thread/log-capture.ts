@@ -2,15 +2,8 @@
  * Captures everything a function prints, in the Node.js runtime's text log format (RIC
  * `LogPatch.js`), so it can be returned with the invocation instead of reaching the host's stdout.
  */
-import { format } from 'node:util';
+import { formatLogLine, type LogLevel } from '../log-format.js';
 import { formatErrorForLog } from './runtime-errors.js';
-
-export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
-
-/** `${ISO}\t${requestId}\t${LEVEL}\t${message}\n`; the request id prints as `undefined` during Init. */
-export function formatLogLine(at: Date, requestId: string | undefined, level: LogLevel, args: unknown[]): string {
-  return `${at.toISOString()}\t${requestId}\t${level}\t${format(...args)}\n`;
-}
 
 type ConsoleMethod = 'log' | 'info' | 'warn' | 'error' | 'debug' | 'trace';
 

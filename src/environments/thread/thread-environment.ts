@@ -18,11 +18,14 @@ import type {
   InvokeOutcome,
   InvokeRequest,
 } from '../environment.js';
+import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, type LifecycleEvent } from '../lifecycle.js';
+import { crashOutcome, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
 import { buildFunctionEnv, heapLimits } from './environment-variables.js';
-import { classifyWorkerFailure, crashOutcome, platformError, timeoutOutcome, unavailableOutcome } from './outcomes.js';
 import { isLogMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from './protocol.js';
+import { classifyWorkerFailure } from './worker-failure.js';
 
-export type ThreadEnvironmentState = 'new' | 'initializing' | 'ready' | 'busy' | 'failed' | 'dead' | 'destroyed';
+/** The thread environment's states are the lifecycle every kind shares. */
+export type ThreadEnvironmentState = EnvironmentState;
 
 export interface ThreadEnvironmentOptions {
   /** Bound on Init. Default: max(10 s, timeout) on demand, max(130 s, timeout) provisioned. */
@@ -48,7 +51,7 @@ type Guarded = { kind: 'reply'; reply: RuntimeReply } | { kind: 'deadline' } | {
 
 export class ThreadEnvironment implements ExecutionEnvironment {
   private pool: Piscina<RuntimeTask, RuntimeReply> | undefined;
-  private currentState: ThreadEnvironmentState = 'new';
+  private currentState: EnvironmentState = 'new';
   private initPromise: Promise<InitResult> | undefined;
   private destroyPromise: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -65,12 +68,19 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     options: ThreadEnvironmentOptions = {},
   ) {
     this.bootstrapPath = options.bootstrapPath ?? defaultBootstrapPath();
-    const floorSeconds = spec.initializationType === 'provisioned-concurrency' ? 130 : 10;
-    this.initTimeoutMs = options.initTimeoutMs ?? Math.max(floorSeconds, spec.timeoutSeconds) * 1000;
+    this.initTimeoutMs = options.initTimeoutMs ?? initTimeoutMs(spec);
   }
 
-  get state(): ThreadEnvironmentState {
+  get state(): EnvironmentState {
     return this.currentState;
+  }
+
+  /** Applies a lifecycle event; false (and no change) when the event is not allowed now. */
+  private move(event: LifecycleEvent): boolean {
+    const next = nextState(this.currentState, event);
+    if (next === undefined) return false;
+    this.currentState = next;
+    return true;
   }
 
   /** Worker threads of this environment that have not exited yet. */
@@ -85,13 +95,13 @@ export class ThreadEnvironment implements ExecutionEnvironment {
 
   private async runInit(): Promise<InitResult> {
     const failed = (error: InitResult['error'], startedAt: number, logs = ''): InitResult => {
-      if (this.currentState !== 'destroyed') this.currentState = 'failed';
+      this.move('init-failed');
       void this.stopThreads();
       return { ok: false, initDurationMs: performance.now() - startedAt, ...(error ? { error } : {}), logs };
     };
     let started = performance.now();
-    if (this.currentState !== 'new') return failed(platformError('Runtime.Unknown', `Environment is ${this.currentState}`), started);
-    this.currentState = 'initializing';
+    const from = this.currentState;
+    if (!this.move('init')) return failed(platformError('Runtime.Unknown', `Environment is ${from}`), started);
     try {
       await mkdir(this.spec.tmpDir, { recursive: true });
       if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'), started);
@@ -107,25 +117,18 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       const reply = outcome.reply;
       this.notePeak(reply.maxMemoryUsedMb);
       if (!reply.ok) return failed(reply.error, started, reply.logs);
-      this.currentState = 'ready';
+      this.move('init-ok');
       return { ok: true, initDurationMs: performance.now() - started, logs: reply.logs };
     }
     const logs = this.takeStreamed(null);
-    if (outcome.kind === 'deadline') {
-      const seconds = (this.initTimeoutMs / 1000).toFixed(2);
-      return failed({ errorType: 'Sandbox.Timedout', errorMessage: `Init timed out after ${seconds} seconds` }, started, logs);
-    }
+    if (outcome.kind === 'deadline') return failed(initTimeoutError(this.initTimeoutMs), started, logs);
     const failure = classifyWorkerFailure(outcome.kind === 'failed' ? outcome.error : 'unexpected reply');
     return failed(platformError(failure.errorType, failure.detail), started, logs);
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
-    if (this.currentState !== 'ready' || !this.pool) return unavailableOutcome(request.requestId, this.currentState);
-    this.currentState = 'busy';
-    const budgetMs = this.spec.timeoutSeconds * 1000;
-    const untilDeadline = request.deadlineMs - Date.now();
-    // The caller may run on a test clock; a deadline outside (0, timeout] cannot be real time.
-    const limitMs = untilDeadline > 0 && untilDeadline <= budgetMs ? untilDeadline : budgetMs;
+    if (!this.pool || !this.move('invoke')) return unavailableOutcome(request.requestId, this.currentState);
+    const limitMs = invocationBudgetMs(request.deadlineMs, this.spec.timeoutSeconds);
     const task: InvokeTask = {
       kind: 'invoke',
       requestId: request.requestId,
@@ -145,7 +148,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       const reply = outcome.reply;
       this.notePeak(reply.maxMemoryUsedMb);
       if (reply.fatal) this.retire();
-      else this.currentState = 'ready';
+      else this.move('invoke-done');
       const measured = { durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: reply.logs };
       if (reply.ok) return { status: 'success', payload: reply.result ?? 'null', ...measured, environmentDead: false };
       const error = reply.error ?? platformError('Runtime.Unknown', 'Unknown application error occurred', request.requestId);
@@ -173,7 +176,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
 
   destroy(): Promise<void> {
     this.destroyPromise ??= (async () => {
-      this.currentState = 'destroyed';
+      this.move('destroy');
       await this.stopThreads();
       // Init may still be between mkdir and its first check; let it finish before removing /tmp.
       await this.initPromise?.catch(() => undefined);
@@ -268,7 +271,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
 
   /** Marks the environment unusable and frees its thread now; /tmp stays until destroy(). */
   private retire(): void {
-    if (this.currentState !== 'destroyed') this.currentState = 'dead';
+    this.move('died');
     void this.stopThreads();
   }
 

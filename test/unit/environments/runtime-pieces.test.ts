@@ -1,13 +1,10 @@
 import { Writable } from 'node:stream';
 import { describe, it, expect } from 'vitest';
 import { buildFunctionEnv, FAKE_CREDENTIALS, heapLimits } from '../../../src/environments/thread/environment-variables.js';
-import { formatLogLine, LogCapture } from '../../../src/environments/thread/log-capture.js';
-import {
-  classifyWorkerFailure,
-  crashOutcome,
-  timeoutOutcome,
-  unavailableOutcome,
-} from '../../../src/environments/thread/outcomes.js';
+import { formatLogLine } from '../../../src/environments/log-format.js';
+import { crashOutcome, exitFailure, timeoutOutcome, unavailableOutcome } from '../../../src/environments/outcomes.js';
+import { LogCapture } from '../../../src/environments/thread/log-capture.js';
+import { classifyWorkerFailure } from '../../../src/environments/thread/worker-failure.js';
 import {
   formatErrorForLog,
   ImportModuleError,
@@ -182,6 +179,12 @@ describe('platform outcomes', () => {
     const outcome = crashOutcome('r', classifyWorkerFailure(error), m);
     expect(outcome).toMatchObject({ status: 'crash', errorType, environmentDead: true });
     expect(JSON.parse(outcome.payload)).toEqual({ errorType, errorMessage });
+  });
+
+  it('a process that exits reads as Lambda reports it', () => {
+    expect(exitFailure(2)).toEqual({ errorType: 'Runtime.ExitError', detail: 'Runtime exited with error: exit status 2' });
+    expect(exitFailure(0)).toEqual({ errorType: 'Runtime.ExitError', detail: 'Runtime exited without providing a reason' });
+    expect(exitFailure(null, 'SIGKILL')).toEqual({ errorType: 'Runtime.ExitError', detail: 'Runtime exited with error: signal: killed' });
   });
 
   it('a busy or initialising environment refuses without dying; others are dead', () => {

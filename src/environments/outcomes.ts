@@ -1,32 +1,31 @@
 /**
- * How the platform reports an invocation the runtime could not answer itself: the thread was
- * killed at the deadline, ran out of heap, or exited. Wording follows Lambda's own messages.
+ * How the platform reports an invocation the runtime could not answer itself, whatever kind of
+ * environment ran it: killed at the deadline, out of memory, exited, or not ready. Wording
+ * follows Lambda's own messages.
  */
-import type { FunctionErrorPayload, InvokeOutcome } from '../environment.js';
+import type { FunctionErrorPayload, InvokeOutcome } from './environment.js';
 
-export interface WorkerFailure {
+/** Why a runtime stopped answering, in Lambda's words. */
+export interface RuntimeFailure {
   errorType: 'Runtime.OutOfMemory' | 'Runtime.ExitError' | 'Runtime.Unknown';
   /** The text after `Error: ` in Lambda's message. */
   detail: string;
 }
 
-/** Maps a piscina rejection (thread death) to Lambda's error type and message. */
-export function classifyWorkerFailure(error: unknown): WorkerFailure {
-  const err = error as { code?: unknown; message?: unknown } | null;
-  const message = typeof err?.message === 'string' ? err.message : String(error);
-  if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    return { errorType: 'Runtime.OutOfMemory', detail: 'Runtime exited with error: signal: killed' };
-  }
-  const exited = /worker exited with code: (-?\d+)/.exec(message);
-  if (exited) {
-    const code = Number(exited[1]);
-    return {
-      errorType: 'Runtime.ExitError',
-      detail: code === 0 ? 'Runtime exited without providing a reason' : `Runtime exited with error: exit status ${code}`,
-    };
-  }
-  return { errorType: 'Runtime.Unknown', detail: `Unknown application error occurred (${message})` };
+/** A runtime that exited: with a status, or by a signal (an OOM kill is `signal: killed`). */
+export function exitFailure(code: number | null, signal: string | null = null): RuntimeFailure {
+  if (signal !== null) return { errorType: 'Runtime.ExitError', detail: `Runtime exited with error: signal: ${signalName(signal)}` };
+  if (code === 0 || code === null) return { errorType: 'Runtime.ExitError', detail: 'Runtime exited without providing a reason' };
+  return { errorType: 'Runtime.ExitError', detail: `Runtime exited with error: exit status ${code}` };
 }
+
+/** `SIGKILL` → `killed`, as Go's os.ProcessState (Lambda's own wording) prints it. */
+function signalName(signal: string): string {
+  const names: Record<string, string> = { SIGKILL: 'killed', SIGTERM: 'terminated', SIGSEGV: 'segmentation fault', SIGABRT: 'aborted' };
+  return names[signal] ?? signal;
+}
+
+export const OUT_OF_MEMORY: RuntimeFailure = { errorType: 'Runtime.OutOfMemory', detail: 'Runtime exited with error: signal: killed' };
 
 /** `RequestId: <id> Error: <detail>` during an invoke; `Error: <detail>` during Init. */
 export function platformError(errorType: string, detail: string, requestId?: string): FunctionErrorPayload {
@@ -34,7 +33,12 @@ export function platformError(errorType: string, detail: string, requestId?: str
   return { errorType, errorMessage };
 }
 
-interface Measured {
+/** Init did not finish within its bound. */
+export function initTimeoutError(initTimeoutMs: number): FunctionErrorPayload {
+  return { errorType: 'Sandbox.Timedout', errorMessage: `Init timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds` };
+}
+
+export interface Measured {
   durationMs: number;
   maxMemoryUsedMb: number;
   logs: string;
@@ -63,7 +67,7 @@ export function timeoutOutcome(requestId: string, timeoutSeconds: number, m: Mea
   );
 }
 
-export function crashOutcome(requestId: string, failure: WorkerFailure, m: Measured): InvokeOutcome {
+export function crashOutcome(requestId: string, failure: RuntimeFailure, m: Measured): InvokeOutcome {
   return deadOutcome('crash', platformError(failure.errorType, failure.detail, requestId), m);
 }
 
