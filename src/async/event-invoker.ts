@@ -16,7 +16,7 @@ export interface EventInvokerOptions {
 
 interface Event {
   target: ResolvedTarget;
-  payload: string;
+  payload: Buffer;
   requestId: string;
   acceptedAt: number;
   /** Attempts that ended in a function error (throttles don't count, as in Lambda). */
@@ -52,7 +52,7 @@ export class EventInvoker {
     o.metrics.bindAsyncQueue(() => this.depth());
   }
 
-  submit(target: ResolvedTarget, payload: string, requestId: string): void {
+  submit(target: ResolvedTarget, payload: Buffer, requestId: string): void {
     this.o.metrics.asyncReceived.inc({ function: target.functionName });
     this.known.add(target.functionName);
     const event: Event = { target, payload, requestId, acceptedAt: this.o.clock.now(), failures: 0, throttles: 0 };

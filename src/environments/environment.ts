@@ -48,8 +48,8 @@ export interface InitResult {
 
 export interface InvokeRequest {
   requestId: string;
-  /** The raw JSON event text (already validated as JSON by the caller). */
-  payload: string;
+  /** The JSON event as bytes (already validated as JSON by the caller); every kind carries bytes. */
+  payload: Buffer;
   invokedFunctionArn: string;
   /** Epoch ms by which the handler must finish (context.getRemainingTimeInMillis). */
   deadlineMs: number;
@@ -64,8 +64,8 @@ export type InvokeStatus = 'success' | 'error' | 'timeout' | 'crash';
 
 export interface InvokeOutcome {
   status: InvokeStatus;
-  /** The result JSON text on success; the error object's JSON text otherwise. */
-  payload: string;
+  /** The result JSON on success, the error object's JSON otherwise, as bytes. */
+  payload: Buffer;
   /** errorType of the function error; undefined on success. */
   errorType?: string;
   /** Handler wall time in ms (Init excluded). */

@@ -47,7 +47,7 @@ export interface Measured {
 function deadOutcome(status: 'timeout' | 'crash', error: FunctionErrorPayload, m: Measured): InvokeOutcome {
   return {
     status,
-    payload: JSON.stringify(error),
+    payload: Buffer.from(JSON.stringify(error)),
     errorType: error.errorType,
     durationMs: m.durationMs,
     maxMemoryUsedMb: m.maxMemoryUsedMb,

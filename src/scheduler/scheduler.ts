@@ -21,6 +21,9 @@ import { planCapacity } from './placement.js';
 /** Lambda's response limit: 6 MiB plus 100 bytes (what the runtime API really accepts). */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
 
+
+/** The event of an invoke without a body: `{}`. */
+const EMPTY_EVENT = Buffer.from('{}');
 export interface SchedulerOptions {
   clock: Clock;
   factory: EnvironmentFactory;
@@ -55,8 +58,8 @@ export interface InvokeOptions {
 export interface InvocationResult {
   requestId: string;
   executedVersion: string;
-  /** Result JSON, or the function error object's JSON. */
-  payload: string;
+  /** Result JSON, or the function error object's JSON, as bytes. */
+  payload: Buffer;
   /** Set when the function failed: the errorType. */
   functionError?: string;
   /** The invocation's whole log: START, app lines, END, REPORT (Init lines on a cold start). */
@@ -88,7 +91,7 @@ export class Scheduler {
     o.metrics.bindScheduler(() => this.snapshot());
   }
 
-  async invoke(target: ResolvedTarget, options: InvokeOptions = {}, payload = '{}'): Promise<InvocationResult> {
+  async invoke(target: ResolvedTarget, options: InvokeOptions = {}, payload: Buffer = EMPTY_EVENT): Promise<InvocationResult> {
     const p = this.run(target, options, payload);
     this.inFlight.add(p);
     try {
@@ -118,7 +121,7 @@ export class Scheduler {
     throw retryAfterSeconds === 1 ? sharedThrottle(reason) : new TooManyRequestsException(throttleMessage(reason), reason, retryAfterSeconds);
   }
 
-  private async run(target: ResolvedTarget, options: InvokeOptions, payload: string): Promise<InvocationResult> {
+  private async run(target: ResolvedTarget, options: InvokeOptions, payload: Buffer): Promise<InvocationResult> {
     if (this.closing) throw new TooManyRequestsException('Laminar is shutting down.', ThrottleReason.Account);
     const elapsed = stopwatch();
     this.knownFunctions.add(target.functionName);
@@ -173,7 +176,7 @@ export class Scheduler {
   private async runAdmitted(
     target: ResolvedTarget,
     options: InvokeOptions,
-    payload: string,
+    payload: Buffer,
     pool: FunctionPool,
     provisioned: PooledEnvironment | undefined,
   ): Promise<InvocationResult> {
@@ -223,7 +226,7 @@ export class Scheduler {
         return {
           requestId,
           executedVersion: target.version,
-          payload: JSON.stringify(error),
+          payload: Buffer.from(JSON.stringify(error)),
           functionError: error.errorType,
           log,
           coldStart,
@@ -250,7 +253,9 @@ export class Scheduler {
       // Environments report failures as outcomes; a rejection is a platform fault, contained here.
       outcome = {
         status: 'crash',
-        payload: JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${requestId} Error: ${(err as Error).message}` }),
+        payload: Buffer.from(
+          JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${requestId} Error: ${(err as Error).message}` }),
+        ),
         errorType: 'Runtime.Unknown',
         durationMs: 0,
         maxMemoryUsedMb: 0,
@@ -260,15 +265,17 @@ export class Scheduler {
     }
     member.invocations++;
 
-    if (outcome.status === 'success' && Buffer.byteLength(outcome.payload) > MAX_RESPONSE_BYTES) {
+    if (outcome.status === 'success' && outcome.payload.length > MAX_RESPONSE_BYTES) {
       outcome = {
         ...outcome,
         status: 'error',
         errorType: 'Function.ResponseSizeTooLarge',
-        payload: JSON.stringify({
-          errorType: 'Function.ResponseSizeTooLarge',
-          errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
-        }),
+        payload: Buffer.from(
+          JSON.stringify({
+            errorType: 'Function.ResponseSizeTooLarge',
+            errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+          }),
+        ),
       };
     }
 

@@ -102,7 +102,7 @@ describe('account limits', () => {
     await ctx.h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: reserved, ReservedConcurrentExecutions: 4 }));
     const [greedyOut, reservedOut] = await Promise.all([
       burst(ctx.h.url, greedy, 14, { ms: 1000 }),
-      new Promise<Outcome[]>((r) => setTimeout(r, 150)).then(() => burst(ctx.h.url, reserved, 4, { ms: 300 })),
+      new Promise<void>((r) => setTimeout(r, 150)).then(() => burst(ctx.h.url, reserved, 4, { ms: 300 })),
     ]);
     // The unreserved pool is 12 − 4 = 8.
     expect(count(greedyOut, 200)).toBe(8);

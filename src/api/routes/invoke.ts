@@ -58,16 +58,17 @@ function clientContext(req: FastifyRequest): string | undefined {
   return text;
 }
 
-/** The event text: an empty body is `{}`; anything else must parse as JSON. Never evaluated. */
-function eventText(body: Buffer | undefined): string {
-  if (!body || body.length === 0) return '{}';
-  const text = body.toString('utf8');
+const EMPTY_EVENT = Buffer.from('{}');
+
+/** The event bytes: an empty body is `{}`; anything else must parse as JSON. Never evaluated. */
+function eventBytes(body: Buffer | undefined): Buffer {
+  if (!body || body.length === 0) return EMPTY_EVENT;
   try {
-    JSON.parse(text);
+    JSON.parse(body.toString('utf8'));
   } catch (err) {
     throw new InvalidRequestContentException(`Could not parse request body into json: ${(err as Error).message}`);
   }
-  return text;
+  return body;
 }
 
 /** `POST /2015-03-31/functions/{FunctionName}/invocations`: sync, async (Event) and DryRun. */
@@ -91,7 +92,7 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
         throw new RequestTooLargeException(`Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
       }
       const ctx = invocationType === 'RequestResponse' ? clientContext(req) : undefined;
-      const payload = eventText(body);
+      const payload = eventBytes(body);
       const target = o.registry.resolve(ref.functionName, ref.qualifier);
 
       // Only a synchronous invoke says which version ran; DryRun and Event answers carry no header.

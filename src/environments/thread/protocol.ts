@@ -24,11 +24,14 @@ export interface InitTask {
 }
 
 /**
- * An invocation as the worker receives it: the payload stays JSON text so the handler parses
- * its own objects; `deadlineMs` is real time.
+ * An invocation as the worker receives it: the event as JSON text, so the handler parses its own
+ * objects; `deadlineMs` is real time. Text rather than the request's Buffer: structured cloning
+ * copies a Buffer's whole backing store, which for a small Buffer is Node's shared 8 KB pool,
+ * other requests' bytes included.
  */
-export interface InvokeTask extends InvokeRequest {
+export interface InvokeTask extends Omit<InvokeRequest, 'payload'> {
   kind: 'invoke';
+  payload: string;
 }
 
 export type RuntimeTask = InitTask | InvokeTask;

@@ -132,7 +132,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     const task: InvokeTask = {
       kind: 'invoke',
       requestId: request.requestId,
-      payload: request.payload,
+      payload: request.payload.toString('utf8'),
       invokedFunctionArn: request.invokedFunctionArn,
       deadlineMs: Date.now() + limitMs,
       ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
@@ -150,11 +150,11 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       if (reply.fatal) this.retire();
       else this.move('invoke-done');
       const measured = { durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: reply.logs };
-      if (reply.ok) return { status: 'success', payload: reply.result ?? 'null', ...measured, environmentDead: false };
+      if (reply.ok) return { status: 'success', payload: Buffer.from(reply.result ?? 'null'), ...measured, environmentDead: false };
       const error = reply.error ?? platformError('Runtime.Unknown', 'Unknown application error occurred', request.requestId);
       return {
         status: 'error',
-        payload: JSON.stringify(error),
+        payload: Buffer.from(JSON.stringify(error)),
         errorType: error.errorType,
         ...measured,
         environmentDead: reply.fatal === true,

@@ -36,7 +36,7 @@ export function fixtureSpec(name: string, overrides: Partial<EnvironmentSpec> = 
 export function request(payload: unknown = {}, overrides: Partial<InvokeRequest> = {}, timeoutSeconds = 3): InvokeRequest {
   return {
     requestId: randomUUID(),
-    payload: JSON.stringify(payload),
+    payload: Buffer.from(JSON.stringify(payload)),
     invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:fixture',
     deadlineMs: Date.now() + timeoutSeconds * 1000,
     ...overrides,

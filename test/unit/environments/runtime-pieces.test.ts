@@ -163,7 +163,7 @@ describe('platform outcomes', () => {
   it('timeout', () => {
     const outcome = timeoutOutcome('req-1', 1, m);
     expect(outcome).toMatchObject({ status: 'timeout', errorType: 'Sandbox.Timedout', environmentDead: true, logs: 'x\n' });
-    expect(JSON.parse(outcome.payload)).toEqual({
+    expect(JSON.parse(outcome.payload.toString())).toEqual({
       errorType: 'Sandbox.Timedout',
       errorMessage: 'RequestId: req-1 Error: Task timed out after 1.00 seconds',
     });
@@ -178,7 +178,7 @@ describe('platform outcomes', () => {
   ])('crash from %s', (error, errorType, errorMessage) => {
     const outcome = crashOutcome('r', classifyWorkerFailure(error), m);
     expect(outcome).toMatchObject({ status: 'crash', errorType, environmentDead: true });
-    expect(JSON.parse(outcome.payload)).toEqual({ errorType, errorMessage });
+    expect(JSON.parse(outcome.payload.toString())).toEqual({ errorType, errorMessage });
   });
 
   it('a process that exits reads as Lambda reports it', () => {

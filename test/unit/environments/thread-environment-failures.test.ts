@@ -9,7 +9,7 @@ import { EnvTracker, eventually, fixtureSpec, request } from './helpers.js';
 const envs = new EnvTracker();
 afterEach(() => envs.destroyAll());
 
-const payloadOf = (outcome: InvokeOutcome) => JSON.parse(outcome.payload) as { errorType: string; errorMessage: string; trace?: string[] };
+const payloadOf = (outcome: InvokeOutcome) => JSON.parse(outcome.payload.toString()) as { errorType: string; errorMessage: string; trace?: string[] };
 
 async function initError(name: string, handler = 'index.handler') {
   const env = envs.create(name, { handler });

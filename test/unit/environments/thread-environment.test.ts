@@ -8,8 +8,8 @@ const envs = new EnvTracker();
 afterEach(() => envs.destroyAll());
 
 function json(outcome: InvokeOutcome): Record<string, unknown> {
-  expect(outcome.status, outcome.payload).toBe('success');
-  return JSON.parse(outcome.payload) as Record<string, unknown>;
+  expect(outcome.status, outcome.payload.toString()).toBe('success');
+  return JSON.parse(outcome.payload.toString()) as Record<string, unknown>;
 }
 
 async function ready(name: string, ...rest: Parameters<EnvTracker['create']> extends [string, ...infer R] ? R : never) {
@@ -130,7 +130,7 @@ describe('ThreadEnvironment: Init and invoke', () => {
     expect(json(await env.invoke(request({ mode: 'never' })))).toBeNull();
     const failed = await env.invoke(request({ mode: 'error' }));
     expect(failed).toMatchObject({ status: 'error', errorType: 'Error', environmentDead: false });
-    expect(JSON.parse(failed.payload)).toMatchObject({ errorType: 'Error', errorMessage: 'callback failed' });
+    expect(JSON.parse(failed.payload.toString())).toMatchObject({ errorType: 'Error', errorMessage: 'callback failed' });
   });
 
   it('runs legacy context.succeed / fail / done', async () => {
@@ -138,7 +138,7 @@ describe('ThreadEnvironment: Init and invoke', () => {
     expect(json(await env.invoke(request({})))).toEqual({ legacy: true });
     expect(json(await env.invoke(request({ mode: 'done' })))).toBe('done result');
     const failed = await env.invoke(request({ mode: 'fail' }));
-    expect(JSON.parse(failed.payload)).toMatchObject({ errorType: 'Error', errorMessage: 'legacy failure' });
+    expect(JSON.parse(failed.payload.toString())).toMatchObject({ errorType: 'Error', errorMessage: 'legacy failure' });
   });
 
   it('reports Init duration including top-level await (slow-init ≥ 300 ms)', async () => {
