@@ -14,6 +14,7 @@ import { functionRoutes } from './routes/functions.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { metricsHealthRoutes } from './routes/metrics-health.js';
 import { provisionedRoutes, type ProvisionedService } from './routes/provisioned.js';
+import { tagRoutes } from './routes/tags.js';
 
 export interface ServerDeps {
   registry: Registry;
@@ -60,6 +61,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, events: deps.events, partition: deps.partition });
   app.register(functionRoutes, { registry: deps.registry, partition: deps.partition });
+  app.register(tagRoutes, { registry: deps.registry, partition: deps.partition });
   app.register(concurrencyRoutes, { concurrency: deps.concurrency, partition: deps.partition });
   app.register(provisionedRoutes, { provisioned: deps.provisioned, partition: deps.partition });
   app.register(accountRoutes, {

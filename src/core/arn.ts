@@ -115,6 +115,43 @@ export function mergeQualifier(ref: FunctionRef, queryQualifier: string | undefi
   return { functionName: ref.functionName, qualifier: queryQualifier };
 }
 
+/** AWS's pattern for the `Resource` of TagResource, UntagResource and ListTags, as its refusals quote it. */
+export const TAGGABLE_RESOURCE_PATTERN =
+  'arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)';
+const TAGGABLE_FULL_RE = new RegExp(`^(?:${TAGGABLE_RESOURCE_PATTERN})$`);
+const TAGGABLE_PARTS_RE = new RegExp(`^arn:aws[a-zA-Z-]*:lambda:${REGION}:(\\d{12}):([a-z-]+):([a-zA-Z0-9-_]+)(?::(.+))?$`);
+
+/** Resources Lambda tags that Laminar has none of: their lookup answers not found, in AWS's words where recorded. */
+const UNSERVED_TAGGABLE: Record<string, string> = {
+  'event-source-mapping': 'Event source mapping',
+  'capacity-provider': 'Capacity provider',
+  'code-signing-config': 'Code signing config',
+};
+
+/**
+ * The function a tagging operation's `Resource` names. Lambda tags the function itself, never
+ * a version or alias, and refuses a qualified ARN before it looks the function up.
+ */
+export function parseTaggedFunction(raw: string, partition: Partition): string {
+  const m = TAGGABLE_FULL_RE.test(raw) ? TAGGABLE_PARTS_RE.exec(raw) : null;
+  if (!m) {
+    throw new ValidationException(
+      validationMessage([{ field: 'resource', value: raw, constraint: `Member must satisfy regular expression pattern: ${TAGGABLE_RESOURCE_PATTERN}` }]),
+    );
+  }
+  const [, region, account, kind, id, qualifier] = m as unknown as [string, string, string, string, string, string | undefined];
+  if (kind === 'function') {
+    if (qualifier !== undefined) {
+      throw new InvalidParameterValueException('Tags on function aliases and versions are not supported. Please specify a function ARN.');
+    }
+    assertOwnArn(region, account, partition);
+    return id;
+  }
+  const unserved = UNSERVED_TAGGABLE[kind];
+  if (unserved !== undefined) throw new ResourceNotFoundException(`${unserved} not found: ${raw}`);
+  throw new InvalidParameterValueException(`Laminar tags functions only; ${kind} resources cannot be tagged.`);
+}
+
 export function functionArn(p: Partition, functionName: string, qualifier?: string): string {
   const base = `arn:aws:lambda:${p.region}:${p.accountId}:function:${functionName}`;
   return qualifier === undefined ? base : `${base}:${qualifier}`;

@@ -23,6 +23,7 @@ import {
 } from './config.js';
 import { pendingConflict, updateConflict, type RegistryInternals } from './internals.js';
 import { LATEST_NUM, type FunctionRow, type VersionRow } from './store.js';
+import { assertTags } from './tags.js';
 import type {
   CreateFunctionInput,
   FunctionConfiguration,
@@ -68,6 +69,7 @@ export class FunctionOps {
     assertRuntime(input.Runtime);
     if (input.Handler === undefined) throw new InvalidParameterValueException('Handler is required for .zip deployment packages.');
     assertEnvironment(input.Environment?.Variables);
+    if (input.Tags) assertTags(input.Tags);
     if (this.r.store.getFunction(name)) throw alreadyExists(name);
     this.checkSize(zip);
     return this.withCode(zip, (code) => {

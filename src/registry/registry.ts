@@ -24,6 +24,7 @@ import {
 import { Lifecycle } from './lifecycle.js';
 import { decodeMarker, toPage } from './paging.js';
 import { pickVersion } from './routing.js';
+import * as tags from './tags.js';
 import { LATEST_NUM, Store, type FunctionRow, type ProvisionedRow, type VersionRow } from './store.js';
 export type { ProvisionedRow } from './store.js';
 import type {
@@ -240,6 +241,21 @@ export class Registry {
     return aliases.listAliases(this.internals, name, opts);
   }
 
+  /** The function's tags ({} when it has none). */
+  listTags(name: string): Record<string, string> {
+    return tags.listTags(this.internals, name);
+  }
+
+  /** Adds tags to the function, replacing the values of keys it has already. */
+  tagResource(name: string, add: Record<string, string>): void {
+    tags.tagResource(this.internals, name, add);
+  }
+
+  /** Removes the tags with these keys; keys the function does not have are ignored. */
+  untagResource(name: string, keys: readonly string[]): void {
+    tags.untagResource(this.internals, name, keys);
+  }
+
   /**
    * For invoke: resolves name + qualifier (undefined => $LATEST; a version; an alias with its
    * weights applied using `random`). While an update is InProgress, $LATEST still resolves to
@@ -343,6 +359,9 @@ export class Registry {
     };
     if (qualifier !== undefined) target.qualifier = qualifier;
     if (alias !== undefined) target.alias = alias;
+    // Read from the function row that resolution has loaded already: the tag costs invokes nothing more.
+    const isolation = tags.isolationOf(fn.tags);
+    if (isolation !== undefined) target.isolation = isolation;
     return target;
   }
 

@@ -4,7 +4,7 @@
  * words the failures as AWS does. What a value means (is the runtime one Laminar runs, is the
  * version published, does the function exist) is the registry's business, not the shape's.
  */
-import { FUNCTION_NAME_CREATE_PATTERN, QUALIFIER_PATTERN } from '../core/arn.js';
+import { FUNCTION_NAME_CREATE_PATTERN, QUALIFIER_PATTERN, TAGGABLE_RESOURCE_PATTERN } from '../core/arn.js';
 import { bool, int, list, map, str, struct, type Shape } from '../core/shape.js';
 
 // ---- members shared by several operations ----
@@ -144,6 +144,16 @@ export const PutProvisionedConcurrencyConfigBody = struct(
   ['ProvisionedConcurrentExecutions'],
 );
 
+export const TagResourceBody = struct({ Tags: tags }, ['Tags']);
+
+// ---- path parameters ----
+
+/** The ARN in the path of TagResource, UntagResource and ListTags. */
+export const TaggableResourceParams = struct(
+  { Resource: str({ min: 1, max: 256, pattern: TAGGABLE_RESOURCE_PATTERN }) },
+  ['Resource'],
+);
+
 // ---- query strings ----
 
 const qualifier = str({ min: 1, max: 128, pattern: QUALIFIER_PATTERN });
@@ -172,3 +182,6 @@ export const ProvisionedQuery = query({
   Marker: str(),
   MaxItems: int({ min: 1, max: 50 }),
 });
+
+/** `?tagKeys=a&tagKeys=b`; the route reads a single key as a list of one. */
+export const UntagResourceQuery = query({ tagKeys: list(str()) }, ['tagKeys']);

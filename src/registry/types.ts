@@ -144,4 +144,12 @@ export interface ResolvedTarget {
   codeDir: string;
   /** The ARN the caller invoked, with the qualifier when one was given (context.invokedFunctionArn). */
   invokedFunctionArn: string;
+  /**
+   * How the function asked to be isolated, from its `laminar:isolation` tag; undefined when the
+   * tag is not set. Tags belong to the function, so every version and alias resolves to it.
+   */
+  isolation?: Isolation;
 }
+
+/** The values of the `laminar:isolation` tag. */
+export type Isolation = 'thread' | 'process';
