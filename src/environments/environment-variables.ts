@@ -3,7 +3,7 @@
  * nothing from the host (no LAMINAR_* settings, no host secrets).
  */
 import { dirname, join } from 'node:path';
-import type { EnvironmentSpec } from '../environment.js';
+import type { EnvironmentSpec } from './environment.js';
 
 /** Obviously fake, so SDK clients find credentials and nobody mistakes them for real ones. */
 export const FAKE_CREDENTIALS = {
@@ -24,7 +24,12 @@ export interface EnvironmentPaths {
  * then the reserved ones it may not. TMPDIR is reserved here: it is how os.tmpdir() becomes the
  * environment's own /tmp.
  */
-export function buildFunctionEnv(spec: EnvironmentSpec, paths: EnvironmentPaths): Record<string, string> {
+export function buildFunctionEnv(
+  spec: EnvironmentSpec,
+  paths: EnvironmentPaths,
+  /** Reserved variables of one kind of environment (AWS_LAMBDA_RUNTIME_API for a process). */
+  extraReserved: Record<string, string> = {},
+): Record<string, string> {
   const presets: Record<string, string> = {
     LANG: 'en_US.UTF-8',
     PATH: [dirname(paths.execPath), '/usr/local/bin', '/usr/bin/', '/bin', '/opt/bin'].join(':'),
@@ -53,15 +58,7 @@ export function buildFunctionEnv(spec: EnvironmentSpec, paths: EnvironmentPaths)
     TZ: ':UTC',
     TMPDIR: spec.tmpDir,
     ...FAKE_CREDENTIALS,
+    ...extraReserved,
   };
   return { ...presets, ...spec.variables, ...reserved };
-}
-
-/**
- * V8 heap limits from the function's MemorySize: a young generation of about 1/16 (4–64 MB) and
- * the rest as old generation, so the whole heap stays within the configured memory.
- */
-export function heapLimits(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
-  const young = Math.min(64, Math.max(4, Math.floor(memoryMb / 16)));
-  return { maxYoungGenerationSizeMb: young, maxOldGenerationSizeMb: Math.max(16, memoryMb - young) };
 }

@@ -20,7 +20,8 @@ import type {
 } from '../environment.js';
 import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, type LifecycleEvent } from '../lifecycle.js';
 import { crashOutcome, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
-import { buildFunctionEnv, heapLimits } from './environment-variables.js';
+import { buildFunctionEnv } from '../environment-variables.js';
+import { heapLimits } from './heap-limits.js';
 import { isLogMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from './protocol.js';
 import { classifyWorkerFailure } from './worker-failure.js';
 

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, it, expect } from 'vitest';
-import { buildFunctionEnv, FAKE_CREDENTIALS, heapLimits } from '../../../src/environments/thread/environment-variables.js';
+import { buildFunctionEnv, FAKE_CREDENTIALS } from '../../../src/environments/environment-variables.js';
+import { heapLimits } from '../../../src/environments/thread/heap-limits.js';
 import { formatLogLine } from '../../../src/environments/log-format.js';
 import { crashOutcome, exitFailure, timeoutOutcome, unavailableOutcome } from '../../../src/environments/outcomes.js';
 import { LogCapture } from '../../../src/environments/thread/log-capture.js';
