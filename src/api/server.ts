@@ -12,6 +12,7 @@ import { accountRoutes } from './routes/account.js';
 import { concurrencyRoutes, type ConcurrencyService } from './routes/concurrency.js';
 import { functionRoutes } from './routes/functions.js';
 import { invokeRoutes } from './routes/invoke.js';
+import { layerRoutes } from './routes/layers.js';
 import { metricsHealthRoutes } from './routes/metrics-health.js';
 import { provisionedRoutes, type ProvisionedService } from './routes/provisioned.js';
 import { tagRoutes } from './routes/tags.js';
@@ -62,6 +63,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, events: deps.events, partition: deps.partition });
   app.register(functionRoutes, { registry: deps.registry, partition: deps.partition });
   app.register(tagRoutes, { registry: deps.registry, partition: deps.partition });
+  app.register(layerRoutes, { registry: deps.registry });
   app.register(concurrencyRoutes, { concurrency: deps.concurrency, partition: deps.partition });
   app.register(provisionedRoutes, { provisioned: deps.provisioned, partition: deps.partition });
   app.register(accountRoutes, {

@@ -4,12 +4,7 @@
  * because zip extraction is asynchronous and another call may have run meanwhile.
  */
 import { VERSION_RE } from '../core/arn.js';
-import {
-  CodeStorageExceededException,
-  InvalidParameterValueException,
-  RequestTooLargeException,
-  ResourceConflictException,
-} from '../core/errors.js';
+import { InvalidParameterValueException, ResourceConflictException } from '../core/errors.js';
 import { revisionId } from '../core/ids.js';
 import { digest, type StoredCode } from './code-store.js';
 import {
@@ -21,7 +16,8 @@ import {
   present,
   settled,
 } from './config.js';
-import { pendingConflict, updateConflict, type RegistryInternals } from './internals.js';
+import { checkCodeSize, pendingConflict, updateConflict, type RegistryInternals } from './internals.js';
+import type { FunctionLayer } from './layers.js';
 import { LATEST_NUM, type FunctionRow, type VersionRow } from './store.js';
 import { assertTags } from './tags.js';
 import type {
@@ -70,6 +66,7 @@ export class FunctionOps {
     if (input.Handler === undefined) throw new InvalidParameterValueException('Handler is required for .zip deployment packages.');
     assertEnvironment(input.Environment?.Variables);
     if (input.Tags) assertTags(input.Tags);
+    if (input.Layers !== undefined) this.r.resolveLayers(input.Layers);
     if (this.r.store.getFunction(name)) throw alreadyExists(name);
     this.checkSize(zip);
     return this.withCode(zip, (code) => {
@@ -79,6 +76,8 @@ export class FunctionOps {
         if (input.Tags && Object.keys(input.Tags).length > 0) fn.tags = { ...input.Tags };
         const config = newConfiguration(name, input, code, this.r.partition, this.r.clock.now());
         const latest: VersionRow = { functionName: name, num: LATEST_NUM, config, codeHash: code.hash };
+        // Resolved again here: a layer version may have been deleted while the zip was extracted.
+        if (input.Layers !== undefined) withLayers(latest, this.r.resolveLayers(input.Layers));
         this.r.store.putFunction(fn);
         this.r.store.putVersion(latest);
         return input.Publish ? this.publishLocked(fn, latest) : latest;
@@ -125,7 +124,9 @@ export class FunctionOps {
     const row = this.r.store.tx(() => {
       const latest = this.assertUpdatable(name, input.RevisionId);
       const config = applyConfigUpdate(latest.config, input, this.r.clock.now());
-      return this.commitUpdate(name, latest, { ...latest, config });
+      const next: VersionRow = { ...latest, config };
+      if (input.Layers !== undefined) withLayers(next, this.r.resolveLayers(input.Layers));
+      return this.commitUpdate(name, latest, next);
     });
     this.r.scheduleSettle(name);
     return present(row.config, this.r.partition);
@@ -174,7 +175,7 @@ export class FunctionOps {
       this.r.store.deleteVersion(name, row.num);
       this.r.store.deleteProvisioned(name, qualifier);
     });
-    this.r.gc([row.codeHash]);
+    this.r.gc(hashesOf(row));
     this.r.emit({ functionName: name, version: qualifier, kind: 'deleted' });
   }
 
@@ -182,8 +183,8 @@ export class FunctionOps {
     this.r.cancelTimer(name);
     const fn = this.r.store.getFunction(name);
     const versions = this.r.store.versionsOf(name);
-    const hashes = versions.map((v) => v.codeHash);
-    if (fn?.previous) hashes.push(fn.previous.codeHash);
+    const hashes = versions.flatMap(hashesOf);
+    if (fn?.previous) hashes.push(...hashesOf(fn.previous));
     this.r.store.tx(() => this.r.store.deleteFunction(name));
     this.r.gc(hashes);
     for (const v of versions) this.r.emit({ functionName: name, version: v.config.Version, kind: 'deleted' });
@@ -202,6 +203,7 @@ export class FunctionOps {
   private commitUpdate(name: string, latest: VersionRow, next: VersionRow): VersionRow {
     const fn = this.r.requireFunction(name);
     fn.previous = { config: latest.config, codeHash: latest.codeHash };
+    if (latest.layerHashes) fn.previous.layerHashes = latest.layerHashes;
     this.r.store.putFunction(fn);
     this.r.store.putVersion(next);
     return next;
@@ -227,6 +229,8 @@ export class FunctionOps {
       Object.assign(config, { State: 'Pending', StateReason: 'The function is being created.', StateReasonCode: 'Creating' });
     }
     const row: VersionRow = { functionName: fn.name, num, config, codeHash: latest.codeHash, sourceRev: print };
+    // A version keeps the layers $LATEST had, content included.
+    if (latest.layerHashes) row.layerHashes = [...latest.layerHashes];
     this.r.store.putVersion(row);
     this.r.store.putFunction({ ...fn, nextVersion: num + 1 });
     // Lambda gives $LATEST a new RevisionId on every publish.
@@ -235,13 +239,7 @@ export class FunctionOps {
   }
 
   private checkSize(zip: Buffer): void {
-    const { codeSizeZipped, totalCodeSize } = this.r.limits;
-    if (zip.length > codeSizeZipped) {
-      throw new RequestTooLargeException(`Zipped size must be smaller than ${codeSizeZipped} bytes`);
-    }
-    if (this.r.store.usage().totalCodeSize + zip.length > totalCodeSize) {
-      throw new CodeStorageExceededException('Code storage limit exceeded.');
-    }
+    checkCodeSize(this.r, zip);
   }
 
   /** Stores the zip, runs `commit`, and removes the code again if the commit failed. */
@@ -257,6 +255,22 @@ export class FunctionOps {
       if (!ok) this.r.gc([code.hash]);
     }
   }
+}
+
+/** Sets a snapshot's layers: the configuration shows them (none: no `Layers` member), the row keeps their archives. */
+function withLayers(row: VersionRow, layers: readonly FunctionLayer[]): void {
+  if (layers.length > 0) {
+    row.config.Layers = layers.map(({ Arn, CodeSize }) => ({ Arn, CodeSize }));
+    row.layerHashes = layers.map((l) => l.hash);
+  } else {
+    delete row.config.Layers;
+    delete row.layerHashes;
+  }
+}
+
+/** Every archive a snapshot uses: its code and its layers. */
+function hashesOf(s: { codeHash: string; layerHashes?: string[] }): string[] {
+  return [s.codeHash, ...(s.layerHashes ?? [])];
 }
 
 function alreadyExists(name: string): ResourceConflictException {

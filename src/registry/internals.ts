@@ -1,8 +1,14 @@
 /** Services the registry shares with its operation modules, and errors they all raise. */
 import type { Partition } from '../core/arn.js';
 import type { Clock } from '../core/clock.js';
-import { ResourceConflictException, type ResourceNotFoundException } from '../core/errors.js';
+import {
+  CodeStorageExceededException,
+  RequestTooLargeException,
+  ResourceConflictException,
+  type ResourceNotFoundException,
+} from '../core/errors.js';
 import type { CodeStore } from './code-store.js';
+import type { FunctionLayer } from './layers.js';
 import type { FunctionRow, Store, VersionRow } from './store.js';
 
 export interface RegistryLimits {
@@ -35,6 +41,19 @@ export interface RegistryInternals {
   gc(hashes: readonly string[]): void;
   emit(change: RegistryChange): void;
   cancelTimer(name: string): void;
+  /** Checks a function's `Layers` and returns what its snapshot records of each. */
+  resolveLayers(arns: readonly string[]): FunctionLayer[];
+}
+
+/** The size limits an uploaded zip (function code or layer) must meet before it is stored. */
+export function checkCodeSize(r: Pick<RegistryInternals, 'limits' | 'store'>, zip: Buffer): void {
+  const { codeSizeZipped, totalCodeSize } = r.limits;
+  if (zip.length > codeSizeZipped) {
+    throw new RequestTooLargeException(`Zipped size must be smaller than ${codeSizeZipped} bytes`);
+  }
+  if (r.store.usage().totalCodeSize + zip.length > totalCodeSize) {
+    throw new CodeStorageExceededException('Code storage limit exceeded.');
+  }
 }
 
 export function pendingConflict(): ResourceConflictException {

@@ -65,7 +65,7 @@ export class Lifecycle {
         if (v.num !== LATEST_NUM && v.config.State === 'Pending') this.store.putVersion({ ...v, config: settled(v.config, false) });
       }
       if (fn.previous) {
-        freed.push(fn.previous.codeHash);
+        freed.push(fn.previous.codeHash, ...(fn.previous.layerHashes ?? []));
         delete fn.previous;
         this.store.putFunction(fn);
       }

@@ -1,5 +1,5 @@
 /**
- * The function registry: functions, versions and aliases, their code, and the state machine
+ * The function registry: functions, versions, aliases and layers, their code, and the state machine
  * Lambda runs them through. Everything is persisted under `dataDir`; time comes only from the
  * injected clock.
  */
@@ -21,6 +21,7 @@ import {
   type RegistryInternals,
   type RegistryLimits,
 } from './internals.js';
+import { LayerOps } from './layers.js';
 import { Lifecycle } from './lifecycle.js';
 import { decodeMarker, toPage } from './paging.js';
 import { pickVersion } from './routing.js';
@@ -33,7 +34,12 @@ import type {
   CreateFunctionInput,
   FunctionConfiguration,
   GetFunctionOutput,
+  LayerFilter,
+  LayersListItem,
+  LayerVersion,
+  LayerVersionsListItem,
   Page,
+  PublishLayerVersionInput,
   PublishVersionInput,
   ResolvedTarget,
   UpdateAliasInput,
@@ -65,6 +71,7 @@ export class Registry {
   private readonly listeners = new Set<RegistryChangeListener>();
   private readonly lifecycle: Lifecycle;
   private readonly ops: FunctionOps;
+  private readonly layers: LayerOps;
   private readonly internals: RegistryInternals;
   private readonly random: () => number;
 
@@ -94,8 +101,10 @@ export class Registry {
       gc: (hashes) => this.lifecycle.gc(hashes),
       emit: (change) => this.emit(change),
       cancelTimer: (name) => this.lifecycle.cancel(name),
+      resolveLayers: (arns) => this.layers.resolveForFunction(arns),
     };
     this.ops = new FunctionOps(this.internals);
+    this.layers = new LayerOps(this.internals);
   }
 
   /** Opens (or creates) the registry in `opts.dataDir`, settling anything a restart interrupted. */
@@ -256,6 +265,34 @@ export class Registry {
     tags.untagResource(this.internals, name, keys);
   }
 
+  // ---- layers ----------------------------------------------------------------------------
+
+  /** PublishLayerVersion: `name` is the layer's name or unversioned ARN. */
+  publishLayerVersion(name: string, input: PublishLayerVersionInput): Promise<LayerVersion> {
+    return this.layers.publish(name, input);
+  }
+
+  getLayerVersion(name: string, version: number): LayerVersion {
+    return this.layers.get(name, version);
+  }
+
+  getLayerVersionByArn(arn: string): LayerVersion {
+    return this.layers.getByArn(arn);
+  }
+
+  listLayerVersions(name: string, filter: LayerFilter): Page<LayerVersionsListItem> {
+    return this.layers.listVersions(name, filter);
+  }
+
+  listLayers(filter: LayerFilter): Page<LayersListItem> {
+    return this.layers.list(filter);
+  }
+
+  /** Functions that use the version keep their copy of its content. */
+  deleteLayerVersion(name: string, version: number): void {
+    this.layers.delete(name, version);
+  }
+
   /**
    * For invoke: resolves name + qualifier (undefined => $LATEST; a version; an alias with its
    * weights applied using `random`). While an update is InProgress, $LATEST still resolves to
@@ -340,7 +377,7 @@ export class Registry {
       alias = qualifier;
       version = pick(a);
     }
-    let snapshot: { config: FunctionConfiguration; codeHash: string };
+    let snapshot: { config: FunctionConfiguration; codeHash: string; layerHashes?: string[] };
     if (version === '$LATEST') {
       snapshot = fn.previous ?? latest;
     } else {
@@ -350,11 +387,15 @@ export class Registry {
     }
     const codeDir = this.code.dir(snapshot.codeHash);
     if (!existsSync(codeDir)) throw new ServiceException(`The code of ${this.internals.arn(name, version)} is missing from ${codeDir}.`);
+    const layerDirs = (snapshot.layerHashes ?? []).map((hash) => this.code.dir(hash));
+    const lost = layerDirs.find((dir) => !existsSync(dir));
+    if (lost !== undefined) throw new ServiceException(`A layer of ${this.internals.arn(name, version)} is missing from ${lost}.`);
     const target: ResolvedTarget = {
       functionName: name,
       version,
       configuration: present(snapshot.config, this.opts.partition, version === '$LATEST' ? undefined : version),
       codeDir,
+      layerDirs,
       invokedFunctionArn: this.internals.arn(name, qualifier),
     };
     if (qualifier !== undefined) target.qualifier = qualifier;

@@ -6,6 +6,7 @@
  */
 import { FUNCTION_NAME_CREATE_PATTERN, QUALIFIER_PATTERN, TAGGABLE_RESOURCE_PATTERN } from '../core/arn.js';
 import { bool, int, list, map, str, struct, type Shape } from '../core/shape.js';
+import { FunctionLayersShape } from './layer-shapes.js';
 
 // ---- members shared by several operations ----
 
@@ -43,7 +44,7 @@ const vpcConfig = struct({
   Ipv6AllowedForDualStack: bool,
 });
 const deadLetterConfig = struct({ TargetArn: str() });
-const layers = list(str({ min: 1, max: 2048 }));
+const layers = FunctionLayersShape;
 const fileSystemConfigs = list(struct({ Arn: str({ max: 200 }), LocalMountPath: str({ max: 160 }) }, ['Arn', 'LocalMountPath']), { max: 1 });
 const imageConfig = struct({ EntryPoint: list(str()), Command: list(str()), WorkingDirectory: str({ max: 1000 }) });
 const snapStart = struct({ ApplyOn: str({ enum: ['PublishedVersions', 'None'] }) });

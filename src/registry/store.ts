@@ -14,7 +14,7 @@ export interface FunctionRow {
   nextVersion: number;
   tags?: Record<string, string>;
   /** What $LATEST served before the update that is still InProgress. */
-  previous?: { config: FunctionConfiguration; codeHash: string };
+  previous?: { config: FunctionConfiguration; codeHash: string; layerHashes?: string[] };
 }
 
 export interface VersionRow {
@@ -25,6 +25,34 @@ export interface VersionRow {
   codeHash: string;
   /** For published versions: the fingerprint of the $LATEST they were made from (see config.ts). */
   sourceRev?: string;
+  /**
+   * Hex SHA-256 of each layer's zip, in the order of `config.Layers`. The snapshot holds the
+   * layers' content itself, so it outlives the deletion of the layer versions.
+   */
+  layerHashes?: string[];
+}
+
+/** One published layer version; `info` is everything GetLayerVersion reports besides ARNs and Location. */
+export interface LayerVersionRow {
+  layerName: string;
+  version: number;
+  codeHash: string;
+  info: {
+    Description: string;
+    CreatedDate: string;
+    CompatibleRuntimes?: string[];
+    CompatibleArchitectures?: string[];
+    LicenseInfo?: string;
+    CodeSha256: string;
+    CodeSize: number;
+  };
+}
+
+interface RawLayerVersion {
+  layer_name: string;
+  version: number;
+  info: string;
+  code_hash: string;
 }
 
 interface RawFunction {
@@ -33,6 +61,7 @@ interface RawFunction {
   tags: string | null;
   prev_config: string | null;
   prev_hash: string | null;
+  prev_layer_hashes: string | null;
 }
 interface RawVersion {
   function_name: string;
@@ -40,6 +69,7 @@ interface RawVersion {
   config: string;
   code_hash: string;
   source_rev: string | null;
+  layer_hashes: string | null;
 }
 
 /** Each entry upgrades the schema by one step; `PRAGMA user_version` records how far we got. */
@@ -76,6 +106,23 @@ const MIGRATIONS: readonly string[] = [
      last_modified TEXT NOT NULL,
      PRIMARY KEY (function_name, qualifier)
    );`,
+  // Layers. A name keeps its counter after its last version is deleted, so numbers are never
+  // reused. Function snapshots list the archives of their layers, which keeps that content alive
+  // after the layer version itself is deleted.
+  `CREATE TABLE layers (
+     name TEXT PRIMARY KEY,
+     next_version INTEGER NOT NULL
+   );
+   CREATE TABLE layer_versions (
+     layer_name TEXT NOT NULL REFERENCES layers(name),
+     version INTEGER NOT NULL,
+     info TEXT NOT NULL,
+     code_hash TEXT NOT NULL,
+     PRIMARY KEY (layer_name, version)
+   );
+   CREATE INDEX layer_versions_by_hash ON layer_versions(code_hash);
+   ALTER TABLE versions ADD COLUMN layer_hashes TEXT;
+   ALTER TABLE functions ADD COLUMN prev_layer_hashes TEXT;`,
 ];
 
 /** A stored provisioned concurrency config. */
@@ -91,6 +138,7 @@ function toFunction(r: RawFunction): FunctionRow {
   if (r.tags !== null) row.tags = JSON.parse(r.tags) as Record<string, string>;
   if (r.prev_config !== null && r.prev_hash !== null) {
     row.previous = { config: JSON.parse(r.prev_config) as FunctionConfiguration, codeHash: r.prev_hash };
+    if (r.prev_layer_hashes !== null) row.previous.layerHashes = JSON.parse(r.prev_layer_hashes) as string[];
   }
   return row;
 }
@@ -103,8 +151,23 @@ function toVersion(r: RawVersion): VersionRow {
     codeHash: r.code_hash,
   };
   if (r.source_rev !== null) row.sourceRev = r.source_rev;
+  if (r.layer_hashes !== null) row.layerHashes = JSON.parse(r.layer_hashes) as string[];
   return row;
 }
+
+function toLayerVersion(r: RawLayerVersion): LayerVersionRow {
+  return { layerName: r.layer_name, version: r.version, codeHash: r.code_hash, info: JSON.parse(r.info) as LayerVersionRow['info'] };
+}
+
+/** Empty lists are stored as NULL: "no layers". */
+function hashList(hashes: readonly string[] | undefined): string | null {
+  return hashes && hashes.length > 0 ? JSON.stringify(hashes) : null;
+}
+
+/** A layer version matches ListLayers' filters when it declares the runtime and architecture asked for. */
+const LAYER_MATCH = (t: string): string =>
+  `(@runtime IS NULL OR EXISTS (SELECT 1 FROM json_each(${t}.info, '$.CompatibleRuntimes') WHERE value = @runtime))
+   AND (@arch IS NULL OR EXISTS (SELECT 1 FROM json_each(${t}.info, '$.CompatibleArchitectures') WHERE value = @arch))`;
 
 
 function prepare(db: Database.Database) {
@@ -112,17 +175,17 @@ function prepare(db: Database.Database) {
   return {
     getFn: p<RawFunction>('SELECT * FROM functions WHERE name = ?'),
     putFn: p(
-      `INSERT INTO functions (name, next_version, tags, prev_config, prev_hash) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO functions (name, next_version, tags, prev_config, prev_hash, prev_layer_hashes) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(name) DO UPDATE SET next_version = excluded.next_version, tags = excluded.tags,
-         prev_config = excluded.prev_config, prev_hash = excluded.prev_hash`,
+         prev_config = excluded.prev_config, prev_hash = excluded.prev_hash, prev_layer_hashes = excluded.prev_layer_hashes`,
     ),
     delFn: p('DELETE FROM functions WHERE name = ?'),
     allFnNames: p<{ name: string }>('SELECT name FROM functions ORDER BY name'),
     getVer: p<RawVersion>('SELECT * FROM versions WHERE function_name = ? AND num = ?'),
     putVer: p(
-      `INSERT INTO versions (function_name, num, config, code_hash, source_rev) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO versions (function_name, num, config, code_hash, source_rev, layer_hashes) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(function_name, num) DO UPDATE SET config = excluded.config, code_hash = excluded.code_hash,
-         source_rev = excluded.source_rev`,
+         source_rev = excluded.source_rev, layer_hashes = excluded.layer_hashes`,
     ),
     delVer: p('DELETE FROM versions WHERE function_name = ? AND num = ?'),
     versionsOf: p<RawVersion>('SELECT * FROM versions WHERE function_name = ? ORDER BY num'),
@@ -133,10 +196,34 @@ function prepare(db: Database.Database) {
        ORDER BY function_name, num LIMIT ?`,
     ),
     hashUsed: p<{ n: number }>(
-      `SELECT (SELECT COUNT(*) FROM versions WHERE code_hash = ?) + (SELECT COUNT(*) FROM functions WHERE prev_hash = ?) AS n`,
+      `SELECT EXISTS (SELECT 1 FROM versions WHERE code_hash = @h)
+         OR EXISTS (SELECT 1 FROM functions WHERE prev_hash = @h)
+         OR EXISTS (SELECT 1 FROM layer_versions WHERE code_hash = @h)
+         OR EXISTS (SELECT 1 FROM versions, json_each(versions.layer_hashes) j WHERE j.value = @h)
+         OR EXISTS (SELECT 1 FROM functions, json_each(functions.prev_layer_hashes) j WHERE j.value = @h) AS n`,
     ),
-    usage: p<{ size: number | null; fns: number }>(
-      `SELECT (SELECT SUM(json_extract(config, '$.CodeSize')) FROM versions) AS size, (SELECT COUNT(*) FROM functions) AS fns`,
+    // Lambda counts layers against the code storage quota too.
+    usage: p<{ size: number | null; layers: number | null; fns: number }>(
+      `SELECT (SELECT SUM(json_extract(config, '$.CodeSize')) FROM versions) AS size,
+         (SELECT SUM(json_extract(info, '$.CodeSize')) FROM layer_versions) AS layers,
+         (SELECT COUNT(*) FROM functions) AS fns`,
+    ),
+    bumpLayer: p<{ v: number }>(
+      `INSERT INTO layers (name, next_version) VALUES (?, 2)
+       ON CONFLICT(name) DO UPDATE SET next_version = next_version + 1
+       RETURNING next_version - 1 AS v`,
+    ),
+    putLayerVer: p('INSERT INTO layer_versions (layer_name, version, info, code_hash) VALUES (?, ?, ?, ?)'),
+    getLayerVer: p<RawLayerVersion>('SELECT * FROM layer_versions WHERE layer_name = ? AND version = ?'),
+    delLayerVer: p('DELETE FROM layer_versions WHERE layer_name = ? AND version = ?'),
+    layerVersionsPage: p<RawLayerVersion>(
+      `SELECT * FROM layer_versions lv WHERE layer_name = @name AND version < @before AND ${LAYER_MATCH('lv')}
+       ORDER BY version DESC LIMIT @limit`,
+    ),
+    layersPage: p<RawLayerVersion>(
+      `SELECT * FROM layer_versions lv WHERE layer_name > @after AND ${LAYER_MATCH('lv')}
+         AND version = (SELECT MAX(version) FROM layer_versions l2 WHERE l2.layer_name = lv.layer_name AND ${LAYER_MATCH('l2')})
+       ORDER BY layer_name LIMIT @limit`,
     ),
     getAlias: p<{ config: string }>('SELECT config FROM aliases WHERE function_name = ? AND name = ?'),
     putAlias: p(
@@ -164,6 +251,15 @@ function prepare(db: Database.Database) {
   };
 }
 type Statements = ReturnType<typeof prepare>;
+
+export interface LayerMatch {
+  runtime?: string;
+  architecture?: string;
+}
+
+function matchParams(f: LayerMatch): { runtime: string | null; arch: string | null } {
+  return { runtime: f.runtime ?? null, arch: f.architecture ?? null };
+}
 
 export class Store {
   /** Bumped by every write of functions, versions or aliases; read caches compare it. */
@@ -221,6 +317,7 @@ export class Store {
       f.tags ? JSON.stringify(f.tags) : null,
       f.previous ? JSON.stringify(f.previous.config) : null,
       f.previous ? f.previous.codeHash : null,
+      hashList(f.previous?.layerHashes),
     );
   }
 
@@ -240,7 +337,7 @@ export class Store {
 
   putVersion(v: VersionRow): void {
     this.generation++;
-    this.stmt.putVer.run(v.functionName, v.num, JSON.stringify(v.config), v.codeHash, v.sourceRev ?? null);
+    this.stmt.putVer.run(v.functionName, v.num, JSON.stringify(v.config), v.codeHash, v.sourceRev ?? null, hashList(v.layerHashes));
   }
 
   deleteVersion(name: string, num: number): void {
@@ -266,13 +363,44 @@ export class Store {
     return this.stmt.allPage.all(afterName, afterName, afterNum, limit).map(toVersion);
   }
 
+  /** Whether a function snapshot (as its code or one of its layers) or a layer version uses the archive. */
   hashInUse(hash: string): boolean {
-    return (this.stmt.hashUsed.get(hash, hash)?.n ?? 0) > 0;
+    return (this.stmt.hashUsed.get({ h: hash })?.n ?? 0) > 0;
   }
 
   usage(): { totalCodeSize: number; functionCount: number } {
     const r = this.stmt.usage.get();
-    return { totalCodeSize: r?.size ?? 0, functionCount: r?.fns ?? 0 };
+    return { totalCodeSize: (r?.size ?? 0) + (r?.layers ?? 0), functionCount: r?.fns ?? 0 };
+  }
+
+  /** The next version number of a layer (1 for a new name), reserved by this call. */
+  nextLayerVersion(name: string): number {
+    const r = this.stmt.bumpLayer.get(name);
+    if (!r) throw new Error(`no version number for layer ${name}`);
+    return r.v;
+  }
+
+  putLayerVersion(row: LayerVersionRow): void {
+    this.stmt.putLayerVer.run(row.layerName, row.version, JSON.stringify(row.info), row.codeHash);
+  }
+
+  getLayerVersion(name: string, version: number): LayerVersionRow | undefined {
+    const r = this.stmt.getLayerVer.get(name, version);
+    return r && toLayerVersion(r);
+  }
+
+  deleteLayerVersion(name: string, version: number): void {
+    this.stmt.delLayerVer.run(name, version);
+  }
+
+  /** Versions of one layer, newest first, below `before`, matching the filters. */
+  layerVersionsPage(name: string, before: number, filter: LayerMatch, limit: number): LayerVersionRow[] {
+    return this.stmt.layerVersionsPage.all({ name, before, limit, ...matchParams(filter) }).map(toLayerVersion);
+  }
+
+  /** The newest matching version of each layer named after `after`, by name. */
+  layersPage(after: string, filter: LayerMatch, limit: number): LayerVersionRow[] {
+    return this.stmt.layersPage.all({ after, limit, ...matchParams(filter) }).map(toLayerVersion);
   }
 
   putProvisioned(row: ProvisionedRow): void {

@@ -53,6 +53,8 @@ export interface CreateFunctionInput {
   TracingConfig?: { Mode?: string };
   LoggingConfig?: { LogFormat?: string; LogGroup?: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
   Tags?: Record<string, string>;
+  /** Versioned layer ARNs, in the order they are extracted. */
+  Layers?: string[];
 }
 
 export interface UpdateFunctionCodeInput {
@@ -80,6 +82,8 @@ export interface UpdateFunctionConfigurationInput {
   EphemeralStorage?: { Size?: number };
   TracingConfig?: { Mode?: string };
   LoggingConfig?: { LogFormat?: string; LogGroup?: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
+  /** Replaces the function's layers; `[]` removes them all. */
+  Layers?: string[];
 }
 
 export interface PublishVersionInput {
@@ -142,6 +146,8 @@ export interface ResolvedTarget {
   configuration: FunctionConfiguration;
   /** Absolute path of the extracted code (Lambda's /var/task). */
   codeDir: string;
+  /** The extracted folders of the version's layers, in the order they are merged into /opt. */
+  layerDirs: string[];
   /** The ARN the caller invoked, with the qualifier when one was given (context.invokedFunctionArn). */
   invokedFunctionArn: string;
   /**
@@ -153,3 +159,48 @@ export interface ResolvedTarget {
 
 /** The values of the `laminar:isolation` tag. */
 export type Isolation = 'thread' | 'process';
+
+export interface PublishLayerVersionInput {
+  Content: { ZipFile?: Buffer; S3Bucket?: string; S3Key?: string; S3ObjectVersion?: string };
+  Description?: string;
+  CompatibleRuntimes?: string[];
+  CompatibleArchitectures?: string[];
+  LicenseInfo?: string;
+}
+
+/** PublishLayerVersion's and GetLayerVersion's answer. */
+export interface LayerVersion {
+  LayerArn: string;
+  LayerVersionArn: string;
+  Version: number;
+  Description: string;
+  CreatedDate: string;
+  CompatibleRuntimes?: string[];
+  CompatibleArchitectures?: string[];
+  LicenseInfo?: string;
+  Content: { Location: string; CodeSha256: string; CodeSize: number };
+}
+
+/** A layer version as ListLayerVersions and ListLayers show it (no content). */
+export interface LayerVersionsListItem {
+  LayerVersionArn: string;
+  Version: number;
+  Description: string;
+  CreatedDate: string;
+  CompatibleRuntimes?: string[];
+  CompatibleArchitectures?: string[];
+  LicenseInfo?: string;
+}
+
+export interface LayersListItem {
+  LayerName: string;
+  LayerArn: string;
+  LatestMatchingVersion: LayerVersionsListItem;
+}
+
+export interface LayerFilter {
+  compatibleRuntime?: string;
+  compatibleArchitecture?: string;
+  marker?: string;
+  maxItems?: number;
+}
