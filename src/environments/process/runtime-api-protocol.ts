@@ -15,6 +15,7 @@ export const NEXT_HEADERS = {
   traceId: 'Lambda-Runtime-Trace-Id',
   clientContext: 'Lambda-Runtime-Client-Context',
   identity: 'Lambda-Runtime-Cognito-Identity',
+  tenantId: 'Lambda-Runtime-Aws-Tenant-Id',
 } as const;
 
 /** Request headers the server reads (lower case, as node:http exposes them). */

@@ -46,6 +46,8 @@ export interface RuntimeInvocation {
   clientContext?: string;
   /** JSON text of the Cognito identity. */
   identity?: string;
+  /** The tenant of a tenant-isolated function. */
+  tenantId?: string;
 }
 
 /**
@@ -406,6 +408,7 @@ function nextHeaders(inv: RuntimeInvocation): OutgoingHttpHeaders {
   set(NEXT_HEADERS.traceId, inv.traceId);
   set(NEXT_HEADERS.clientContext, inv.clientContext);
   set(NEXT_HEADERS.identity, inv.identity);
+  set(NEXT_HEADERS.tenantId, inv.tenantId);
   return headers;
 }
 

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import http from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -89,7 +90,9 @@ interface Reply {
 }
 
 async function call(h: Harness, method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await fetch(h.url(path), { method, body, headers });
+  // A copy typed as a plain Uint8Array: fetch's BodyInit does not name Buffer.
+  const init = typeof body === 'string' || body === undefined ? body : Uint8Array.from(body);
+  const res = await fetch(h.url(path), { method, body: init, headers });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -122,6 +125,7 @@ describe('RuntimeApiServer: the invocation cycle', () => {
       traceId: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
       clientContext: '{"client":{"app_title":"t"},"custom":{"k":"v"}}',
       identity: '{"cognitoIdentityId":"id","cognitoIdentityPoolId":"pool"}',
+      tenantId: 'tenant-1',
     });
     const { event, result } = await handOver(h, inv);
     expect(h.firstNext).toBe(1);
@@ -133,6 +137,7 @@ describe('RuntimeApiServer: the invocation cycle', () => {
     expect(event.headers.get('lambda-runtime-trace-id')).toBe(inv.traceId);
     expect(event.headers.get('lambda-runtime-client-context')).toBe(inv.clientContext);
     expect(event.headers.get('lambda-runtime-cognito-identity')).toBe(inv.identity);
+    expect(event.headers.get('lambda-runtime-aws-tenant-id')).toBe('tenant-1');
     expect(event.body.equals(inv.payload)).toBe(true);
     expect(h.api.runtimeState).toBe('Running');
 
@@ -150,7 +155,12 @@ describe('RuntimeApiServer: the invocation cycle', () => {
     const second = invocation('[]');
     const cycle = await handOver(h, second);
     expect(h.firstNext).toBe(1);
-    for (const name of ['lambda-runtime-trace-id', 'lambda-runtime-client-context', 'lambda-runtime-cognito-identity']) {
+    for (const name of [
+      'lambda-runtime-trace-id',
+      'lambda-runtime-client-context',
+      'lambda-runtime-cognito-identity',
+      'lambda-runtime-aws-tenant-id',
+    ]) {
       expect(cycle.event.headers.has(name)).toBe(false);
     }
     expect((await respond(h, second.requestId, 'null')).status).toBe(202);
@@ -370,6 +380,117 @@ describe('RuntimeApiServer: replies out of turn', () => {
   });
 });
 
+/** A POST whose body is sent in parts: the server sees the request before the body ends. */
+function startUpload(h: Harness, path: string): { req: http.ClientRequest; reply: Promise<{ status: number; body: string }> } {
+  const req = http.request(h.url(path), { method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
+  const reply = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+  });
+  req.flushHeaders();
+  return { req, reply };
+}
+
+/** Resolves once the server's runtime state is `state` (checked after each server round trip). */
+async function stateBecomes(h: Harness, state: string): Promise<void> {
+  while (h.api.runtimeState !== state) await call(h, 'GET', '/2018-06-01/ping');
+}
+
+describe('RuntimeApiServer: replies in flight', () => {
+  it('refuses a second reply while the first is still arriving, then takes the first', async () => {
+    const h = await startHarness();
+    const inv = invocation();
+    const { result } = await handOver(h, inv);
+    const upload = startUpload(h, `${BASE}/invocation/${inv.requestId}/response`);
+    upload.req.write('part one, ');
+    await stateBecomes(h, 'InvocationResponse');
+    const racing = await respond(h, inv.requestId, 'other');
+    expect(racing.status).toBe(403);
+    expect((json(racing) as { errorMessage: string }).errorMessage).toMatch(/^State transition from InvocationResponse to InvocationResponse/);
+    upload.req.end('part two');
+    expect((await upload.reply).status).toBe(202);
+    expect(await result).toEqual({ kind: 'response', body: Buffer.from('part one, part two') });
+  });
+
+  it('answers an upload that outlives abandon() with 403 and leaves the invocation abandoned', async () => {
+    const h = await startHarness();
+    const inv = invocation();
+    const { result } = await handOver(h, inv);
+    const upload = startUpload(h, `${BASE}/invocation/${inv.requestId}/response`);
+    upload.req.write('too ');
+    await stateBecomes(h, 'InvocationResponse');
+    h.api.abandon(inv.requestId);
+    expect(await result).toEqual({ kind: 'abandoned' });
+    upload.req.end('late');
+    const r = await upload.reply;
+    expect(r.status).toBe(403);
+    expect(h.api.runtimeState).toBe('RuntimeResponseSentState');
+  });
+
+  it('lets the runtime answer again when its upload breaks off', async () => {
+    const h = await startHarness();
+    const inv = invocation();
+    const { result } = await handOver(h, inv);
+    const upload = startUpload(h, `${BASE}/invocation/${inv.requestId}/response`);
+    upload.reply.catch(() => {});
+    upload.req.write('half');
+    await stateBecomes(h, 'InvocationResponse');
+    upload.req.destroy();
+    await stateBecomes(h, 'Running');
+    expect((await respond(h, inv.requestId, 'whole')).status).toBe(202);
+    expect(await result).toEqual({ kind: 'response', body: Buffer.from('whole') });
+  });
+});
+
+describe('RuntimeApiServer: connection authorization', () => {
+  it('asks once per connection, and refuses with 403 and a closed connection', async () => {
+    const asked: number[] = [];
+    let allow = true;
+    const h = await startHarness({
+      authorize: async (socket) => {
+        asked.push(socket.remotePort ?? 0);
+        return allow;
+      },
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string): Promise<{ status: number; connection: string | undefined }> =>
+      new Promise((resolve, reject) => {
+        http
+          .get(h.url(path), { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+          })
+          .on('error', reject);
+      });
+    for (let i = 0; i < 3; i++) expect((await get('/2018-06-01/ping')).status).toBe(200);
+    expect(asked).toHaveLength(1); // keep-alive: one connection, one check
+
+    allow = false;
+    agent.destroy();
+    const refused = await get(`${BASE}/invocation/next`);
+    expect(refused).toEqual({ status: 403, connection: 'close' });
+    expect(asked).toHaveLength(2);
+    expect(h.firstNext).toBe(0);
+    agent.destroy();
+  });
+
+  it('refuses when the authorizer throws', async () => {
+    const h = await startHarness({
+      authorize: () => {
+        throw new Error('lookup failed');
+      },
+    });
+    const r = await next(h);
+    expect(r.status).toBe(403);
+    expect(json(r)).toMatchObject({ errorType: 'AccessDenied' });
+    expect(h.api.runtimeState).toBe('Started');
+  });
+});
+
 describe('RuntimeApiServer: response size', () => {
   it('accepts exactly 6 MiB + 100 bytes; one byte more is 413 and a Function.ResponseSizeTooLarge error', async () => {
     const h = await startHarness();
@@ -483,10 +604,15 @@ describe('RuntimeApiServer: close()', () => {
 
 // --- child processes -----------------------------------------------------------------------
 
-function spawnChild(command: string, args: string[], address: string): { child: ChildProcess; lines: () => Promise<string> } {
+function spawnChild(
+  command: string,
+  args: string[],
+  address: string,
+  stderr: 'inherit' | 'ignore' = 'inherit',
+): { child: ChildProcess; lines: () => Promise<string> } {
   const child = spawn(command, args, {
     env: { ...process.env, AWS_LAMBDA_RUNTIME_API: address },
-    stdio: ['pipe', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', stderr],
   });
   children.push(child);
   const buffered: string[] = [];
@@ -521,7 +647,8 @@ describe('RuntimeApiServer with real runtimes', () => {
     const h = await startHarness({
       authorize: (socket) => (tree ? peerPidAuthorizer(tree.isAllowedPid, { candidatePids: tree.candidatePids })(socket) : false),
     });
-    const { child } = spawnChild('/bin/sh', [`${FIXTURES}bootstrap.sh`], h.api.address);
+    // stderr ignored: at teardown the closed server makes the loop's last curl report a refusal.
+    const { child } = spawnChild('/bin/sh', [`${FIXTURES}bootstrap.sh`], h.api.address, 'ignore');
     tree = processTree(child.pid as number);
     await h.initDone;
 
@@ -608,14 +735,21 @@ describe('RuntimeApiServer with real runtimes', () => {
     const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
     const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
     const socket = await accepted;
-    for (const [name, candidates] of [
-      ['tree', true],
-      ['all', false],
-    ] as const) {
+    // Worst case of the full search: every other process's fds are read before ours.
+    const everyPidOursLast = async (): Promise<number[]> => [
+      ...(await readdir('/proc')).filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid).map(Number),
+      process.pid,
+    ];
+    const modes: [string, Parameters<typeof findPeerPid>[1]][] = [
+      ['process tree', { candidatePids: processTree(process.pid).candidatePids }],
+      ['all processes', {}],
+      ['all processes, ours searched last', { candidatePids: everyPidOursLast }],
+    ];
+    for (const [name, lookupOptions] of modes) {
       const times: number[] = [];
       for (let i = 0; i < 7; i++) {
         const t0 = performance.now();
-        const pid = await findPeerPid(socket, candidates ? { candidatePids: processTree(process.pid).candidatePids } : {});
+        const pid = await findPeerPid(socket, lookupOptions);
         times.push(performance.now() - t0);
         expect(pid).toBe(process.pid);
       }
@@ -626,7 +760,9 @@ describe('RuntimeApiServer with real runtimes', () => {
     server.close();
     console.log(
       `invoke() round trip over ${n} invocations: mean ${mean} ms, p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; ` +
-        `peer lookup: process tree ${lookups.tree}, all processes ${lookups.all}`,
+        `peer lookup: ${Object.entries(lookups)
+          .map(([name, time]) => `${name} ${time}`)
+          .join(', ')} (${(await readdir('/proc')).filter((n) => /^\d+$/.test(n)).length} processes)`,
     );
     runtime.child.kill('SIGKILL');
   });
