@@ -143,6 +143,10 @@ export class RuntimeApiServer {
         resolve();
       });
     });
+    // Accept failures (EMFILE, ECONNABORTED) surface as server 'error' events; without a
+    // listener one environment's endpoint would take the whole platform down. The server keeps
+    // accepting, and the environment's deadline covers a runtime that cannot get through.
+    server.on('error', () => {});
     const { port } = server.address() as AddressInfo;
     api.listenAddress = `127.0.0.1:${port}`;
     return api;
@@ -179,7 +183,7 @@ export class RuntimeApiServer {
       const held: Held = { invocation, headers, resolve, delivered: false };
       this.current = held;
       const poll = this.poll;
-      if (poll) {
+      if (poll && isOpen(poll)) {
         this.poll = undefined;
         this.deliver(poll, held);
       }
@@ -302,7 +306,7 @@ export class RuntimeApiServer {
       case 'Ready':
         // One waiting poll per environment: a second one would be answered with the same
         // event, so the newcomer is refused and the first keeps its place.
-        if (this.poll) return send(res, invalidStateTransition('Ready', 'Ready', ERR_CONCURRENT));
+        if (this.poll && isOpen(this.poll)) return send(res, invalidStateTransition('Ready', 'Ready', ERR_CONCURRENT));
         break;
       case 'Running':
         // As the RIE does: asking again before answering gets the held invocation again.
@@ -410,6 +414,11 @@ function nextHeaders(inv: RuntimeInvocation): OutgoingHttpHeaders {
   set(NEXT_HEADERS.identity, inv.identity);
   set(NEXT_HEADERS.tenantId, inv.tenantId);
   return headers;
+}
+
+/** A parked poll can still be answered (its 'close' may not have been processed yet). */
+function isOpen(res: ServerResponse): boolean {
+  return !res.destroyed && res.socket !== null && !res.socket.destroyed;
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
