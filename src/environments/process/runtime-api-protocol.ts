@@ -157,8 +157,6 @@ export function responseTooLargeError(responseBytes: number, maxBytes: number): 
  * tokens, since JSON strings cannot hold raw control characters.
  */
 export function headerSafe(value: string): string {
-  // eslint-disable-next-line no-control-regex
   const latin1 = /[^\u0000-\u00ff]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
-  // eslint-disable-next-line no-control-regex
   return latin1.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, ' ');
 }
