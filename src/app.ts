@@ -12,6 +12,8 @@ import { SystemClock, type Clock } from './core/clock.js';
 import { ResourceNotFoundException } from './core/errors.js';
 import type { Config } from './config/schema.js';
 import type { EnvironmentFactory } from './environments/environment.js';
+import { environmentFactory } from './environments/factory.js';
+import { processEnvironmentFactory } from './environments/process/process-environment.js';
 import { threadEnvironmentFactory } from './environments/thread/thread-environment.js';
 import { LogStore } from './logs/log-store.js';
 import { Metrics } from './metrics/metrics.js';
@@ -79,7 +81,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const reservations = new Reservations(ledger, registry);
   const scheduler = new Scheduler({
     clock,
-    factory: options.factory ?? threadEnvironmentFactory,
+    factory: options.factory ?? environmentFactory({ thread: threadEnvironmentFactory, process: processEnvironmentFactory }),
     metrics,
     logs,
     partition,

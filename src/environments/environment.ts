@@ -27,6 +27,8 @@ export interface EnvironmentSpec {
   logStreamName: string;
   /** A folder that is this environment's /tmp; created by the environment, removed on destroy. */
   tmpDir: string;
+  /** The extracted folders of the function's layers, in the order Lambda merges them into /opt. */
+  layerDirs: string[];
 }
 
 /** Lambda's function error object, as the Node.js runtime sends it. */

@@ -30,8 +30,8 @@ export const RESERVED_ENV_KEYS: readonly string[] = [
   'TZ',
 ];
 
-/** The runtimes Laminar can run: Node.js only. */
-export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
+/** The runtimes Laminar can run: Node.js, and custom runtimes (a `bootstrap` on the Runtime API). */
+export const SUPPORTED_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'provided.al2023', 'provided.al2'];
 
 /** Lambda's Runtime enum for CreateFunction, in the order AWS prints it in its refusal. */
 export const AWS_RUNTIMES: readonly string[] = [
@@ -111,7 +111,7 @@ export function assertRuntime(runtime: string | undefined): void {
     );
   }
   throw new InvalidParameterValueException(
-    `The runtime parameter of ${runtime} is not supported by Laminar, which runs Node.js functions only. Use one of: ${SUPPORTED_RUNTIMES.join(', ')}.`,
+    `The runtime parameter of ${runtime} is not supported by Laminar, which runs Node.js functions and custom runtimes. Use one of: ${SUPPORTED_RUNTIMES.join(', ')}.`,
   );
 }
 

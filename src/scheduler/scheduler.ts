@@ -355,6 +355,7 @@ export class Scheduler {
       logGroupName: cfg.LoggingConfig.LogGroup,
       logStreamName: `${day}/[${target.version}]${streamSuffix()}`,
       tmpDir: join(this.o.tmpRoot, id),
+      layerDirs: target.layerDirs,
     };
     return pool.add(this.o.factory(id, spec), kind, this.o.clock.now());
   }

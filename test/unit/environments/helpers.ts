@@ -29,6 +29,7 @@ export function fixtureSpec(name: string, overrides: Partial<EnvironmentSpec> = 
     logGroupName: `/aws/lambda/${name}`,
     logStreamName: '2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef',
     tmpDir: join(tmpdir(), `laminar-env-test-${randomUUID()}`),
+    layerDirs: [],
     ...overrides,
   };
 }

@@ -1,0 +1,299 @@
+/**
+ * An execution environment that is a child process speaking the Lambda Runtime API, as a Lambda
+ * sandbox runs a custom runtime: the function's `bootstrap` is started with Lambda's variables and
+ * `AWS_LAMBDA_RUNTIME_API` pointing at a server that serves this environment only. Init ends
+ * when the runtime first asks for an invocation. The process leads its own process group, so a
+ * timeout or a destroy kills everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdir, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { EnvironmentFactory, EnvironmentSpec, ExecutionEnvironment, InitResult, InvokeOutcome, InvokeRequest } from '../environment.js';
+import { buildFunctionEnv } from '../environment-variables.js';
+import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, type LifecycleEvent } from '../lifecycle.js';
+import { crashOutcome, exitFailure, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
+import { peerPidAuthorizer, processTree } from './peer-authorizer.js';
+import { groupPeakMb, killGroup } from './proc.js';
+import { RuntimeApiServer, type RuntimeReply } from './runtime-api.js';
+
+export interface ProcessEnvironmentOptions {
+  /** Bound on Init; default as Lambda's (10 s on demand, 130 s provisioned, never below the timeout). */
+  initTimeoutMs?: number;
+}
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+type InitSignal = { kind: 'next' } | { kind: 'init-error'; errorType: string; body: Buffer } | { kind: 'exit'; exit: Exit } | { kind: 'deadline' };
+type InvokeSignal = { kind: 'reply'; reply: RuntimeReply } | { kind: 'exit'; exit: Exit } | { kind: 'deadline' };
+
+/** Output kept per phase; only the tail matters for Tail logs, the host must not hoard a chatty runtime's output. */
+const LOG_CAP = 1024 * 1024;
+
+export class ProcessEnvironment implements ExecutionEnvironment {
+  private currentState: EnvironmentState = 'new';
+  private api: RuntimeApiServer | undefined;
+  private child: ChildProcess | undefined;
+  private exit: Exit | undefined;
+  private readonly exitWaiters = new Set<(exit: Exit) => void>();
+  private output = '';
+  private peakMemoryMb = 1;
+  private initPromise: Promise<InitResult> | undefined;
+  private destroyPromise: Promise<void> | undefined;
+  private readonly initTimeoutMs: number;
+
+  constructor(
+    readonly id: string,
+    readonly spec: EnvironmentSpec,
+    options: ProcessEnvironmentOptions = {},
+  ) {
+    this.initTimeoutMs = options.initTimeoutMs ?? initTimeoutMs(spec);
+  }
+
+  get state(): EnvironmentState {
+    return this.currentState;
+  }
+
+  /** The runtime's process id while it runs. */
+  get pid(): number | undefined {
+    return this.exit === undefined ? this.child?.pid : undefined;
+  }
+
+  init(): Promise<InitResult> {
+    this.initPromise ??= this.runInit();
+    return this.initPromise;
+  }
+
+  private move(event: LifecycleEvent): boolean {
+    const next = nextState(this.currentState, event);
+    if (next === undefined) return false;
+    this.currentState = next;
+    return true;
+  }
+
+  private async runInit(): Promise<InitResult> {
+    const started = performance.now();
+    const failed = (error: InitResult['error']): InitResult => {
+      this.move('init-failed');
+      void this.stop();
+      return { ok: false, initDurationMs: performance.now() - started, ...(error ? { error } : {}), logs: this.takeOutput() };
+    };
+    const from = this.currentState;
+    if (!this.move('init')) return failed(platformError('Runtime.Unknown', `Environment is ${from}`));
+    const bootstrap = await this.findBootstrap();
+    if (bootstrap === undefined) {
+      return failed(platformError('Runtime.InvalidEntrypoint', "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"));
+    }
+    let signalInit: (s: InitSignal) => void = () => undefined;
+    const initSignal = new Promise<InitSignal>((resolve) => (signalInit = resolve));
+    try {
+      await mkdir(this.spec.tmpDir, { recursive: true });
+      this.api = await RuntimeApiServer.start(
+        {
+          onFirstNext: () => signalInit({ kind: 'next' }),
+          onInitError: (errorType, body) => signalInit({ kind: 'init-error', errorType, body }),
+        },
+        // Only this environment's processes may fetch or answer its invocations.
+        { authorize: (socket) => this.authorize(socket) },
+      );
+      if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'));
+      this.child = this.spawnRuntime(bootstrap, this.api.address);
+    } catch (err) {
+      return failed(platformError('Runtime.Unknown', `Environment could not start: ${String(err)}`));
+    }
+    const timer = setTimeout(() => signalInit({ kind: 'deadline' }), this.initTimeoutMs);
+    const stopWaiting = this.onExit((exit) => signalInit({ kind: 'exit', exit }));
+    const signal = await initSignal;
+    clearTimeout(timer);
+    stopWaiting();
+    if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'));
+    switch (signal.kind) {
+      case 'next':
+        this.move('init-ok');
+        return { ok: true, initDurationMs: performance.now() - started, logs: this.takeOutput() };
+      case 'init-error':
+        return failed(errorPayload(signal.errorType, signal.body));
+      case 'exit': {
+        const f = exitFailure(signal.exit.code, signal.exit.signal);
+        return failed(platformError(f.errorType, f.detail));
+      }
+      case 'deadline':
+        return failed(initTimeoutError(this.initTimeoutMs));
+    }
+  }
+
+  async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    const api = this.api;
+    if (!api || !this.move('invoke')) return unavailableOutcome(request.requestId, this.currentState);
+    const limitMs = invocationBudgetMs(request.deadlineMs, this.spec.timeoutSeconds);
+    this.output = '';
+    const started = performance.now();
+    const signal = await new Promise<InvokeSignal>((resolve) => {
+      let stopWaiting = (): void => undefined;
+      const timer = setTimeout(() => settle({ kind: 'deadline' }), limitMs);
+      const settle = (s: InvokeSignal): void => {
+        clearTimeout(timer);
+        stopWaiting();
+        resolve(s);
+      };
+      stopWaiting = this.onExit((exit) => settle({ kind: 'exit', exit }));
+      api
+        .invoke({
+          requestId: request.requestId,
+          payload: request.payload,
+          deadlineMs: Date.now() + limitMs,
+          invokedFunctionArn: request.invokedFunctionArn,
+          ...(request.traceId !== undefined ? { traceId: request.traceId } : {}),
+          ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
+          ...(request.identity !== undefined ? { identity: request.identity } : {}),
+        })
+        .then((reply) => settle({ kind: 'reply', reply }), () => undefined);
+    });
+    const durationMs = performance.now() - started;
+    // Output written just before the reply may still be in the pipe; let it arrive.
+    await new Promise((r) => setImmediate(r));
+    this.notePeak();
+    const measured = () => ({ durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeOutput() });
+
+    if (signal.kind === 'reply' && signal.reply.kind !== 'abandoned' && !this.isDestroyed()) {
+      this.move('invoke-done');
+      if (signal.reply.kind === 'response') return { status: 'success', payload: signal.reply.body, ...measured(), environmentDead: false };
+      const error = errorPayload(signal.reply.errorType, signal.reply.body, request.requestId);
+      return { status: 'error', payload: Buffer.from(JSON.stringify(error)), errorType: error.errorType, ...measured(), environmentDead: false };
+    }
+    api.abandon(request.requestId);
+    const destroyed = this.isDestroyed();
+    this.move('died');
+    void this.stop();
+    if (signal.kind === 'deadline') return timeoutOutcome(request.requestId, this.spec.timeoutSeconds, measured());
+    const failure =
+      destroyed || signal.kind !== 'exit'
+      ? { errorType: 'Runtime.Unknown' as const, detail: 'Environment destroyed during the invocation' }
+      : exitFailure(signal.exit.code, signal.exit.signal);
+    return crashOutcome(request.requestId, failure, measured());
+  }
+
+  destroy(): Promise<void> {
+    this.destroyPromise ??= (async () => {
+      this.move('destroy');
+      await this.stop();
+      await this.initPromise?.catch(() => undefined);
+      await rm(this.spec.tmpDir, { recursive: true, force: true });
+    })();
+    return this.destroyPromise;
+  }
+
+  private isDestroyed(): boolean {
+    return this.currentState === 'destroyed';
+  }
+
+  /** The code's `bootstrap`, else the one the layers put at /opt (a later layer's wins, as its files overwrite). */
+  private async findBootstrap(): Promise<string | undefined> {
+    const candidates = [this.spec.codeDir, ...[...this.spec.layerDirs].reverse()].map((dir) => join(dir, 'bootstrap'));
+    for (const candidate of candidates) {
+      try {
+        await access(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not there, or not executable: try the next place, as Lambda does
+      }
+    }
+    return undefined;
+  }
+
+  private spawnRuntime(bootstrap: string, runtimeApi: string): ChildProcess {
+    const runtimeDir = dirname(bootstrap);
+    const env = buildFunctionEnv(this.spec, { runtimeDir, execPath: process.execPath }, { AWS_LAMBDA_RUNTIME_API: runtimeApi });
+    // The layers' bin folders stand where /opt/bin is on Lambda (the host's own /opt is not the function's).
+    if (this.spec.variables.PATH === undefined) env.PATH = [...[...this.spec.layerDirs].reverse().map((dir) => join(dir, 'bin')), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
+    const child = spawn(bootstrap, [], {
+      cwd: this.spec.codeDir,
+      env,
+      // Its own process group: a timeout or destroy kills what the runtime started too.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (chunk: Buffer): void => {
+      this.output += chunk.toString('utf8');
+      if (this.output.length > 2 * LOG_CAP) this.output = this.output.slice(-LOG_CAP);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.on('error', () => this.noteExit({ code: null, signal: null }));
+    child.on('exit', (code, signal) => this.noteExit({ code, signal }));
+    return child;
+  }
+
+  private noteExit(exit: Exit): void {
+    if (this.exit !== undefined) return;
+    this.exit = exit;
+    // An idle runtime that exits leaves nothing to run on; a busy one is reported by its invocation.
+    if (this.currentState === 'ready') this.move('died');
+    for (const waiter of this.exitWaiters) waiter(exit);
+    this.exitWaiters.clear();
+  }
+
+  /** Calls `waiter` when the runtime exits (at once if it has); returns how to stop waiting. */
+  private onExit(waiter: (exit: Exit) => void): () => void {
+    if (this.exit !== undefined) {
+      waiter(this.exit);
+      return () => undefined;
+    }
+    this.exitWaiters.add(waiter);
+    return () => void this.exitWaiters.delete(waiter);
+  }
+
+  /** Kills the runtime's whole process group, waits for the runtime to be gone, closes its API. */
+  private async stop(): Promise<void> {
+    const leader = this.child?.pid;
+    if (leader !== undefined) {
+      // The group outlives its leader while anything the runtime started is still running.
+      killGroup(leader);
+      if (this.exit === undefined) await new Promise<void>((resolve) => this.onExit(() => resolve()));
+    }
+    await this.api?.close();
+  }
+
+  /** Allows a Runtime API connection only from the runtime or a process it started. */
+  private authorize(socket: Socket): Promise<boolean> | boolean {
+    const root = this.child?.pid;
+    if (root === undefined || this.exit !== undefined) return false;
+    const tree = processTree(root);
+    return peerPidAuthorizer(tree.isAllowedPid, { candidatePids: tree.candidatePids })(socket);
+  }
+
+  /** Peak resident memory of the runtime's process group, from /proc (MB). */
+  private notePeak(): void {
+    const leader = this.child?.pid;
+    if (leader === undefined) return;
+    const mb = groupPeakMb(leader);
+    if (mb > this.peakMemoryMb) this.peakMemoryMb = mb;
+  }
+
+  private takeOutput(): string {
+    const text = this.output;
+    this.output = '';
+    return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  }
+}
+
+/** The runtime's error object: its JSON body when it sent one, Lambda's shape otherwise. */
+function errorPayload(errorType: string, body: Buffer, requestId?: string): { errorType: string; errorMessage: string; stackTrace?: unknown } {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { errorMessage?: unknown; errorType?: unknown; stackTrace?: unknown };
+    if (typeof parsed === 'object' && parsed !== null) {
+      return {
+        errorType: typeof parsed.errorType === 'string' && parsed.errorType !== '' ? parsed.errorType : errorType,
+        errorMessage: typeof parsed.errorMessage === 'string' ? parsed.errorMessage : '',
+        ...(parsed.stackTrace !== undefined ? { stackTrace: parsed.stackTrace } : {}),
+      };
+    }
+  } catch {
+    // not JSON: the text is the message
+  }
+  const text = body.toString('utf8');
+  return platformError(errorType, text === '' ? 'Unknown application error occurred' : text, requestId);
+}
+
+export const processEnvironmentFactory: EnvironmentFactory = (id, spec) => new ProcessEnvironment(id, spec);
