@@ -19,7 +19,7 @@ describe('serve --functions DIR', () => {
   });
 
   it('creates each folder once, leaves unchanged ones alone, and updates only what changed', async () => {
-    expect((await deployFolders(h.laminar, dir)).sort()).toEqual(['esm-greeter', 'hello', 'with-dependency']);
+    expect((await deployFolders(h.laminar, dir)).sort()).toEqual(['esm-greeter', 'hello', 'python-runtime', 'shell-runtime', 'with-dependency']);
     const before = Object.fromEntries(['hello', 'with-dependency'].map((n) => [n, h.laminar.registry.getFunctionConfiguration(n)]));
     expect(before['with-dependency']).toMatchObject({ Handler: 'app.handler', MemorySize: 256, Timeout: 5 });
 

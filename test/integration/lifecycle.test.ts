@@ -52,13 +52,18 @@ describe('laminar serve', () => {
         });
         child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
       });
-      expect(out).toMatch(/deployed 3 function\(s\)/);
+      expect(out).toMatch(/deployed 5 function\(s\)/);
       const hello = await fetch(`${url}/2015-03-31/functions/hello/invocations`, { method: 'POST', body: '{"name":"Ada"}' });
       expect(((await hello.json()) as { message: string }).message).toBe('Hello, Ada!');
       const dep = await fetch(`${url}/2015-03-31/functions/with-dependency/invocations`, { method: 'POST', body: '{"text":"a b"}' });
       expect(await dep.json()).toEqual({ title: 'A B' });
       const esm = await fetch(`${url}/2015-03-31/functions/esm-greeter/invocations`, { method: 'POST', body: '{}' });
       expect(((await esm.json()) as { initializationType: string }).initializationType).toBe('on-demand');
+      // The custom-runtime examples run as processes on the Runtime API.
+      const shell = await fetch(`${url}/2015-03-31/functions/shell-runtime/invocations`, { method: 'POST', body: '{"n":1}' });
+      expect(await shell.json()).toEqual({ message: 'Hello from a shell runtime', event: { n: 1 } });
+      const python = await fetch(`${url}/2015-03-31/functions/python-runtime/invocations`, { method: 'POST', body: '{"name":"Ada"}' });
+      expect(((await python.json()) as { message: string }).message).toBe('Hello, Ada, from a Python runtime');
 
       const client = new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
       const slow = await deployFixture(client, 'sleep');
