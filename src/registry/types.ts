@@ -168,19 +168,6 @@ export interface PublishLayerVersionInput {
   LicenseInfo?: string;
 }
 
-/** PublishLayerVersion's and GetLayerVersion's answer. */
-export interface LayerVersion {
-  LayerArn: string;
-  LayerVersionArn: string;
-  Version: number;
-  Description: string;
-  CreatedDate: string;
-  CompatibleRuntimes?: string[];
-  CompatibleArchitectures?: string[];
-  LicenseInfo?: string;
-  Content: { Location: string; CodeSha256: string; CodeSize: number };
-}
-
 /** A layer version as ListLayerVersions and ListLayers show it (no content). */
 export interface LayerVersionsListItem {
   LayerVersionArn: string;
@@ -190,6 +177,12 @@ export interface LayerVersionsListItem {
   CompatibleRuntimes?: string[];
   CompatibleArchitectures?: string[];
   LicenseInfo?: string;
+}
+
+/** PublishLayerVersion's and GetLayerVersion's answer: the list item plus the layer and its content. */
+export interface LayerVersion extends LayerVersionsListItem {
+  LayerArn: string;
+  Content: { Location: string; CodeSha256: string; CodeSize: number };
 }
 
 export interface LayersListItem {
