@@ -26,7 +26,11 @@ export interface ProcessEnvironmentOptions {
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 type InitSignal = { kind: 'next' } | { kind: 'init-error'; errorType: string; body: Buffer } | { kind: 'exit'; exit: Exit } | { kind: 'deadline' };
-type InvokeSignal = { kind: 'reply'; reply: RuntimeReply } | { kind: 'exit'; exit: Exit } | { kind: 'deadline' };
+type InvokeSignal =
+  | { kind: 'reply'; reply: RuntimeReply }
+  | { kind: 'exit'; exit: Exit }
+  | { kind: 'deadline' }
+  | { kind: 'failed'; detail: string };
 
 /** Output kept per phase; only the tail matters for Tail logs, the host must not hoard a chatty runtime's output. */
 const LOG_CAP = 1024 * 1024;
@@ -148,7 +152,10 @@ export class ProcessEnvironment implements ExecutionEnvironment {
           ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
           ...(request.identity !== undefined ? { identity: request.identity } : {}),
         })
-        .then((reply) => settle({ kind: 'reply', reply }), () => undefined);
+        .then(
+          (reply) => settle({ kind: 'reply', reply }),
+          (err: unknown) => settle({ kind: 'failed', detail: `The Runtime API could not take the invocation: ${String(err)}` }),
+        );
     });
     const durationMs = performance.now() - started;
     // Output written just before the reply may still be in the pipe; let it arrive.
@@ -168,9 +175,9 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     void this.stop();
     if (signal.kind === 'deadline') return timeoutOutcome(request.requestId, this.spec.timeoutSeconds, measured());
     const failure =
-      destroyed || signal.kind !== 'exit'
-      ? { errorType: 'Runtime.Unknown' as const, detail: 'Environment destroyed during the invocation' }
-      : exitFailure(signal.exit.code, signal.exit.signal);
+      signal.kind === 'exit' && !destroyed
+        ? exitFailure(signal.exit.code, signal.exit.signal)
+        : { errorType: 'Runtime.Unknown' as const, detail: signal.kind === 'failed' ? signal.detail : 'Environment destroyed during the invocation' };
     return crashOutcome(request.requestId, failure, measured());
   }
 
