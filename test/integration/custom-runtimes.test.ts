@@ -153,3 +153,15 @@ describe.each(RUNTIMES)('$fixture', ({ fixture, errorType, says }) => {
     expect(sample(m, 'laminar_throttles_total', { function: name, reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' })).toBe(1);
   });
 });
+
+describe('a custom runtime without a bootstrap', () => {
+  it('fails Init with Runtime.InvalidEntrypoint, naming where Lambda looks', async () => {
+    const name = await deploy('echo');
+    const failed = await invoke(name, {});
+    expect(failed.out.FunctionError).toBe('Unhandled');
+    expect(failed.body).toEqual({
+      errorType: 'Runtime.InvalidEntrypoint',
+      errorMessage: "Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]",
+    });
+  });
+});
