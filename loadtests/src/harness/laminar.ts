@@ -31,6 +31,9 @@ export interface DeployOptions {
   memoryMb?: number;
   timeoutSeconds?: number;
   env?: Record<string, string>;
+  /** Default nodejs20.x with handler index.handler. */
+  runtime?: string;
+  tags?: Record<string, string>;
 }
 
 export class LaminarServer {
@@ -83,12 +86,13 @@ export class LaminarServer {
       new CreateFunctionCommand({
         FunctionName: name,
         Role: 'arn:aws:iam::000000000000:role/loadtest',
-        Runtime: 'nodejs20.x' as Runtime,
+        Runtime: (options.runtime ?? 'nodejs20.x') as Runtime,
         Handler: 'index.handler',
         Code: { ZipFile: await zipFixture(fixture) },
         ...(options.memoryMb ? { MemorySize: options.memoryMb } : {}),
         ...(options.timeoutSeconds ? { Timeout: options.timeoutSeconds } : {}),
         ...(options.env ? { Environment: { Variables: options.env } } : {}),
+        ...(options.tags ? { Tags: options.tags } : {}),
       }),
     );
     await waitUntilFunctionActiveV2({ client: this.lambda, maxWaitTime: 60, minDelay: 0.05, maxDelay: 0.5 }, { FunctionName: name });
@@ -114,6 +118,11 @@ export class LaminarServer {
 
   stderr(): string {
     return this.child.stderr();
+  }
+
+  /** The server's process id (its environments' processes descend from it). */
+  get pid(): number | undefined {
+    return this.child.process.pid;
   }
 
   /** SIGTERM (Laminar drains and exits, which also writes a CPU profile), then removes the data dir. */

@@ -1,6 +1,7 @@
 import { asyncScenario } from './async.js';
 import { autoscale } from './autoscale.js';
 import { cold } from './cold.js';
+import { kinds } from './kinds.js';
 import { mixed } from './mixed.js';
 import { profile } from './profile.js';
 import { provisioned } from './provisioned.js';
@@ -9,4 +10,4 @@ import { throttle } from './throttle.js';
 import { warm } from './warm.js';
 
 /** Every scenario, in the order `npm run loadtest` runs them. */
-export const SCENARIOS: readonly Scenario[] = [warm, cold, throttle, provisioned, mixed, autoscale, asyncScenario, profile];
+export const SCENARIOS: readonly Scenario[] = [warm, cold, kinds, throttle, provisioned, mixed, autoscale, asyncScenario, profile];

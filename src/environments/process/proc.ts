@@ -1,7 +1,7 @@
 /**
- * What Linux's /proc says about a runtime's process group: who is in it, how much memory it has
- * held at its peak, and how to end all of it. Reads are synchronous: /proc is answered from
- * kernel memory, and these run once per invocation or per connection, never per byte.
+ * What Linux's /proc says about a runtime's processes: how much memory they have held at their
+ * peak, and how to end all of them. Reads are synchronous: /proc is answered from kernel memory,
+ * and these run once per invocation, never per byte.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -13,39 +13,37 @@ function read(path: string): string | undefined {
   }
 }
 
-/** The process group of `pid` (field 5 of /proc/<pid>/stat), or undefined when it is gone. */
-function processGroupOf(pid: number): number | undefined {
-  const stat = read(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
-  // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const pgrp = Number(fields[2]);
-  return Number.isInteger(pgrp) ? pgrp : undefined;
-}
-
-/** Every live process whose process group is `pgid`. */
-export function groupMembers(pgid: number): number[] {
-  let entries: string[];
+/** The children of every thread of `pid`, from the kernel's per-thread `children` lists. */
+function childrenOf(pid: number): number[] {
+  let tids: string[];
   try {
-    entries = readdirSync('/proc');
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return [];
   }
   const out: number[] = [];
-  for (const name of entries) {
-    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
-    const pid = Number(name);
-    if (processGroupOf(pid) === pgid) out.push(pid);
+  for (const tid of tids) {
+    for (const c of (read(`/proc/${pid}/task/${tid}/children`) ?? '').split(' ')) if (c.trim() !== '') out.push(Number(c));
   }
   return out;
 }
 
-/** Sum of the members' peak resident sets (VmHWM), in MB: an upper bound of the group's peak. */
-export function groupPeakMb(pgid: number): number {
+/**
+ * Sum of the peak resident sets (VmHWM) of `rootPid` and its descendants, in MB: an upper bound
+ * of the tree's peak. Walks the tree through its `children` lists (a few reads per process), not
+ * all of /proc, because it runs after every invocation on the server's event loop.
+ */
+export function treePeakMb(rootPid: number): number {
   let kb = 0;
-  for (const pid of groupMembers(pgid)) {
+  const seen = new Set<number>();
+  const stack = [rootPid];
+  while (stack.length > 0 && seen.size < 1024) {
+    const pid = stack.pop() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
     const m = /VmHWM:\s+(\d+) kB/.exec(read(`/proc/${pid}/status`) ?? '');
     if (m) kb += Number(m[1]);
+    stack.push(...childrenOf(pid));
   }
   return Math.ceil(kb / 1024);
 }

@@ -16,7 +16,7 @@ import { buildFunctionEnv } from '../environment-variables.js';
 import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, type LifecycleEvent } from '../lifecycle.js';
 import { crashOutcome, exitFailure, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
 import { peerPidAuthorizer, processTree } from './peer-authorizer.js';
-import { groupPeakMb, killGroup } from './proc.js';
+import { killGroup, treePeakMb } from './proc.js';
 import { RuntimeApiServer, type RuntimeReply } from './runtime-api.js';
 
 export interface ProcessEnvironmentOptions {
@@ -270,11 +270,11 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     return peerPidAuthorizer(tree.isAllowedPid, { candidatePids: tree.candidatePids })(socket);
   }
 
-  /** Peak resident memory of the runtime's process group, from /proc (MB). */
+  /** Peak resident memory of the runtime and the processes it started, from /proc (MB). */
   private notePeak(): void {
     const leader = this.child?.pid;
-    if (leader === undefined) return;
-    const mb = groupPeakMb(leader);
+    if (leader === undefined || this.exit !== undefined) return;
+    const mb = treePeakMb(leader);
     if (mb > this.peakMemoryMb) this.peakMemoryMb = mb;
   }
 
