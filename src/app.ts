@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { somaxconn } from './api/listen-backlog.js';
 import { buildServer } from './api/server.js';
 import { EventInvoker } from './async/event-invoker.js';
 import { AutoScaling } from './autoscaling/index.js';
-import { folderConfiguration, readFolderSettings, zipFolder, type FolderConfiguration } from './cli/package-folder.js';
+import { folderConfiguration, folderLayers, readFolderSettings, zipFolder, type FolderConfiguration, type FolderLayer } from './cli/package-folder.js';
 import type { Partition } from './core/arn.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { ResourceNotFoundException } from './core/errors.js';
@@ -181,15 +181,29 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
 /**
  * Deploys each subfolder of `dir` as a function named after it: created when new, updated only
  * where its code or settings changed, so a restart leaves warm state and RevisionIds alone.
- * Settings come from an optional `laminar.json` in the folder.
+ * Settings come from an optional `laminar.json` in the folder; the layer folders it names
+ * (`LaminarLayers`) are published first, and a folder holding such layers is not a function.
  */
 export async function deployFolders(laminar: Laminar, dir: string): Promise<string[]> {
+  const folders = readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => {
+      const folder = resolve(dir, entry.name);
+      const settings = readFolderSettings(folder);
+      return { name: entry.name, folder, settings, layers: folderLayers(settings, folder, dir) };
+    });
+  const layerDirs = folders.flatMap((f) => f.layers.map((l) => l.dir));
+  const published = new Map<string, string>();
   const deployed: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-    const folder = join(dir, entry.name);
-    const name = entry.name;
-    const wanted = folderConfiguration(readFolderSettings(folder));
+  for (const { name, folder, settings, layers } of folders) {
+    if (layerDirs.some((d) => d === folder || d.startsWith(folder + sep))) continue;
+    const arns: string[] = [];
+    for (const layer of layers) {
+      const arn = published.get(layer.dir) ?? (await publishFolderLayer(laminar, layer));
+      published.set(layer.dir, arn);
+      arns.push(arn);
+    }
+    const wanted: FolderConfiguration = { ...folderConfiguration(settings), Layers: arns };
     const zip = await zipFolder(folder);
     let current: FunctionConfiguration | undefined;
     try {
@@ -200,7 +214,7 @@ export async function deployFolders(laminar: Laminar, dir: string): Promise<stri
     if (!current) {
       await laminar.registry.createFunction({ FunctionName: name, Code: { ZipFile: zip }, ...wanted });
     } else {
-      if (current.CodeSha256 !== createHash('sha256').update(zip).digest('base64')) {
+      if (current.CodeSha256 !== sha256(zip)) {
         await laminar.registry.updateFunctionCode(name, { ZipFile: zip });
         await waitForUpdate(laminar, name);
       }
@@ -218,8 +232,19 @@ function configurationDiffers(current: FunctionConfiguration, wanted: FolderConf
     (wanted.MemorySize !== undefined && current.MemorySize !== wanted.MemorySize) ||
     (wanted.Timeout !== undefined && current.Timeout !== wanted.Timeout) ||
     (wanted.Description !== undefined && current.Description !== wanted.Description) ||
-    JSON.stringify(current.Environment?.Variables ?? {}) !== JSON.stringify(wanted.Environment?.Variables ?? {})
+    JSON.stringify(current.Environment?.Variables ?? {}) !== JSON.stringify(wanted.Environment?.Variables ?? {}) ||
+    JSON.stringify((current.Layers ?? []).map((l) => l.Arn)) !== JSON.stringify(wanted.Layers ?? [])
   );
+}
+
+const sha256 = (zip: Buffer): string => createHash('sha256').update(zip).digest('base64');
+
+/** The ARN of the layer's newest version when it holds the folder's content, else of a new version. */
+async function publishFolderLayer(laminar: Laminar, layer: FolderLayer): Promise<string> {
+  const zip = await zipFolder(layer.dir);
+  const newest = laminar.registry.listLayerVersions(layer.name, { maxItems: 1 }).items[0];
+  if (newest && laminar.registry.getLayerVersion(layer.name, newest.Version).Content.CodeSha256 === sha256(zip)) return newest.LayerVersionArn;
+  return (await laminar.registry.publishLayerVersion(layer.name, { Content: { ZipFile: zip } })).LayerVersionArn;
 }
 
 async function waitForUpdate(laminar: Laminar, name: string): Promise<void> {

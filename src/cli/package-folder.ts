@@ -1,5 +1,5 @@
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import yazl from 'yazl';
 import { validationMessage } from '../core/errors.js';
 import { compileShape } from '../core/shape.js';
@@ -42,6 +42,8 @@ export interface FolderSettings {
   Timeout?: number;
   Description?: string;
   Environment?: { Variables?: Record<string, string> };
+  /** Folders, relative to this one, published as layers the function uses in this order. */
+  LaminarLayers?: string[];
 }
 
 export function readFolderSettings(dir: string): FolderSettings {
@@ -78,6 +80,8 @@ export interface FolderConfiguration {
   Timeout?: number;
   Description?: string;
   Environment?: { Variables: Record<string, string> };
+  /** Layer version ARNs, in order. */
+  Layers?: string[];
 }
 
 export function folderConfiguration(settings: FolderSettings, o: SettingsOverrides = {}): FolderConfiguration {
@@ -92,4 +96,27 @@ export function folderConfiguration(settings: FolderSettings, o: SettingsOverrid
     ...(settings.Description !== undefined ? { Description: settings.Description } : {}),
     ...(variables ? { Environment: { Variables: variables } } : {}),
   };
+}
+
+/** A folder that `serve --functions` publishes as a layer, named after the folder. */
+export interface FolderLayer {
+  name: string;
+  dir: string;
+}
+
+/**
+ * The layer folders `settings` names for the function folder `dir`: each must be a folder
+ * inside `root` (the folder of functions), other than `dir` itself.
+ */
+export function folderLayers(settings: FolderSettings, dir: string, root: string): FolderLayer[] {
+  const base = resolve(root);
+  return (settings.LaminarLayers ?? []).map((given) => {
+    const layerDir = resolve(dir, given);
+    const where = `${join(dir, SETTINGS_FILE)}: LaminarLayers entry "${given}"`;
+    if (!layerDir.startsWith(base + sep) || layerDir === resolve(dir)) {
+      throw new Error(`${where} must name a folder inside ${base} other than the function's own`);
+    }
+    if (!existsSync(layerDir) || !statSync(layerDir).isDirectory()) throw new Error(`${where} is not a folder: ${layerDir}`);
+    return { name: basename(layerDir), dir: layerDir };
+  });
 }

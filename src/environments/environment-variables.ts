@@ -4,6 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import type { EnvironmentSpec } from './environment.js';
+import { layerBinDirs, layerLibDirs, layerNodeModulesDirs, OPT_DIRS_VARIABLE } from './layer-paths.js';
 
 /** Obviously fake, so SDK clients find credentials and nobody mistakes them for real ones. */
 export const FAKE_CREDENTIALS = {
@@ -15,14 +16,21 @@ export const FAKE_CREDENTIALS = {
 export interface EnvironmentPaths {
   /** LAMBDA_RUNTIME_DIR: where the runtime bootstrap lives. */
   runtimeDir: string;
-  /** The node binary, whose folder goes first on PATH as /var/lang/bin does on Lambda. */
-  execPath: string;
+  /** The node binary, whose folder goes first on PATH as /var/lang/bin does on Lambda; none for custom runtimes. */
+  execPath?: string;
+}
+
+/** The Node.js major a runtime name stands for (`nodejs22.x`: 22), else the host's. */
+export function nodeMajorOf(runtime: string): number {
+  const m = /^nodejs(\d+)\.x$/.exec(runtime);
+  return Number(m ? m[1] : process.versions.node.split('.')[0]);
 }
 
 /**
  * Presets a function may override (LANG, PATH, NODE_PATH, …), then the function's variables,
  * then the reserved ones it may not. TMPDIR is reserved here: it is how os.tmpdir() becomes the
- * environment's own /tmp.
+ * environment's own /tmp. The layers' folders stand where Lambda's PATH, LD_LIBRARY_PATH and
+ * NODE_PATH name `/opt`: the host's own /opt is not the function's.
  */
 export function buildFunctionEnv(
   spec: EnvironmentSpec,
@@ -32,10 +40,11 @@ export function buildFunctionEnv(
 ): Record<string, string> {
   const presets: Record<string, string> = {
     LANG: 'en_US.UTF-8',
-    PATH: [dirname(paths.execPath), '/usr/local/bin', '/usr/bin/', '/bin', '/opt/bin'].join(':'),
-    LD_LIBRARY_PATH: ['/lib64', '/usr/lib64', join(spec.codeDir, 'lib'), '/opt/lib'].join(':'),
+    PATH: [...(paths.execPath === undefined ? [] : [dirname(paths.execPath)]), '/usr/local/bin', '/usr/bin/', '/bin', ...layerBinDirs(spec.layerDirs)].join(':'),
+    LD_LIBRARY_PATH: ['/lib64', '/usr/lib64', join(spec.codeDir, 'lib'), ...layerLibDirs(spec.layerDirs)].join(':'),
     NODE_PATH: [
       join(spec.codeDir, 'node_modules'),
+      ...layerNodeModulesDirs(spec.layerDirs, nodeMajorOf(spec.runtime)),
       join(paths.runtimeDir, 'node_modules'),
       paths.runtimeDir,
       spec.codeDir,
@@ -57,6 +66,7 @@ export function buildFunctionEnv(
     LAMBDA_RUNTIME_DIR: paths.runtimeDir,
     TZ: ':UTC',
     TMPDIR: spec.tmpDir,
+    [OPT_DIRS_VARIABLE]: spec.layerDirs.join(':'),
     ...FAKE_CREDENTIALS,
     ...extraReserved,
   };

@@ -4,7 +4,7 @@
  * extraction goes to a temporary folder that is renamed into place only when it fully succeeded.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { extractZip } from './unzip.js';
@@ -32,6 +32,8 @@ export class CodeStore {
   private readonly inflight = new Map<string, Promise<void>>();
   /** Hashes handed out by put() whose version row is not committed yet. */
   private readonly pins = new Map<string, number>();
+  /** Unzipped sizes already measured; content-addressed, so they never change. */
+  private readonly sizes = new Map<string, number>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -112,10 +114,34 @@ export class CodeStore {
     }
   }
 
+  /**
+   * The unzipped size of stored `hash`: the bytes of its files and link targets, which is what
+   * its entries declared (folders count nothing). Measured once per hash and remembered.
+   */
+  unzippedSize(hash: string): number {
+    let size = this.sizes.get(hash);
+    if (size === undefined) {
+      size = treeSize(this.dir(hash));
+      this.sizes.set(hash, size);
+    }
+    return size;
+  }
+
   /** Removes the zip and the extracted folder of `hash`. */
   remove(hash: string): void {
     if (!/^[0-9a-f]{64}$/.test(hash) || this.busy(hash)) return;
+    this.sizes.delete(hash);
     rmSync(this.dir(hash), { recursive: true, force: true });
     rmSync(this.zipPath(hash), { force: true });
   }
+}
+
+function treeSize(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += treeSize(full);
+    else total += lstatSync(full).size;
+  }
+  return total;
 }

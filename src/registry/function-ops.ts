@@ -16,7 +16,8 @@ import {
   present,
   settled,
 } from './config.js';
-import { checkCodeSize, pendingConflict, updateConflict, type RegistryInternals } from './internals.js';
+import { checkCodeSize, checkCombinedSize, pendingConflict, updateConflict, type RegistryInternals } from './internals.js';
+import { declaredUnzippedSize } from './unzip.js';
 import type { FunctionLayer } from './layers.js';
 import { LATEST_NUM, type FunctionRow, type VersionRow } from './store.js';
 import { assertTags } from './tags.js';
@@ -66,9 +67,11 @@ export class FunctionOps {
     if (input.Handler === undefined) throw new InvalidParameterValueException('Handler is required for .zip deployment packages.');
     assertEnvironment(input.Environment?.Variables);
     if (input.Tags) assertTags(input.Tags);
-    if (input.Layers !== undefined) this.r.resolveLayers(input.Layers);
+    const layers = input.Layers !== undefined ? this.r.resolveLayers(input.Layers) : [];
     if (this.r.store.getFunction(name)) throw alreadyExists(name);
     this.checkSize(zip);
+    // Before extraction: a refused combination stores nothing.
+    if (layers.length > 0) checkCombinedSize(this.r, await declaredUnzippedSize(zip), layers.map((l) => l.hash));
     return this.withCode(zip, (code) => {
       const row = this.r.store.tx(() => {
         if (this.r.store.getFunction(name)) throw alreadyExists(name);
@@ -94,6 +97,9 @@ export class FunctionOps {
     this.assertUpdatable(name, input.RevisionId);
     const zip = zipOf(input);
     this.checkSize(zip);
+    const layerHashes = this.r.latest(name).layerHashes ?? [];
+    const codeBytes = layerHashes.length > 0 ? await declaredUnzippedSize(zip) : undefined;
+    if (codeBytes !== undefined) checkCombinedSize(this.r, codeBytes, layerHashes);
     if (input.DryRun) {
       const { sha256 } = digest(zip);
       return present({ ...this.r.latest(name).config, CodeSha256: sha256, CodeSize: zip.length }, this.r.partition);
@@ -101,6 +107,8 @@ export class FunctionOps {
     return this.withCode(zip, (code) => {
       const row = this.r.store.tx(() => {
         const latest = this.assertUpdatable(name, input.RevisionId);
+        // Again: the layers may have changed while the zip was extracted.
+        if (latest.layerHashes?.length) checkCombinedSize(this.r, codeBytes ?? this.r.code.unzippedSize(code.hash), latest.layerHashes);
         const config: FunctionConfiguration = {
           ...markUpdating(latest.config, this.r.clock.now()),
           CodeSha256: code.sha256,
@@ -125,7 +133,11 @@ export class FunctionOps {
       const latest = this.assertUpdatable(name, input.RevisionId);
       const config = applyConfigUpdate(latest.config, input, this.r.clock.now());
       const next: VersionRow = { ...latest, config };
-      if (input.Layers !== undefined) withLayers(next, this.r.resolveLayers(input.Layers));
+      if (input.Layers !== undefined) {
+        const layers = this.r.resolveLayers(input.Layers);
+        if (layers.length > 0) checkCombinedSize(this.r, this.r.code.unzippedSize(latest.codeHash), layers.map((l) => l.hash));
+        withLayers(next, layers);
+      }
       return this.commitUpdate(name, latest, next);
     });
     this.r.scheduleSettle(name);

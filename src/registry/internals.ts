@@ -3,6 +3,7 @@ import type { Partition } from '../core/arn.js';
 import type { Clock } from '../core/clock.js';
 import {
   CodeStorageExceededException,
+  InvalidParameterValueException,
   RequestTooLargeException,
   ResourceConflictException,
   type ResourceNotFoundException,
@@ -53,6 +54,21 @@ export function checkCodeSize(r: Pick<RegistryInternals, 'limits' | 'store'>, zi
   }
   if (r.store.usage().totalCodeSize + zip.length > totalCodeSize) {
     throw new CodeStorageExceededException('Code storage limit exceeded.');
+  }
+}
+
+/**
+ * Lambda's limit on a function's code and layers together, unzipped: the same number as one
+ * archive's unzipped limit. `codeBytes` is the code's unzipped size, the layers are stored hashes.
+ */
+export function checkCombinedSize(r: Pick<RegistryInternals, 'limits' | 'code'>, codeBytes: number, layerHashes: readonly string[]): void {
+  if (layerHashes.length === 0) return;
+  const actual = layerHashes.reduce((sum, hash) => sum + r.code.unzippedSize(hash), codeBytes);
+  const max = r.limits.codeSizeUnzipped;
+  if (actual > max) {
+    throw new InvalidParameterValueException(
+      `Function code combined with layers exceeds the maximum allowed size of ${max} bytes. The actual size is ${actual} bytes.`,
+    );
   }
 }
 

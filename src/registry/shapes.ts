@@ -108,8 +108,11 @@ export const CreateFunctionBody = struct(
 
 export const UpdateFunctionConfigurationBody = struct({ ...configuration, RevisionId: revisionId });
 
-/** A folder's `laminar.json`: CreateFunction's configuration members. */
-export const FolderSettingsShape = struct(configuration);
+/**
+ * A folder's `laminar.json`: CreateFunction's configuration members, and Laminar's own
+ * `LaminarLayers` (folders, relative to it, to publish as layers that the function uses in order).
+ */
+export const FolderSettingsShape = struct({ ...configuration, LaminarLayers: list(str({ min: 1 }), { max: 5 }) });
 
 export const UpdateFunctionCodeBody = struct({
   ...codeSource,

@@ -196,3 +196,16 @@ export async function extractZip(zipBytes: Buffer, dest: string, maxUnzipped: nu
     zip?.close();
   }
 }
+
+/** The unzipped size the archive declares (its entries' sizes summed), read from its central directory only. */
+export async function declaredUnzippedSize(zipBytes: Buffer): Promise<number> {
+  let zip: ZipFile | undefined;
+  try {
+    zip = await yauzl.fromBufferPromise(zipBytes, { lazyEntries: true, autoClose: false, decodeStrings: false });
+    return (await listEntries(zip)).reduce((sum, e) => sum + e.uncompressedSize, 0);
+  } catch {
+    throw new InvalidParameterValueException(CORRUPT_ZIP_MESSAGE);
+  } finally {
+    zip?.close();
+  }
+}

@@ -52,11 +52,14 @@ describe('laminar serve', () => {
         });
         child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
       });
-      expect(out).toMatch(/deployed 5 function\(s\)/);
+      expect(out).toMatch(/deployed 6 function\(s\)/);
       const hello = await fetch(`${url}/2015-03-31/functions/hello/invocations`, { method: 'POST', body: '{"name":"Ada"}' });
       expect(((await hello.json()) as { message: string }).message).toBe('Hello, Ada!');
       const dep = await fetch(`${url}/2015-03-31/functions/with-dependency/invocations`, { method: 'POST', body: '{"text":"a b"}' });
       expect(await dep.json()).toEqual({ title: 'A B' });
+      // with-layer's dependency comes from the layer examples/layers/string-tools, published first.
+      const layered = await fetch(`${url}/2015-03-31/functions/with-layer/invocations`, { method: 'POST', body: '{"text":"Hello Layers"}' });
+      expect(await layered.json()).toEqual({ slug: 'hello-layers', reversed: 'sreyaL olleH' });
       const esm = await fetch(`${url}/2015-03-31/functions/esm-greeter/invocations`, { method: 'POST', body: '{}' });
       expect(((await esm.json()) as { initializationType: string }).initializationType).toBe('on-demand');
       // The custom-runtime examples run as processes on the Runtime API.

@@ -211,9 +211,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
 
   private spawnRuntime(bootstrap: string, runtimeApi: string): ChildProcess {
     const runtimeDir = dirname(bootstrap);
-    const env = buildFunctionEnv(this.spec, { runtimeDir, execPath: process.execPath }, { AWS_LAMBDA_RUNTIME_API: runtimeApi });
-    // The layers' bin folders stand where /opt/bin is on Lambda (the host's own /opt is not the function's).
-    if (this.spec.variables.PATH === undefined) env.PATH = [...[...this.spec.layerDirs].reverse().map((dir) => join(dir, 'bin')), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
+    // No node folder on PATH: a custom runtime brings its own language, as on provided.al2023.
+    const env = buildFunctionEnv(this.spec, { runtimeDir }, { AWS_LAMBDA_RUNTIME_API: runtimeApi });
     const child = spawn(bootstrap, [], {
       cwd: this.spec.codeDir,
       env,

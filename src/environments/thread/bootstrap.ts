@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FunctionErrorPayload } from '../environment.js';
+import { registerLayerModules } from '../layer-modules.js';
 import { loadHandler, type UserHandler } from './handler-loader.js';
 import { runHandler, type HandlerOutcome } from './invoke-runner.js';
 import { LogCapture } from './log-capture.js';
@@ -52,6 +53,7 @@ process.on('unhandledRejection', (reason) => reportFatal('Unhandled Promise Reje
 let handler: UserHandler | undefined;
 let initError: FunctionErrorPayload | undefined;
 try {
+  registerLayerModules(config.layerNodeModules ?? []);
   handler = await loadHandler(config.codeDir, config.handler, import.meta.url);
 } catch (error) {
   // The RIC reports a failed load through its uncaught-exception path, hence the label.

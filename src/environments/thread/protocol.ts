@@ -17,6 +17,8 @@ export interface BootstrapConfig {
   memoryLimitInMB: string;
   logGroupName: string;
   logStreamName: string;
+  /** The layers' node_modules folders, in NODE_PATH's order, for `import`. */
+  layerNodeModules?: string[];
 }
 
 export interface InitTask {

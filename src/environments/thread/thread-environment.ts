@@ -20,7 +20,8 @@ import type {
 } from '../environment.js';
 import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, type LifecycleEvent } from '../lifecycle.js';
 import { crashOutcome, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
-import { buildFunctionEnv } from '../environment-variables.js';
+import { buildFunctionEnv, nodeMajorOf } from '../environment-variables.js';
+import { layerNodeModulesDirs } from '../layer-paths.js';
 import { heapLimits } from './heap-limits.js';
 import { isLogMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from './protocol.js';
 import { classifyWorkerFailure } from './worker-failure.js';
@@ -199,6 +200,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       memoryLimitInMB: String(this.spec.memoryMb),
       logGroupName: this.spec.logGroupName,
       logStreamName: this.spec.logStreamName,
+      layerNodeModules: layerNodeModulesDirs(this.spec.layerDirs, nodeMajorOf(this.spec.runtime)),
     };
     const pool = new Piscina<RuntimeTask, RuntimeReply>({
       filename: this.bootstrapPath,

@@ -140,6 +140,25 @@ describe('buildFunctionEnv', () => {
     delete process.env.LAMINAR_SECRET;
   });
 
+  it("puts the layers where Lambda's /opt paths stand, later layers first, and names them in merge order", () => {
+    const spec = fixtureSpec('echo', { runtime: 'nodejs22.x', layerDirs: ['/l/one', '/l/two'] });
+    const env = buildFunctionEnv(spec, paths);
+    expect(env.PATH?.split(':').slice(-2)).toEqual(['/l/two/bin', '/l/one/bin']);
+    expect(env.LD_LIBRARY_PATH?.split(':').slice(-2)).toEqual(['/l/two/lib', '/l/one/lib']);
+    expect(env.NODE_PATH?.split(':').slice(0, 5)).toEqual([
+      `${spec.codeDir}/node_modules`,
+      '/l/two/nodejs/node22/node_modules',
+      '/l/one/nodejs/node22/node_modules',
+      '/l/two/nodejs/node_modules',
+      '/l/one/nodejs/node_modules',
+    ]);
+    expect(env.LAMINAR_OPT_DIRS).toBe('/l/one:/l/two');
+    // No layers: nothing of the host's /opt either.
+    const bare = buildFunctionEnv(fixtureSpec('echo'), paths);
+    expect(`${bare.PATH}:${bare.LD_LIBRARY_PATH}`).not.toContain('/opt/');
+    expect(bare.LAMINAR_OPT_DIRS).toBe('');
+  });
+
   it('lets functions override presets but not reserved variables', () => {
     const spec = fixtureSpec('echo', { variables: { LANG: 'C', AWS_REGION: 'mars-1', TMPDIR: '/elsewhere', _HANDLER: 'x.y' } });
     const env = buildFunctionEnv(spec, paths);

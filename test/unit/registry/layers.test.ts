@@ -136,3 +136,26 @@ describe('garbage collection of layer archives', () => {
     expect(env.registry.listLayerVersions('too-big', {}).items).toEqual([]);
   });
 });
+
+describe('code and layers together, unzipped', () => {
+  const LIMIT = 1000;
+  const sized = (name: string, bytes: number) => makeZip([{ name, content: Buffer.alloc(bytes, 'x') }]);
+  const create = async (name: string, codeBytes: number, Layers: string[]) =>
+    env.registry.createFunction({ ...(await fnInput(name)), Code: { ZipFile: await sized('index.js', codeBytes) }, Layers });
+
+  it('counts the code and every layer against the limit of one archive, also for layers measured after a reopen', async () => {
+    env.cleanup();
+    env = setup({ limits: { codeSizeUnzipped: LIMIT } });
+    const a = (await env.registry.publishLayerVersion('a', { Content: { ZipFile: await sized('nodejs/a.bin', 450) } })).LayerVersionArn;
+    const b = (await env.registry.publishLayerVersion('b', { Content: { ZipFile: await sized('nodejs/b.bin', 450) } })).LayerVersionArn;
+    env.reopen();
+    expect((await create('fits', 100, [a, b])).Layers).toHaveLength(2);
+    const refused = await caught(() => create('over', 101, [a, b]));
+    expect(refused.message).toBe(
+      `Function code combined with layers exceeds the maximum allowed size of ${LIMIT} bytes. The actual size is 1001 bytes.`,
+    );
+    expect(refused.name).toBe('InvalidParameterValueException');
+    // Without layers only the archive's own limit applies.
+    expect((await create('alone', 900, [])).FunctionName).toBe('alone');
+  });
+});
