@@ -6,6 +6,7 @@ import type {
   EnvironmentFactory,
   EnvironmentSpec,
   FunctionErrorPayload,
+  Isolation,
   InvokeOutcome,
 } from '../environments/environment.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -36,6 +37,8 @@ export interface SchedulerOptions {
   ledger: Ledger;
   /** Memory budget for all environments; each is charged its MemorySize. */
   hostMemoryMb: number;
+  /** Isolation of Node.js functions without a `laminar:isolation` tag (default thread). */
+  isolation?: Isolation;
 }
 
 /** What the scheduler tells provisioned concurrency (set after construction: the two refer to each other). */
@@ -356,6 +359,7 @@ export class Scheduler {
       logStreamName: `${day}/[${target.version}]${streamSuffix()}`,
       tmpDir: join(this.o.tmpRoot, id),
       layerDirs: target.layerDirs,
+      isolation: target.isolation ?? this.o.isolation ?? 'thread',
     };
     return pool.add(this.o.factory(id, spec), kind, this.o.clock.now());
   }
@@ -457,7 +461,8 @@ function configStamp(t: ResolvedTarget): string {
   let stamp = stamps.get(t);
   if (stamp === undefined) {
     const c = t.configuration;
-    stamp = JSON.stringify([c.CodeSha256, c.Handler, c.Runtime, c.MemorySize, c.Timeout, c.Environment?.Variables ?? {}, t.codeDir]);
+    // The isolation tag too: environments of the old kind must not keep serving after it changes.
+    stamp = JSON.stringify([c.CodeSha256, c.Handler, c.Runtime, c.MemorySize, c.Timeout, c.Environment?.Variables ?? {}, t.codeDir, t.isolation ?? null]);
     stamps.set(t, stamp);
   }
   return stamp;

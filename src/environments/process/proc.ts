@@ -59,3 +59,9 @@ export function killGroup(pgid: number): boolean {
     return false;
   }
 }
+
+/** Peak resident set (VmHWM) of one process, in MB; 0 when it is gone. */
+export function processPeakMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(read(`/proc/${pid}/status`) ?? '');
+  return m ? Math.ceil(Number(m[1]) / 1024) : 0;
+}

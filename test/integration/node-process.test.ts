@@ -1,0 +1,126 @@
+/**
+ * Node.js functions in a process of their own, through the real SDK against a real server: the
+ * `laminar:isolation` tag and the server's `isolation` default choose the kind, the function runs
+ * in another process than the server, and a function that kills its own process or leaves
+ * children behind harms nothing but its environment.
+ */
+import { DeleteFunctionCommand, InvokeCommand, TagResourceCommand } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startLaminar();
+});
+afterAll(async () => h.close());
+
+type PidBody = { pid: number; ppid: number; child?: number; runtimeApi?: string; cwd: string };
+
+async function invoke(harness: Harness, name: string, event: unknown = {}) {
+  const out = await harness.client.send(new InvokeCommand({ FunctionName: name, Payload: JSON.stringify(event), LogType: 'Tail' }));
+  return { out, body: decode(out.Payload) as PidBody & { errorType?: string; errorMessage?: string }, log: Buffer.from(out.LogResult ?? '', 'base64').toString('utf8') };
+}
+
+const ARN = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
+
+/** Resolves once `pid` no longer exists; fails the test after 10 s. */
+async function gone(pid: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > until) throw new Error(`process ${pid} is still running`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('laminar:isolation=process', () => {
+  it('runs the function in a process of its own, warm between invocations, with START/END/REPORT', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
+    const first = await invoke(h, name);
+    expect(first.out.FunctionError).toBeUndefined();
+    expect(first.body.pid).not.toBe(process.pid);
+    expect(first.body.ppid).toBe(process.pid);
+    expect(first.body.runtimeApi).toBeDefined();
+    expect(first.log).toMatch(/START RequestId: [0-9a-f-]{36} Version: \$LATEST/);
+    expect(first.log).toMatch(/REPORT RequestId: .*Max Memory Used: \d+ MB\tInit Duration: /);
+    // The process's peak resident set, not a placeholder.
+    expect(Number(/Max Memory Used: (\d+) MB/.exec(first.log)?.[1])).toBeGreaterThan(10);
+    const warm = await invoke(h, name);
+    expect(warm.body.pid).toBe(first.body.pid);
+    expect(warm.log).not.toContain('Init Duration');
+  });
+
+  it('survives process.kill(process.pid, 9) in the function; the server keeps serving', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
+    const before = (await invoke(h, name)).body.pid;
+    const killed = await invoke(h, name, { kill: true });
+    expect(killed.out.FunctionError).toBe('Unhandled');
+    expect(killed.body).toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect(killed.body.errorMessage).toMatch(/Runtime exited with error: signal: killed$/);
+    await gone(before);
+    expect((await fetch(`${h.url}/health`)).status).toBe(200);
+    const after = await invoke(h, name);
+    expect(after.out.FunctionError).toBeUndefined();
+    expect(after.body.pid).not.toBe(before);
+    expect(after.log).toContain('Init Duration');
+  });
+
+  it('a change of the tag retires environments of the old kind', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'thread' } });
+    expect((await invoke(h, name)).body.pid).toBe(process.pid);
+    await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'process' } }));
+    const inProcess = (await invoke(h, name)).body.pid;
+    expect(inProcess).not.toBe(process.pid);
+    await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'thread' } }));
+    expect((await invoke(h, name)).body.pid).toBe(process.pid);
+    await gone(inProcess);
+  });
+
+  it('a timeout kills the function with what it started', async () => {
+    const name = await deployFixture(h.client, 'pid', { Timeout: 1, Tags: { 'laminar:isolation': 'process' } });
+    const timedOut = await invoke(h, name, { spawn: true, hang: true });
+    expect(timedOut.body).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    const child = Number(/child (\d+)/.exec(timedOut.log)?.[1]);
+    expect(child).toBeGreaterThan(0);
+    await gone(child);
+  });
+});
+
+describe('the isolation default', () => {
+  it('isolation=process runs untagged Node.js functions in a process; a thread tag still wins', async () => {
+    const other = await startLaminar({ isolation: 'process' });
+    try {
+      const untagged = await deployFixture(other.client, 'pid');
+      const pid = (await invoke(other, untagged)).body.pid;
+      expect(pid).not.toBe(process.pid);
+      const threaded = await deployFixture(other.client, 'pid', { Tags: { 'laminar:isolation': 'thread' } });
+      expect((await invoke(other, threaded)).body.pid).toBe(process.pid);
+      await other.close();
+      await gone(pid);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('isolation=thread (the default) runs untagged functions in the server', async () => {
+    const name = await deployFixture(h.client, 'pid');
+    expect((await invoke(h, name)).body.pid).toBe(process.pid);
+  });
+});
+
+describe('nothing is left running', () => {
+  it('after the function is deleted: the runtime and what it started are gone', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
+    const { body } = await invoke(h, name, { spawn: true });
+    expect(body.child).toBeGreaterThan(0);
+    process.kill(body.pid, 0); // running while warm
+    process.kill(body.child!, 0);
+    await h.client.send(new DeleteFunctionCommand({ FunctionName: name }));
+    await gone(body.pid);
+    await gone(body.child!);
+  });
+});
