@@ -370,7 +370,9 @@ export class Scheduler {
     this.o.logs.append(spec.functionName, spec.logStreamName, log);
     if (failed || member.pool.retired || member.retiring || this.closing) {
       this.destroy(member, failed ?? (this.closing ? 'shutdown' : 'retired'));
-      if (failed && member.kind === 'provisioned' && !this.closing) this.provisioned?.replace(member);
+      // A provisioned environment that died, or whose pool was retired (its isolation changed),
+      // is replaced; one its config let go (`retiring`) is no longer counted and is not.
+      if (member.kind === 'provisioned' && !this.closing) this.provisioned?.replace(member);
       return;
     }
     member.state = 'idle';
@@ -400,7 +402,14 @@ export class Scheduler {
   private retire(pool: FunctionPool): void {
     pool.retired = true;
     this.pools.delete(`${pool.functionName}\u0000${pool.version}`);
-    for (const m of [...pool.members]) if (m.state === 'idle') this.destroy(m, 'retired');
+    for (const m of [...pool.members]) {
+      if (m.state !== 'idle') continue;
+      this.destroy(m, 'retired');
+      // Provisioned environments are re-created in the version's new pool (none remain once
+      // the function or version is deleted: provisioned concurrency forgets those first). Later,
+      // not now: retire runs inside poolFor, which is about to install the new pool itself.
+      if (m.kind === 'provisioned' && !this.closing) queueMicrotask(() => this.provisioned?.replace(m));
+    }
     if (pool.count() > 0) this.retiredPools.add(pool);
   }
 

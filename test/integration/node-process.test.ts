@@ -4,9 +4,18 @@
  * in another process than the server, and a function that kills its own process or leaves
  * children behind harms nothing but its environment.
  */
-import { DeleteFunctionCommand, InvokeCommand, TagResourceCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateAliasCommand,
+  DeleteFunctionCommand,
+  GetProvisionedConcurrencyConfigCommand,
+  InvokeCommand,
+  PublishVersionCommand,
+  PutProvisionedConcurrencyConfigCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { sample, scrape } from '../helpers/metrics.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -16,8 +25,10 @@ afterAll(async () => h.close());
 
 type PidBody = { pid: number; ppid: number; child?: number; runtimeApi?: string; cwd: string };
 
-async function invoke(harness: Harness, name: string, event: unknown = {}) {
-  const out = await harness.client.send(new InvokeCommand({ FunctionName: name, Payload: JSON.stringify(event), LogType: 'Tail' }));
+async function invoke(harness: Harness, name: string, event: unknown = {}, qualifier?: string) {
+  const out = await harness.client.send(
+    new InvokeCommand({ FunctionName: name, Payload: JSON.stringify(event), LogType: 'Tail', ...(qualifier ? { Qualifier: qualifier } : {}) }),
+  );
   return { out, body: decode(out.Payload) as PidBody & { errorType?: string; errorMessage?: string }, log: Buffer.from(out.LogResult ?? '', 'base64').toString('utf8') };
 }
 
@@ -78,6 +89,37 @@ describe('laminar:isolation=process', () => {
     await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'thread' } }));
     expect((await invoke(h, name)).body.pid).toBe(process.pid);
     await gone(inProcess);
+  });
+
+  it('provisioned environments follow a change of the tag', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
+    const version = (await h.client.send(new PublishVersionCommand({ FunctionName: name }))).Version as string;
+    await h.client.send(new CreateAliasCommand({ FunctionName: name, Name: 'live', FunctionVersion: version }));
+    await h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: name, Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
+    const ready = async (): Promise<void> => {
+      for (let i = 0; i < 500; i++) {
+        const cfg = await h.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: name, Qualifier: 'live' }));
+        if (cfg.Status === 'READY' && cfg.AvailableProvisionedConcurrentExecutions === 1) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('provisioned concurrency not READY');
+    };
+    await ready();
+    const inProcess = await invoke(h, name, {}, 'live');
+    expect(inProcess.body.pid).not.toBe(process.pid);
+    expect(inProcess.log).not.toContain('Init Duration');
+
+    await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'thread' } }));
+    // The first invocation after the change finds no environment of the new kind yet.
+    expect((await invoke(h, name, {}, 'live')).body.pid).toBe(process.pid);
+    await gone(inProcess.body.pid);
+    await ready();
+    const provisioned = await invoke(h, name, {}, 'live');
+    expect(provisioned.body.pid).toBe(process.pid);
+    expect(provisioned.log).not.toContain('Init Duration');
+    // Served by a provisioned environment of the new kind, not the warm on-demand one.
+    const m = await scrape(h.url);
+    expect(sample(m, 'laminar_provisioned_concurrency_invocations_total', { function: name, qualifier: 'live' })).toBe(2);
   });
 
   it('a timeout kills the function with what it started', async () => {
