@@ -52,6 +52,13 @@ describe.each(NODE_KINDS)('%s environment: Init and invoke', (kind) => {
     expect(body.remaining).toBeLessThanOrEqual(3000);
   });
 
+  it('carries a 5 MB event and its response byte for byte', async () => {
+    const env = await ready('echo');
+    const big = 'é✓'.repeat(900_000);
+    const outcome = await env.invoke(request({ big }));
+    expect((json(outcome).event as { big: string }).big).toBe(big);
+  });
+
   it('keeps module state between invocations of the same environment only', async () => {
     const first = await ready('echo');
     const counts = [];

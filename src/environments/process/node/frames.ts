@@ -3,6 +3,11 @@
  * `[u32 header bytes][u32 body bytes][header: JSON][body: raw bytes]`, big-endian. The header is
  * a small object (request id, deadline, status); the body is the event or the response exactly as
  * the caller's bytes, never parsed or re-encoded on the way. One write per message, one copy.
+ *
+ * Chosen over `child_process.fork` with `serialization: 'advanced'` (V8's serializer over the
+ * IPC channel), which costs more per message: sequential round trips between two Node.js 20
+ * processes took 24–30 µs with these frames against 38–90 µs with fork for events of 8 B to
+ * 1 KB, and about the same (86–97 µs) at 64 KB, where copying the bytes dominates.
  */
 
 const PREFIX = 8;
@@ -28,6 +33,8 @@ export function encodeFrame(header: object, body: Buffer | string = ''): Buffer 
 export class FrameReader<H> {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Size of the frame being assembled from pieces, once its prefix has arrived (0 before). */
+  private frameBytes = 0;
 
   constructor(private readonly onFrame: (header: H, body: Buffer) => void) {}
 
@@ -36,10 +43,18 @@ export class FrameReader<H> {
     if (this.pendingBytes > 0) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
-      if (!this.complete()) return;
+      if (this.frameBytes === 0) {
+        if (this.pendingBytes < PREFIX) return;
+        const head = Buffer.concat(this.pending, this.pendingBytes);
+        this.pending = [head];
+        this.frameBytes = PREFIX + head.readUInt32BE(0) + head.readUInt32BE(4);
+      }
+      // A large frame arrives in many chunks: they are joined once, when the last one is in.
+      if (this.pendingBytes < this.frameBytes) return;
       data = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
+      this.frameBytes = 0;
     }
     let at = 0;
     while (data.length - at >= PREFIX) {
@@ -52,16 +67,10 @@ export class FrameReader<H> {
       at = end;
     }
     if (at < data.length) {
-      this.pending.push(data.subarray(at));
-      this.pendingBytes = data.length - at;
+      const rest = data.subarray(at);
+      this.pending.push(rest);
+      this.pendingBytes = rest.length;
+      if (rest.length >= PREFIX) this.frameBytes = PREFIX + rest.readUInt32BE(0) + rest.readUInt32BE(4);
     }
-  }
-
-  /** Whether the bytes waiting hold at least one whole frame. */
-  private complete(): boolean {
-    if (this.pendingBytes < PREFIX) return false;
-    const head = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    if (this.pending.length > 1) this.pending = [head];
-    return this.pendingBytes >= PREFIX + head.readUInt32BE(0) + head.readUInt32BE(4);
   }
 }
