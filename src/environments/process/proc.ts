@@ -52,6 +52,8 @@ export function groupPeakMb(pgid: number): number {
 
 /** SIGKILL to the whole group; true when anything was there to kill. */
 export function killGroup(pgid: number): boolean {
+  // -0 and -1 would be the caller's own group and every process it may signal.
+  if (!Number.isInteger(pgid) || pgid <= 1) return false;
   try {
     process.kill(-pgid, 'SIGKILL');
     return true;

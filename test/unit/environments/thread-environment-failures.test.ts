@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InvokeOutcome } from '../../../src/environments/environment.js';
+import type { NodeProcessEnvironment } from '../../../src/environments/process/node/node-process-environment.js';
 import { bootstrapPathOf, EnvTracker, eventually, fixtureSpec, liveUnits, NODE_KINDS, request, type NodeEnvironment } from './helpers.js';
 
 const payloadOf = (outcome: InvokeOutcome) => JSON.parse(outcome.payload.toString()) as { errorType: string; errorMessage: string; trace?: string[] };
@@ -188,4 +190,43 @@ describe('ThreadEnvironment: no leaked threads', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 15_000 });
     expect(stdout.trim()).toBe('done timeout 0');
   }, 20_000);
+});
+
+describe('NodeProcessEnvironment: containment of the process', () => {
+  const envs = new EnvTracker<NodeProcessEnvironment>('process');
+  afterEach(() => envs.destroyAll());
+
+  /** Alive and not a zombie waiting for whoever adopted it to reap it. */
+  const running = (pid: number): boolean => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+
+  it('destroy() leaves none of its processes running, what the function started included', async () => {
+    const env = envs.create('pid');
+    expect((await env.init()).ok).toBe(true);
+    const body = JSON.parse((await env.invoke(request({ spawn: true }))).payload.toString()) as { pid: number; child: number };
+    expect(body.pid).toBe(env.pid);
+    expect(running(body.child)).toBe(true);
+    await env.destroy();
+    expect(env.processCount).toBe(0);
+    expect(running(body.pid)).toBe(false);
+    await eventually(() => !running(body.child), 5000);
+  });
+
+  it.each([
+    ['a header that is not JSON', {}],
+    ['a frame larger than any reply', { huge: true }],
+  ])('a function that writes %s to the runtime pipe ends its own environment only', async (_what, event) => {
+    const env = envs.create('pipe-writer');
+    expect((await env.init()).ok).toBe(true);
+    const outcome = await env.invoke(request(event));
+    expect(outcome).toMatchObject({ status: 'crash', errorType: 'Runtime.Unknown', environmentDead: true });
+    expect(payloadOf(outcome).errorMessage).toMatch(/Runtime pipe broken: /);
+    await eventually(() => env.processCount === 0);
+  });
 });

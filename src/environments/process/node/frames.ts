@@ -26,6 +26,9 @@ export function encodeFrame(header: object, body: Buffer | string = ''): Buffer 
   return frame;
 }
 
+/** The byte stream is not a sequence of frames: whoever wrote it cannot be trusted any more. */
+export class FrameError extends Error {}
+
 /**
  * Reassembles frames from a byte stream cut anywhere. A chunk that holds whole frames (the common
  * case on a local pipe) is sliced without copying; only a frame split across chunks is joined.
@@ -36,7 +39,21 @@ export class FrameReader<H> {
   /** Size of the frame being assembled from pieces, once its prefix has arrived (0 before). */
   private frameBytes = 0;
 
-  constructor(private readonly onFrame: (header: H, body: Buffer) => void) {}
+  /**
+   * `maxFrameBytes` bounds what one frame may announce: the other side is untrusted code's
+   * process, and a length prefix alone must not make this side buffer without limit.
+   */
+  constructor(
+    private readonly onFrame: (header: H, body: Buffer) => void,
+    private readonly maxFrameBytes: number = Number.MAX_SAFE_INTEGER,
+  ) {}
+
+  /** The size of the frame whose prefix starts at `at`; throws when it exceeds the bound. */
+  private sizeAt(data: Buffer, at: number): number {
+    const size = PREFIX + data.readUInt32BE(at) + data.readUInt32BE(at + 4);
+    if (size > this.maxFrameBytes) throw new FrameError(`a frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`);
+    return size;
+  }
 
   push(chunk: Buffer): void {
     let data = chunk;
@@ -47,7 +64,7 @@ export class FrameReader<H> {
         if (this.pendingBytes < PREFIX) return;
         const head = Buffer.concat(this.pending, this.pendingBytes);
         this.pending = [head];
-        this.frameBytes = PREFIX + head.readUInt32BE(0) + head.readUInt32BE(4);
+        this.frameBytes = this.sizeAt(head, 0);
       }
       // A large frame arrives in many chunks: they are joined once, when the last one is in.
       if (this.pendingBytes < this.frameBytes) return;
@@ -59,10 +76,14 @@ export class FrameReader<H> {
     let at = 0;
     while (data.length - at >= PREFIX) {
       const headBytes = data.readUInt32BE(at);
-      const bodyBytes = data.readUInt32BE(at + 4);
-      const end = at + PREFIX + headBytes + bodyBytes;
+      const end = at + this.sizeAt(data, at);
       if (end > data.length) break;
-      const header = JSON.parse(data.toString('utf8', at + PREFIX, at + PREFIX + headBytes)) as H;
+      let header: H;
+      try {
+        header = JSON.parse(data.toString('utf8', at + PREFIX, at + PREFIX + headBytes)) as H;
+      } catch {
+        throw new FrameError('a frame header is not JSON');
+      }
       this.onFrame(header, data.subarray(at + PREFIX + headBytes, end));
       at = end;
     }
@@ -70,7 +91,7 @@ export class FrameReader<H> {
       const rest = data.subarray(at);
       this.pending.push(rest);
       this.pendingBytes = rest.length;
-      if (rest.length >= PREFIX) this.frameBytes = PREFIX + rest.readUInt32BE(0) + rest.readUInt32BE(4);
+      if (rest.length >= PREFIX) this.frameBytes = this.sizeAt(rest, 0);
     }
   }
 }

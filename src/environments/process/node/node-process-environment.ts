@@ -67,6 +67,8 @@ type Signal<H> = { kind: 'frame'; header: H; body: Buffer } | { kind: 'exit'; ex
 const LOG_CAP = 1024 * 1024;
 /** How long to wait for the pipes to drain once the runtime is gone (a grandchild in another group may hold them). */
 const DRAIN_MS = 1000;
+/** Far above Lambda's 6 MB response limit (the scheduler enforces that), far below what would hurt the server. */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** What V8 prints on stderr when the heap limit is reached, before it aborts. */
 const HEAP_EXHAUSTED = /JavaScript heap out of memory|Reached heap limit/;
 
@@ -86,6 +88,8 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   /** The end of stderr, where V8 reports an exhausted heap. */
   private stderrTail = '';
   private peakMemoryMb = 1;
+  /** Why the pipe from the runtime cannot be read any more, once it cannot. */
+  private broken: string | undefined;
   private initPromise: Promise<InitResult> | undefined;
   private destroyPromise: Promise<void> | undefined;
   private readonly initTimeoutMs: number;
@@ -262,8 +266,17 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     });
     const channel = child.stdio[3] as Socket;
     this.channel = channel;
-    const reader = new FrameReader<ReplyHeader>((header, body) => this.onFrame?.(header, body));
-    channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    const reader = new FrameReader<ReplyHeader>((header, body) => this.onFrame?.(header, body), MAX_FRAME_BYTES);
+    channel.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        // The function wrote to the runtime's pipe itself: nothing more from it can be believed.
+        this.broken = err instanceof Error ? err.message : String(err);
+        channel.pause();
+        if (child.pid !== undefined) killGroup(child.pid);
+      }
+    });
     // A write to a runtime that just died fails here; its exit is what reports the failure.
     channel.on('error', () => undefined);
     child.on('error', () => this.noteExit({ code: null, signal: null }));
@@ -320,6 +333,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   }
 
   private failureOf(exit: Exit): RuntimeFailure {
+    if (this.broken !== undefined) return { errorType: 'Runtime.Unknown', detail: `Runtime pipe broken: ${this.broken}` };
     if (HEAP_EXHAUSTED.test(this.stderrTail)) return OUT_OF_MEMORY;
     return exitFailure(exit.code, exit.signal);
   }
