@@ -13,6 +13,8 @@ import { ResourceNotFoundException } from './core/errors.js';
 import type { Config } from './config/schema.js';
 import type { EnvironmentFactory } from './environments/environment.js';
 import { environmentFactory } from './environments/factory.js';
+import type { Isolation } from './environments/environment.js';
+import { nodeProcessEnvironmentFactory } from './environments/process/node/node-process-environment.js';
 import { processEnvironmentFactory } from './environments/process/process-environment.js';
 import { threadEnvironmentFactory } from './environments/thread/thread-environment.js';
 import { LogStore } from './logs/log-store.js';
@@ -81,7 +83,9 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const reservations = new Reservations(ledger, registry);
   const scheduler = new Scheduler({
     clock,
-    factory: options.factory ?? environmentFactory({ thread: threadEnvironmentFactory, process: processEnvironmentFactory }),
+    factory:
+      options.factory ??
+      environmentFactory({ thread: threadEnvironmentFactory, process: processEnvironmentFactory, nodeProcess: nodeProcessEnvironmentFactory }),
     metrics,
     logs,
     partition,
@@ -89,6 +93,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     environmentIdleTimeoutSeconds: config.environmentIdleTimeoutSeconds,
     ledger,
     hostMemoryMb: config.hostMemoryMb,
+    isolation: config.isolation as Isolation,
   });
   const provisioned = new ProvisionedConcurrency({
     scheduler,

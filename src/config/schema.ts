@@ -38,6 +38,12 @@ export const SCHEMA = {
   autoscalingEvaluationPeriodSeconds: { type: 'number', default: 60, min: 0.01, max: 3600, doc: 'Period of one utilization datapoint for target tracking.' },
   provisionedInitConcurrency: { type: 'int', default: 4, min: 1, max: 1000, doc: 'Provisioned environments initialised at once; paces large allocations so running traffic keeps its CPU.' },
   activationDelayMs: { type: 'int', default: 0, min: 0, max: 600_000, doc: 'How long a new or updated function stays Pending / InProgress before it becomes Active / Successful.' },
+  isolation: {
+    type: 'string',
+    default: 'thread',
+    oneOf: ['thread', 'process'],
+    doc: "Where a Node.js function's environment runs when its laminar:isolation tag is absent: a worker thread of the server (thread) or a child process of its own (process).",
+  },
   printFunctionLogs: { type: 'boolean', default: true, doc: "Echo functions' log lines (START/END/REPORT and app output) to Laminar's stdout." },
   logLevel: { type: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: "Level of Laminar's own log." },
   shutdownTimeoutSeconds: { type: 'number', default: 30, min: 0, max: 900, doc: 'On SIGTERM, how long in-flight invocations may run before environments are destroyed.' },

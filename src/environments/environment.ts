@@ -6,6 +6,9 @@
 
 export type InitializationType = 'on-demand' | 'provisioned-concurrency';
 
+/** Where a Node.js function's runtime runs: a worker thread of the server, or a process of its own. */
+export type Isolation = 'thread' | 'process';
+
 /** Everything an environment needs, copied out of the registry (never a registry object). */
 export interface EnvironmentSpec {
   functionName: string;
@@ -29,6 +32,11 @@ export interface EnvironmentSpec {
   tmpDir: string;
   /** The extracted folders of the function's layers, in the order Lambda merges them into /opt. */
   layerDirs: string[];
+  /**
+   * How a Node.js function is isolated (its `laminar:isolation` tag, else the server default);
+   * thread when absent. Custom runtimes always run as a process.
+   */
+  isolation?: Isolation;
 }
 
 /** Lambda's function error object, as the Node.js runtime sends it. */

@@ -6,6 +6,7 @@ import type {
   EnvironmentFactory,
   EnvironmentSpec,
   FunctionErrorPayload,
+  Isolation,
   InvokeOutcome,
 } from '../environments/environment.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -36,6 +37,8 @@ export interface SchedulerOptions {
   ledger: Ledger;
   /** Memory budget for all environments; each is charged its MemorySize. */
   hostMemoryMb: number;
+  /** Isolation of Node.js functions without a `laminar:isolation` tag (default thread). */
+  isolation?: Isolation;
 }
 
 /** What the scheduler tells provisioned concurrency (set after construction: the two refer to each other). */
@@ -356,6 +359,7 @@ export class Scheduler {
       logStreamName: `${day}/[${target.version}]${streamSuffix()}`,
       tmpDir: join(this.o.tmpRoot, id),
       layerDirs: target.layerDirs,
+      isolation: target.isolation ?? this.o.isolation ?? 'thread',
     };
     return pool.add(this.o.factory(id, spec), kind, this.o.clock.now());
   }
@@ -366,7 +370,9 @@ export class Scheduler {
     this.o.logs.append(spec.functionName, spec.logStreamName, log);
     if (failed || member.pool.retired || member.retiring || this.closing) {
       this.destroy(member, failed ?? (this.closing ? 'shutdown' : 'retired'));
-      if (failed && member.kind === 'provisioned' && !this.closing) this.provisioned?.replace(member);
+      // A provisioned environment that died, or whose pool was retired (its isolation changed),
+      // is replaced; one its config let go (`retiring`) is no longer counted and is not.
+      if (member.kind === 'provisioned' && !this.closing) this.provisioned?.replace(member);
       return;
     }
     member.state = 'idle';
@@ -396,7 +402,14 @@ export class Scheduler {
   private retire(pool: FunctionPool): void {
     pool.retired = true;
     this.pools.delete(`${pool.functionName}\u0000${pool.version}`);
-    for (const m of [...pool.members]) if (m.state === 'idle') this.destroy(m, 'retired');
+    for (const m of [...pool.members]) {
+      if (m.state !== 'idle') continue;
+      this.destroy(m, 'retired');
+      // Provisioned environments are re-created in the version's new pool (none remain once
+      // the function or version is deleted: provisioned concurrency forgets those first). Later,
+      // not now: retire runs inside poolFor, which is about to install the new pool itself.
+      if (m.kind === 'provisioned' && !this.closing) queueMicrotask(() => this.provisioned?.replace(m));
+    }
     if (pool.count() > 0) this.retiredPools.add(pool);
   }
 
@@ -457,7 +470,8 @@ function configStamp(t: ResolvedTarget): string {
   let stamp = stamps.get(t);
   if (stamp === undefined) {
     const c = t.configuration;
-    stamp = JSON.stringify([c.CodeSha256, c.Handler, c.Runtime, c.MemorySize, c.Timeout, c.Environment?.Variables ?? {}, t.codeDir]);
+    // The isolation tag too: environments of the old kind must not keep serving after it changes.
+    stamp = JSON.stringify([c.CodeSha256, c.Handler, c.Runtime, c.MemorySize, c.Timeout, c.Environment?.Variables ?? {}, t.codeDir, t.isolation ?? null]);
     stamps.set(t, stamp);
   }
   return stamp;

@@ -50,10 +50,18 @@ export function treePeakMb(rootPid: number): number {
 
 /** SIGKILL to the whole group; true when anything was there to kill. */
 export function killGroup(pgid: number): boolean {
+  // -0 and -1 would be the caller's own group and every process it may signal.
+  if (!Number.isInteger(pgid) || pgid <= 1) return false;
   try {
     process.kill(-pgid, 'SIGKILL');
     return true;
   } catch {
     return false;
   }
+}
+
+/** Peak resident set (VmHWM) of one process, in MB; 0 when it is gone. */
+export function processPeakMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(read(`/proc/${pid}/status`) ?? '');
+  return m ? Math.ceil(Number(m[1]) / 1024) : 0;
 }

@@ -22,8 +22,8 @@ import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, ty
 import { crashOutcome, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
 import { buildFunctionEnv, nodeMajorOf } from '../environment-variables.js';
 import { layerNodeModulesDirs } from '../layer-paths.js';
-import { heapLimits } from './heap-limits.js';
-import { isLogMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from './protocol.js';
+import { heapLimits } from '../node/heap-limits.js';
+import { isLogMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from '../node/protocol.js';
 import { classifyWorkerFailure } from './worker-failure.js';
 
 /** The thread environment's states are the lifecycle every kind shares. */

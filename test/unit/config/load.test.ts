@@ -37,6 +37,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { regionalConcurrencyLimit: 10, unreservedConcurrencyMinimum: 20 } })).toThrow(/unreservedConcurrencyMinimum/);
   });
 
+  it('isolation: thread by default, process from LAMINAR_ISOLATION or --isolation, nothing else', () => {
+    expect(loadConfig().isolation).toBe('thread');
+    expect(loadConfig({ env: { LAMINAR_ISOLATION: 'process' } }).isolation).toBe('process');
+    expect(loadConfig({ env: { LAMINAR_ISOLATION: 'process' }, flags: { isolation: 'thread' } }).isolation).toBe('thread');
+    expect(() => loadConfig({ flags: { isolation: 'vm' } })).toThrow(/isolation \(from flags\): must be one of thread, process/);
+    expect(flagName('isolation')).toBe('--isolation');
+  });
+
   it('maps keys to environment variables and flags', () => {
     expect(envName('hostMemoryMb')).toBe('LAMINAR_HOST_MEMORY_MB');
     expect(flagName('dataDir')).toBe('--data-dir');

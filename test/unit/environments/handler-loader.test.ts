@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
-import { loadHandler, parseHandler, resolveHandler } from '../../../src/environments/thread/handler-loader.js';
+import { loadHandler, parseHandler, resolveHandler } from '../../../src/environments/node/handler-loader.js';
 import { FIXTURES } from './helpers.js';
 
 describe('parseHandler', () => {

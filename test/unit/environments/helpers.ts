@@ -6,10 +6,30 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EnvironmentSpec, InvokeRequest } from '../../../src/environments/environment.js';
 import {
+  defaultNodeProcessBootstrapPath,
+  NodeProcessEnvironment,
+} from '../../../src/environments/process/node/node-process-environment.js';
+import {
   defaultBootstrapPath,
   ThreadEnvironment,
   type ThreadEnvironmentOptions,
 } from '../../../src/environments/thread/thread-environment.js';
+
+/** The two kinds of environment that run Laminar's Node.js runtime. */
+export type NodeKind = 'thread' | 'process';
+export const NODE_KINDS: NodeKind[] = ['thread', 'process'];
+
+export type NodeEnvironment = ThreadEnvironment | NodeProcessEnvironment;
+
+/** The compiled runtime bootstrap a kind runs (named in a missing module's "Require stack"). */
+export function bootstrapPathOf(kind: NodeKind): string {
+  return kind === 'thread' ? defaultBootstrapPath() : defaultNodeProcessBootstrapPath();
+}
+
+/** Threads or processes of the environment still running. */
+export function liveUnits(env: NodeEnvironment): number {
+  return env instanceof ThreadEnvironment ? env.threadCount : env.processCount;
+}
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/functions/', import.meta.url));
 
@@ -44,17 +64,22 @@ export function request(payload: unknown = {}, overrides: Partial<InvokeRequest>
   };
 }
 
-/** Creates environments and remembers them, so afterEach can destroy every one. */
-export class EnvTracker {
-  private readonly made: ThreadEnvironment[] = [];
+/** Creates environments of one kind and remembers them, so afterEach can destroy every one. */
+export class EnvTracker<E extends NodeEnvironment = ThreadEnvironment> {
+  private readonly made: NodeEnvironment[] = [];
 
-  create(name: string, overrides: Partial<EnvironmentSpec> = {}, options: ThreadEnvironmentOptions = {}): ThreadEnvironment {
-    if (!existsSync(defaultBootstrapPath())) {
-      throw new Error(`${defaultBootstrapPath()} is missing: run \`npx tsc -p tsconfig.json\` before these tests`);
+  constructor(readonly kind: NodeKind = 'thread') {}
+
+  create(name: string, overrides: Partial<EnvironmentSpec> = {}, options: ThreadEnvironmentOptions = {}): E {
+    const bootstrap = bootstrapPathOf(this.kind);
+    if (!existsSync(bootstrap)) {
+      throw new Error(`${bootstrap} is missing: run \`npx tsc -p tsconfig.json\` before these tests`);
     }
-    const env = new ThreadEnvironment(`test-${name}-${this.made.length}`, fixtureSpec(name, overrides), options);
+    const id = `test-${name}-${this.made.length}`;
+    const spec = fixtureSpec(name, { ...overrides, isolation: this.kind });
+    const env = this.kind === 'thread' ? new ThreadEnvironment(id, spec, options) : new NodeProcessEnvironment(id, spec, options);
     this.made.push(env);
-    return env;
+    return env as E;
   }
 
   async destroyAll(): Promise<void> {

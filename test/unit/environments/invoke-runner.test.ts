@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import type { UserHandler } from '../../../src/environments/thread/handler-loader.js';
-import { countResources, isDrained, runHandler } from '../../../src/environments/thread/invoke-runner.js';
-import type { BootstrapConfig, InvokeTask } from '../../../src/environments/thread/protocol.js';
+import type { UserHandler } from '../../../src/environments/node/handler-loader.js';
+import { countResources, isDrained, runHandler } from '../../../src/environments/node/invoke-runner.js';
+import type { BootstrapConfig, InvokeTask } from '../../../src/environments/node/protocol.js';
 
 const config: BootstrapConfig = {
   handler: 'index.handler',

@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { describe, it, expect } from 'vitest';
 import { buildFunctionEnv, FAKE_CREDENTIALS } from '../../../src/environments/environment-variables.js';
-import { heapLimits } from '../../../src/environments/thread/heap-limits.js';
+import { heapLimits } from '../../../src/environments/node/heap-limits.js';
 import { formatLogLine } from '../../../src/environments/log-format.js';
 import { crashOutcome, exitFailure, timeoutOutcome, unavailableOutcome } from '../../../src/environments/outcomes.js';
-import { LogCapture } from '../../../src/environments/thread/log-capture.js';
+import { LogCapture } from '../../../src/environments/node/log-capture.js';
 import { classifyWorkerFailure } from '../../../src/environments/thread/worker-failure.js';
 import {
   formatErrorForLog,
@@ -12,7 +12,7 @@ import {
   toErrorPayload,
   UnhandledPromiseRejection,
   UserCodeSyntaxError,
-} from '../../../src/environments/thread/runtime-errors.js';
+} from '../../../src/environments/node/runtime-errors.js';
 import { fixtureSpec } from './helpers.js';
 
 describe('toErrorPayload', () => {

@@ -1,32 +1,34 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InvokeOutcome } from '../../../src/environments/environment.js';
+import { nodeProcessEnvironmentFactory, NodeProcessEnvironment } from '../../../src/environments/process/node/node-process-environment.js';
 import { threadEnvironmentFactory, ThreadEnvironment } from '../../../src/environments/thread/thread-environment.js';
-import { EnvTracker, eventually, fixtureSpec, request } from './helpers.js';
-
-const envs = new EnvTracker();
-afterEach(() => envs.destroyAll());
+import { EnvTracker, eventually, fixtureSpec, liveUnits, NODE_KINDS, request, type NodeEnvironment } from './helpers.js';
 
 function json(outcome: InvokeOutcome): Record<string, unknown> {
   expect(outcome.status, outcome.payload.toString()).toBe('success');
   return JSON.parse(outcome.payload.toString()) as Record<string, unknown>;
 }
 
-async function ready(name: string, ...rest: Parameters<EnvTracker['create']> extends [string, ...infer R] ? R : never) {
-  const env = envs.create(name, ...rest);
-  const init = await env.init();
-  expect(init.ok, JSON.stringify(init.error)).toBe(true);
-  return env;
-}
+// Laminar's Node.js runtime has the same semantics in a worker thread and in a process of its own.
+describe.each(NODE_KINDS)('%s environment: Init and invoke', (kind) => {
+  const envs = new EnvTracker<NodeEnvironment>(kind);
+  afterEach(() => envs.destroyAll());
 
-describe('ThreadEnvironment: Init and invoke', () => {
+  async function ready(name: string, ...rest: Parameters<EnvTracker['create']> extends [string, ...infer R] ? R : never) {
+    const env = envs.create(name, ...rest);
+    const init = await env.init();
+    expect(init.ok, JSON.stringify(init.error)).toBe(true);
+    return env;
+  }
+
   it('initialises echo and answers an invocation with context and env', async () => {
     const env = envs.create('echo', { variables: { GREETING: 'hello' } });
     const init = await env.init();
     expect(init).toMatchObject({ ok: true, logs: '' });
     expect(init.initDurationMs).toBeGreaterThan(0);
     expect(env.state).toBe('ready');
-    expect(env.threadCount).toBe(1);
+    expect(liveUnits(env)).toBe(1);
 
     const req = request({ a: 1 }, { clientContext: '{"Custom":{"k":"v"}}', identity: '{"cognitoIdentityId":"c-1"}' });
     const outcome = await env.invoke(req);
@@ -48,6 +50,13 @@ describe('ThreadEnvironment: Init and invoke', () => {
     expect(body.env).toMatchObject({ GREETING: 'hello', AWS_REGION: 'eu-west-1', _HANDLER: 'index.handler', TZ: ':UTC' });
     expect(body.remaining).toBeGreaterThan(2000);
     expect(body.remaining).toBeLessThanOrEqual(3000);
+  });
+
+  it('carries a 5 MB event and its response byte for byte', async () => {
+    const env = await ready('echo');
+    const big = 'é✓'.repeat(900_000);
+    const outcome = await env.invoke(request({ big }));
+    expect((json(outcome).event as { big: string }).big).toBe(big);
   });
 
   it('keeps module state between invocations of the same environment only', async () => {
@@ -193,12 +202,12 @@ describe('ThreadEnvironment: Init and invoke', () => {
     expect(env.state).toBe('ready');
   });
 
-  it('destroy() terminates the thread, is idempotent, and later invokes are refused', async () => {
+  it('destroy() stops the runtime, is idempotent, and later invokes are refused', async () => {
     const env = await ready('echo');
-    expect(env.threadCount).toBe(1);
+    expect(liveUnits(env)).toBe(1);
     await Promise.all([env.destroy(), env.destroy()]);
     await env.destroy();
-    expect(env.threadCount).toBe(0);
+    expect(liveUnits(env)).toBe(0);
     expect(env.state).toBe('destroyed');
     expect(existsSync(env.spec.tmpDir)).toBe(false);
     expect(await env.invoke(request())).toMatchObject({ status: 'crash', environmentDead: true });
@@ -211,13 +220,14 @@ describe('ThreadEnvironment: Init and invoke', () => {
     await new Promise((r) => setTimeout(r, 50));
     await env.destroy();
     expect((await init).ok).toBe(false);
-    await eventually(() => env.threadCount === 0);
+    await eventually(() => liveUnits(env) === 0);
     expect(existsSync(env.spec.tmpDir)).toBe(false);
   });
 
   it('is what the factory builds', () => {
-    const env = threadEnvironmentFactory('f-1', fixtureSpec('echo'));
-    expect(env).toBeInstanceOf(ThreadEnvironment);
+    const factory = kind === 'thread' ? threadEnvironmentFactory : nodeProcessEnvironmentFactory;
+    const env = factory('f-1', fixtureSpec('echo'));
+    expect(env).toBeInstanceOf(kind === 'thread' ? ThreadEnvironment : NodeProcessEnvironment);
     expect(env.id).toBe('f-1');
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The messages between ThreadEnvironment (main thread) and the runtime bootstrap (worker thread).
- * Everything here crosses a structured-clone boundary, so it is plain data: errors travel as
- * FunctionErrorPayload objects, never as thrown values (piscina drops custom error properties).
+ * The messages between an environment and Laminar's Node.js runtime, whether the runtime runs in
+ * a worker thread (structured clone through piscina) or a child process (frames on a pipe).
+ * Everything here is plain data: errors travel as FunctionErrorPayload objects, never as thrown
+ * values (piscina drops custom error properties, and a pipe carries no objects at all).
  */
 import type { FunctionErrorPayload, InvokeRequest } from '../environment.js';
 

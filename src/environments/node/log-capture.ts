@@ -20,8 +20,15 @@ export class LogCapture {
   /** A raw write left a line unfinished; the next formatted line must not glue onto it. */
   private lineOpen = false;
 
-  /** `onOutput` sees each piece as it is written (the bootstrap streams it to the main thread). */
-  constructor(private readonly onOutput?: (text: string, requestId: string | undefined) => void) {}
+  /**
+   * `onOutput` sees each piece as it is written (the thread bootstrap streams it to the main
+   * thread; the process bootstrap writes it to its stdout). With `keep: false` nothing is
+   * buffered for `take()`: the output's only channel is then `onOutput`.
+   */
+  constructor(
+    private readonly onOutput?: (text: string, requestId: string | undefined) => void,
+    private readonly options: { keep?: boolean } = {},
+  ) {}
 
   log(level: LogLevel, args: unknown[]): void {
     const line = formatLogLine(new Date(), this.requestId, level, args);
@@ -43,6 +50,8 @@ export class LogCapture {
 
   /** Returns what was captured since the last call, newline-terminated, and starts afresh. */
   take(): string {
+    // Without a buffer the output is one continuous stream: an open line stays open.
+    if (this.options.keep === false) return '';
     let out = this.buffer;
     this.buffer = '';
     if (this.lineOpen) out += '\n';
@@ -82,7 +91,7 @@ export class LogCapture {
   }
 
   private append(text: string): void {
-    this.buffer += text;
+    if (this.options.keep !== false) this.buffer += text;
     this.onOutput?.(text, this.requestId);
   }
 }

@@ -1,0 +1,118 @@
+/**
+ * Laminar's Node.js runtime, whatever carries its messages: output capture, Init (importing the
+ * handler), one invocation at a time, and the fatal errors (uncaught exceptions, unhandled
+ * rejections) after which Lambda's runtime exits. The thread bootstrap and the process bootstrap
+ * are thin transports around it, so both kinds of environment share one set of semantics.
+ */
+import { performance } from 'node:perf_hooks';
+import type { FunctionErrorPayload } from '../environment.js';
+import { registerLayerModules } from '../layer-modules.js';
+import { loadHandler, type UserHandler } from './handler-loader.js';
+import { runHandler, type HandlerOutcome } from './invoke-runner.js';
+import { LogCapture } from './log-capture.js';
+import type { BootstrapConfig, InitReply, InvokeReply, InvokeTask } from './protocol.js';
+import { toErrorPayload, UnhandledPromiseRejection } from './runtime-errors.js';
+
+export interface NodeRuntimeOptions {
+  /** Sees every piece of output as it is written (request id undefined during Init). */
+  onOutput: (text: string, requestId: string | undefined) => void;
+  /** Whether replies carry the output as well (`logs`); false when `onOutput` is its only channel. */
+  keepLogs: boolean;
+  /** Peak memory of the runtime so far, in MB, as this kind of environment measures it. */
+  sampleMemoryMb: () => number;
+  /** The file named in a missing module's "Require stack" (the bootstrap's own URL). */
+  requireFrom: string;
+}
+
+export interface NodeRuntime {
+  /** Lambda's Init result, once the handler module has been imported. */
+  init(): Promise<InitReply>;
+  /** Runs one invocation; never rejects. */
+  invoke(task: InvokeTask): Promise<InvokeReply>;
+}
+
+/**
+ * Installs the output capture and the fatal-error handlers, then imports the handler. Never
+ * rejects: a failed import is kept and reported by `init()`.
+ */
+export async function startNodeRuntime(config: BootstrapConfig, options: NodeRuntimeOptions): Promise<NodeRuntime> {
+  const capture = new LogCapture(options.onOutput, { keep: options.keepLogs });
+  capture.install();
+
+  // Lambda's runtime reports these and then exits; here the environment is retired by its owner.
+  let onFatal: ((error: FunctionErrorPayload) => void) | undefined;
+  let pendingFatal: FunctionErrorPayload | undefined;
+  const reportFatal = (label: string, error: unknown): void => {
+    capture.logError(label, error);
+    const payload = toErrorPayload(error);
+    if (onFatal) onFatal(payload);
+    else pendingFatal ??= payload;
+  };
+  process.on('uncaughtException', (error) => reportFatal('Uncaught Exception', error));
+  process.on('unhandledRejection', (reason) => reportFatal('Unhandled Promise Rejection', new UnhandledPromiseRejection(reason)));
+
+  let handler: UserHandler | undefined;
+  let initError: FunctionErrorPayload | undefined;
+  try {
+    // Layer packages for `import` (require finds them through NODE_PATH).
+    registerLayerModules(config.layerNodeModules ?? []);
+    handler = await loadHandler(config.codeDir, config.handler, options.requireFrom);
+  } catch (error) {
+    // The RIC reports a failed load through its uncaught-exception path, hence the label.
+    capture.logError('Uncaught Exception', error);
+    initError = toErrorPayload(error);
+  }
+
+  async function init(): Promise<InitReply> {
+    // One turn of the event loop lets rejections left behind by module code surface as Init errors.
+    await new Promise((resolve) => setImmediate(resolve));
+    const error = initError ?? pendingFatal;
+    return {
+      kind: 'init',
+      ok: error === undefined,
+      ...(error ? { error } : {}),
+      logs: capture.take(),
+      maxMemoryUsedMb: options.sampleMemoryMb(),
+    };
+  }
+
+  async function invoke(task: InvokeTask): Promise<InvokeReply> {
+    capture.requestId = task.requestId;
+    if (task.traceId) process.env._X_AMZN_TRACE_ID = task.traceId;
+    else delete process.env._X_AMZN_TRACE_ID;
+    const started = performance.now();
+    options.sampleMemoryMb();
+    const finish = (fields: Pick<InvokeReply, 'ok' | 'result' | 'error' | 'fatal'>): InvokeReply => ({
+      kind: 'invoke',
+      ...fields,
+      durationMs: performance.now() - started,
+      maxMemoryUsedMb: options.sampleMemoryMb(),
+      logs: capture.take(),
+    });
+
+    const earlier = pendingFatal ?? initError;
+    if (earlier || !handler) return finish({ ok: false, error: earlier ?? toErrorPayload(new Error('handler not loaded')), fatal: true });
+
+    const fatal = new Promise<FunctionErrorPayload>((resolve) => (onFatal = resolve));
+    const raced = await Promise.race([
+      runHandler(handler, task, config).then(serialize),
+      fatal.then((error) => ({ fatalError: error })),
+    ]);
+    onFatal = undefined;
+    if ('fatalError' in raced) return finish({ ok: false, error: raced.fatalError, fatal: true });
+    if ('result' in raced) return finish({ ok: true, result: raced.result });
+    capture.logError('Invoke Error', raced.error);
+    return finish({ ok: false, error: toErrorPayload(raced.error) });
+  }
+
+  return { init, invoke };
+}
+
+function serialize(outcome: HandlerOutcome): { result: string } | { error: unknown } {
+  if (!outcome.ok) return { error: outcome.error };
+  try {
+    return { result: JSON.stringify(outcome.result === undefined ? null : outcome.result) };
+  } catch {
+    return { error: new Error('Unable to stringify response body') };
+  }
+}

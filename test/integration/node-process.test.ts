@@ -1,0 +1,175 @@
+/**
+ * Node.js functions in a process of their own, through the real SDK against a real server: the
+ * `laminar:isolation` tag and the server's `isolation` default choose the kind, the function runs
+ * in another process than the server, and a function that kills its own process or leaves
+ * children behind harms nothing but its environment.
+ */
+import {
+  CreateAliasCommand,
+  DeleteFunctionCommand,
+  GetProvisionedConcurrencyConfigCommand,
+  InvokeCommand,
+  PublishVersionCommand,
+  PutProvisionedConcurrencyConfigCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-lambda';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { sample, scrape } from '../helpers/metrics.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startLaminar();
+});
+afterAll(async () => h.close());
+
+type PidBody = { pid: number; ppid: number; child?: number; runtimeApi?: string; cwd: string };
+
+async function invoke(harness: Harness, name: string, event: unknown = {}, qualifier?: string) {
+  const out = await harness.client.send(
+    new InvokeCommand({ FunctionName: name, Payload: JSON.stringify(event), LogType: 'Tail', ...(qualifier ? { Qualifier: qualifier } : {}) }),
+  );
+  return { out, body: decode(out.Payload) as PidBody & { errorType?: string; errorMessage?: string }, log: Buffer.from(out.LogResult ?? '', 'base64').toString('utf8') };
+}
+
+const ARN = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
+
+/** Whether `pid` still runs (a zombie waiting for whoever adopted it to reap it does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once `pid` no longer runs; fails the test after 10 s. */
+async function gone(pid: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (!running(pid)) return;
+    if (Date.now() > until) throw new Error(`process ${pid} is still running`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('laminar:isolation=process', () => {
+  it('runs the function in a process of its own, warm between invocations, with START/END/REPORT', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
+    const first = await invoke(h, name);
+    expect(first.out.FunctionError).toBeUndefined();
+    expect(first.body.pid).not.toBe(process.pid);
+    expect(first.body.ppid).toBe(process.pid);
+    expect(first.body.runtimeApi).toBeDefined();
+    expect(first.log).toMatch(/START RequestId: [0-9a-f-]{36} Version: \$LATEST/);
+    expect(first.log).toMatch(/REPORT RequestId: .*Max Memory Used: \d+ MB\tInit Duration: /);
+    // The process's peak resident set, not a placeholder.
+    expect(Number(/Max Memory Used: (\d+) MB/.exec(first.log)?.[1])).toBeGreaterThan(10);
+    const warm = await invoke(h, name);
+    expect(warm.body.pid).toBe(first.body.pid);
+    expect(warm.log).not.toContain('Init Duration');
+  });
+
+  it('survives process.kill(process.pid, 9) in the function; the server keeps serving', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
+    const before = (await invoke(h, name)).body.pid;
+    const killed = await invoke(h, name, { kill: true });
+    expect(killed.out.FunctionError).toBe('Unhandled');
+    expect(killed.body).toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect(killed.body.errorMessage).toMatch(/Runtime exited with error: signal: killed$/);
+    await gone(before);
+    expect((await fetch(`${h.url}/health`)).status).toBe(200);
+    const after = await invoke(h, name);
+    expect(after.out.FunctionError).toBeUndefined();
+    expect(after.body.pid).not.toBe(before);
+    expect(after.log).toContain('Init Duration');
+  });
+
+  it('a change of the tag retires environments of the old kind', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'thread' } });
+    expect((await invoke(h, name)).body.pid).toBe(process.pid);
+    await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'process' } }));
+    const inProcess = (await invoke(h, name)).body.pid;
+    expect(inProcess).not.toBe(process.pid);
+    await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'thread' } }));
+    expect((await invoke(h, name)).body.pid).toBe(process.pid);
+    await gone(inProcess);
+  });
+
+  it('provisioned environments follow a change of the tag', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
+    const version = (await h.client.send(new PublishVersionCommand({ FunctionName: name }))).Version as string;
+    await h.client.send(new CreateAliasCommand({ FunctionName: name, Name: 'live', FunctionVersion: version }));
+    await h.client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: name, Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
+    const ready = async (): Promise<void> => {
+      for (let i = 0; i < 500; i++) {
+        const cfg = await h.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: name, Qualifier: 'live' }));
+        if (cfg.Status === 'READY' && cfg.AvailableProvisionedConcurrentExecutions === 1) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('provisioned concurrency not READY');
+    };
+    await ready();
+    const inProcess = await invoke(h, name, {}, 'live');
+    expect(inProcess.body.pid).not.toBe(process.pid);
+    expect(inProcess.log).not.toContain('Init Duration');
+
+    await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'thread' } }));
+    // The first invocation after the change finds no environment of the new kind yet.
+    expect((await invoke(h, name, {}, 'live')).body.pid).toBe(process.pid);
+    await gone(inProcess.body.pid);
+    await ready();
+    const provisioned = await invoke(h, name, {}, 'live');
+    expect(provisioned.body.pid).toBe(process.pid);
+    expect(provisioned.log).not.toContain('Init Duration');
+    // Served by a provisioned environment of the new kind, not the warm on-demand one.
+    const m = await scrape(h.url);
+    expect(sample(m, 'laminar_provisioned_concurrency_invocations_total', { function: name, qualifier: 'live' })).toBe(2);
+  });
+
+  it('a timeout kills the function with what it started', async () => {
+    const name = await deployFixture(h.client, 'pid', { Timeout: 1, Tags: { 'laminar:isolation': 'process' } });
+    const timedOut = await invoke(h, name, { spawn: true, hang: true });
+    expect(timedOut.body).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    const child = Number(/child (\d+)/.exec(timedOut.log)?.[1]);
+    expect(child).toBeGreaterThan(0);
+    await gone(child);
+  });
+});
+
+describe('the isolation default', () => {
+  it('isolation=process runs untagged Node.js functions in a process; a thread tag still wins', async () => {
+    const other = await startLaminar({ isolation: 'process' });
+    try {
+      const untagged = await deployFixture(other.client, 'pid');
+      const pid = (await invoke(other, untagged)).body.pid;
+      expect(pid).not.toBe(process.pid);
+      const threaded = await deployFixture(other.client, 'pid', { Tags: { 'laminar:isolation': 'thread' } });
+      expect((await invoke(other, threaded)).body.pid).toBe(process.pid);
+      await other.close();
+      await gone(pid);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('isolation=thread (the default) runs untagged functions in the server', async () => {
+    const name = await deployFixture(h.client, 'pid');
+    expect((await invoke(h, name)).body.pid).toBe(process.pid);
+  });
+});
+
+describe('nothing is left running', () => {
+  it('after the function is deleted: the runtime and what it started are gone', async () => {
+    const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
+    const { body } = await invoke(h, name, { spawn: true });
+    expect(body.child).toBeGreaterThan(0);
+    expect(running(body.pid)).toBe(true); // while warm
+    expect(running(body.child!)).toBe(true);
+    await h.client.send(new DeleteFunctionCommand({ FunctionName: name }));
+    await gone(body.pid);
+    await gone(body.child!);
+  });
+});
