@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EVENTS_DB, EventDatabaseError, SqliteEventQueue } from '../../../src/async/sqlite-queue.js';
 import { queueConformance, type QueueHarness } from './queue-conformance.js';
@@ -22,7 +24,7 @@ async function harness(): Promise<QueueHarness> {
   };
 }
 
-queueConformance('SQLite', harness);
+queueConformance('SQLite', harness, { durable: true });
 
 describe('SqliteEventQueue', () => {
   function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -89,6 +91,44 @@ describe('SqliteEventQueue', () => {
       expect((await q.lease(500, 60_000))?.event.id).toBe(later.id);
       await q.close();
     }));
+
+  it('a process killed (SIGKILL) while enqueueing loses no event it acknowledged', () =>
+    withDir(async (dir) => {
+      // The child enqueues in concurrent groups (as concurrent Event invokes do) and prints each
+      // request id once its enqueue has resolved, i.e. when a 202 would be answered.
+      const lib = fileURLToPath(new URL('../../../dist/async/sqlite-queue.js', import.meta.url));
+      const script = `
+        const { SqliteEventQueue } = await import(${JSON.stringify(lib)});
+        const q = SqliteEventQueue.inDataDir(${JSON.stringify(dir)});
+        for (let i = 0; ; i += 20) {
+          await Promise.all(Array.from({ length: 20 }, (_, j) =>
+            q.enqueue({ functionName: 'f' + (j % 3), payload: Buffer.alloc(512, j), requestId: 'r' + (i + j), acceptedAt: 0 })
+              .then(() => process.stdout.write('r' + (i + j) + '\\n'))));
+        }`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const acked = new Set<string>();
+      let buffered = '';
+      await new Promise<void>((resolve, reject) => {
+        child.on('error', reject);
+        child.on('exit', () => resolve());
+        child.stdout.on('data', (chunk: Buffer) => {
+          const lines = (buffered + chunk.toString()).split('\n');
+          buffered = lines.pop()!;
+          for (const l of lines) acked.add(l);
+          if (acked.size >= 2000 && !child.killed) child.kill('SIGKILL');
+        });
+      });
+      expect(acked.size).toBeGreaterThanOrEqual(2000);
+      const q = SqliteEventQueue.inDataDir(dir);
+      try {
+        const stored = new Set<string>();
+        for (let l = await q.lease(1, 1000); l; l = await q.lease(1, 1000)) stored.add(l.event.requestId);
+        const missing = [...acked].filter((r) => !stored.has(r));
+        expect(missing).toEqual([]);
+      } finally {
+        await q.close();
+      }
+    }), 60_000);
 
   it('refuses a 0-byte events.db rather than starting with an empty queue', () =>
     withDir(async (dir) => {
