@@ -9,14 +9,17 @@
  * transaction (choose the event, write the new token), so two leasers, even on two connections,
  * never get the same event.
  *
- * Durability: `synchronous = FULL`. In WAL mode that syncs the WAL before each commit returns,
- * so an event acknowledged with a 202 survives a power loss or kernel crash, not only a killed
- * process (NORMAL, which the registry uses, covers the killed process only: its commits reach the
- * disk at the next checkpoint). The 202 is a promise the caller will not check again, and its
- * cost here is one WAL sync per commit (about 70 µs on a virtual disk with a write cache; a
- * spinning or network disk can make it milliseconds, see `synchronous`). Lease, complete and
- * reschedule get the same setting: SQLite applies the pragma when a statement is compiled, not
- * per commit, so one connection cannot sync some commits and not others.
+ * Durability: two connections to the one file. Enqueue and replay, the writes that answer a
+ * caller who will not check again (the 202, a user's replay), commit on a connection with
+ * `synchronous = FULL`: in WAL mode that syncs the WAL before the commit returns, so an
+ * acknowledged event survives a power loss or kernel crash, not only a killed process. Lease,
+ * extend, complete, reschedule and fail commit on a `NORMAL` connection (no sync per commit;
+ * SIGKILL still loses nothing). Losing one of those to a power loss only brings an event back to
+ * an earlier state, which at-least-once delivery already allows (it runs again), and the next
+ * FULL commit syncs them too, since the WAL is one file synced in order. Two connections because
+ * SQLite applies the pragma when a statement is compiled, so one connection cannot switch it per
+ * commit. On this project's 2-core VM a WAL sync costs about 70–250 µs; `synchronous` lowers the
+ * accepting connection to NORMAL for disks where a sync costs milliseconds.
  */
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, statSync } from 'node:fs';
@@ -231,7 +234,11 @@ export class EventDatabaseError extends Error {
 }
 
 export class SqliteEventQueue implements EventQueue {
+  /** Commits acknowledged writes (enqueue, replay) with a WAL sync. */
   private readonly db: Database.Database;
+  private readonly qa: ReturnType<typeof prepare>;
+  /** Commits the dispatcher's bookkeeping without one. */
+  private readonly work: Database.Database;
   private readonly q: ReturnType<typeof prepare>;
   /** The function leased last: the next lease starts after it. In memory, as fairness needs no history. */
   private cursor: string | undefined;
@@ -259,10 +266,20 @@ export class SqliteEventQueue implements EventQueue {
       if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
       this.migrate();
       this.db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-      this.q = prepare(this.db);
+      this.qa = prepare(this.db);
+      this.work = new Database(file);
     } catch (err) {
       this.db.close();
       throw err instanceof EventDatabaseError ? err : new EventDatabaseError(file, `cannot be used: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      this.work.pragma('busy_timeout = 5000');
+      this.work.pragma('synchronous = NORMAL');
+      this.q = prepare(this.work);
+    } catch (err) {
+      this.work.close();
+      this.db.close();
+      throw new EventDatabaseError(file, `cannot be used: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -279,8 +296,9 @@ export class SqliteEventQueue implements EventQueue {
     }
   }
 
-  private inTransaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+  /** IMMEDIATE takes the write lock at BEGIN, so two leasers on two connections serialise instead of failing to upgrade. */
+  private inTransaction<T>(fn: () => T, db = this.work): T {
+    return db.transaction(fn).immediate();
   }
 
   /**
@@ -306,7 +324,7 @@ export class SqliteEventQueue implements EventQueue {
     this.pending = [];
     if (batch.length === 0) return;
     try {
-      const ids = this.inTransaction(() => batch.map((p) => this.insert(p.event)));
+      const ids = this.inTransaction(() => batch.map((p) => this.insert(p.event)), this.db);
       batch.forEach((p, i) => p.resolve(queued(p.event, ids[i]!)));
     } catch {
       // One event the database refuses must not fail the others: each gets its own commit.
@@ -322,7 +340,7 @@ export class SqliteEventQueue implements EventQueue {
 
   private insert(event: NewEvent): number {
     return Number(
-      this.q.insert.run({
+      this.qa.insert.run({
         functionName: event.functionName,
         qualifier: event.qualifier ?? null,
         requestId: event.requestId,
@@ -398,11 +416,11 @@ export class SqliteEventQueue implements EventQueue {
     const n = rowid(id);
     if (n === undefined) return undefined;
     return this.inTransaction((): QueuedEvent | undefined => {
-      const row = this.q.failedById.get(n);
+      const row = this.qa.failedById.get(n);
       if (!row) return undefined;
       // The same id and request id, so logs and the failed listing tie the runs together.
-      this.q.insertWithId.run({ ...row, accepted_at: now, due_at: now });
-      this.q.removeFailed.run(n);
+      this.qa.insertWithId.run({ ...row, accepted_at: now, due_at: now });
+      this.qa.removeFailed.run(n);
       const out: QueuedEvent = {
         id: String(n),
         functionName: row.function_name,
@@ -415,7 +433,7 @@ export class SqliteEventQueue implements EventQueue {
       };
       if (row.qualifier !== null) out.qualifier = row.qualifier;
       return out;
-    });
+    }, this.db);
   }
 
   depth(): Promise<Map<string, number>>;
@@ -448,6 +466,7 @@ export class SqliteEventQueue implements EventQueue {
     if (!this.db.open) return;
     // Enqueues already accepted by this call's caller commit before the file closes.
     this.flush();
+    this.work.close();
     this.db.close();
   }
 }
