@@ -17,9 +17,10 @@
  * SIGKILL still loses nothing). Losing one of those to a power loss only brings an event back to
  * an earlier state, which at-least-once delivery already allows (it runs again), and the next
  * FULL commit syncs them too, since the WAL is one file synced in order. Two connections because
- * SQLite applies the pragma when a statement is compiled, so one connection cannot switch it per
- * commit. On this project's 2-core VM a WAL sync costs about 70–250 µs; `synchronous` lowers the
- * accepting connection to NORMAL for disks where a sync costs milliseconds.
+ * the level belongs to a connection: one connection would have to recompile a pragma around
+ * every commit. A WAL sync costs tens to hundreds of microseconds on an SSD with a write cache
+ * and milliseconds on spinning or network disks; `synchronous` lowers the accepting connection
+ * to NORMAL where that is too slow, and concurrent enqueues share one sync (group commit).
  */
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, statSync } from 'node:fs';
