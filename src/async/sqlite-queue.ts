@@ -23,9 +23,10 @@
  * to NORMAL where that is too slow, and concurrent enqueues share one sync (group commit).
  */
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { createDatabase } from '../registry/data-dir.js';
 import {
   checkNewEvent,
   roundRobinOrder,
@@ -485,20 +486,7 @@ function ensureDatabaseFile(file: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new EventDatabaseError(file, `cannot be read: ${(err as Error).message}`, { cause: err });
     }
-    const fresh = `${file}.new-${randomBytes(6).toString('hex')}`;
-    try {
-      const db = new Database(fresh);
-      try {
-        db.pragma('journal_mode = WAL');
-      } finally {
-        db.close();
-      }
-      renameSync(fresh, file);
-    } finally {
-      rmSync(fresh, { force: true });
-      rmSync(`${fresh}-wal`, { force: true });
-      rmSync(`${fresh}-shm`, { force: true });
-    }
+    createDatabase(file);
     return;
   }
   if (size === 0) throw new EventDatabaseError(file, 'is empty (0 bytes)');

@@ -39,6 +39,23 @@ export function nextState(state: EnvironmentState, event: LifecycleEvent): Envir
   }
 }
 
+/** One environment's current state, changed only through `nextState`: every kind holds one. */
+export class Lifecycle {
+  private current: EnvironmentState = 'new';
+
+  get state(): EnvironmentState {
+    return this.current;
+  }
+
+  /** Applies `event`; false (and no change) when the state does not allow it. */
+  move(event: LifecycleEvent): boolean {
+    const next = nextState(this.current, event);
+    if (next === undefined) return false;
+    this.current = next;
+    return true;
+  }
+}
+
 /** Lambda bounds Init at 10 s on demand and 130 s for provisioned concurrency, never below the timeout. */
 export function initTimeoutMs(spec: Pick<EnvironmentSpec, 'initializationType' | 'timeoutSeconds'>): number {
   const floorSeconds = spec.initializationType === 'provisioned-concurrency' ? 130 : 10;

@@ -268,7 +268,11 @@ export function openRegistryDatabase<T>(file: string, open: (file: string) => T)
   }
 }
 
-function createDatabase(file: string): void {
+/**
+ * Creates an empty SQLite file under another name and renames it into place once SQLite has
+ * written its header, so a crash during creation never leaves the 0-byte file a start refuses.
+ */
+export function createDatabase(file: string): void {
   const fresh = `${file}.new-${randomBytes(6).toString('hex')}`;
   try {
     const db = new Database(fresh);

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EnvironmentFactory, EnvironmentSpec, ExecutionEnvironment, InitResult, InvokeOutcome, InvokeRequest } from '../environment.js';
 import { buildFunctionEnv } from '../environment-variables.js';
-import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, type LifecycleEvent } from '../lifecycle.js';
+import { initTimeoutMs, invocationBudgetMs, Lifecycle, type EnvironmentState } from '../lifecycle.js';
 import { crashOutcome, exitFailure, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
 import { peerPidAuthorizer, processTree } from './peer-authorizer.js';
 import { killGroup, treePeakMb } from './proc.js';
@@ -36,7 +36,7 @@ type InvokeSignal =
 const LOG_CAP = 1024 * 1024;
 
 export class ProcessEnvironment implements ExecutionEnvironment {
-  private currentState: EnvironmentState = 'new';
+  private readonly lifecycle = new Lifecycle();
   private api: RuntimeApiServer | undefined;
   private child: ChildProcess | undefined;
   private exit: Exit | undefined;
@@ -56,7 +56,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 
   get state(): EnvironmentState {
-    return this.currentState;
+    return this.lifecycle.state;
   }
 
   /** The runtime's process id while it runs. */
@@ -69,22 +69,16 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     return this.initPromise;
   }
 
-  private move(event: LifecycleEvent): boolean {
-    const next = nextState(this.currentState, event);
-    if (next === undefined) return false;
-    this.currentState = next;
-    return true;
-  }
 
   private async runInit(): Promise<InitResult> {
     const started = performance.now();
     const failed = (error: InitResult['error']): InitResult => {
-      this.move('init-failed');
+      this.lifecycle.move('init-failed');
       void this.stop();
       return { ok: false, initDurationMs: performance.now() - started, ...(error ? { error } : {}), logs: this.takeOutput() };
     };
-    const from = this.currentState;
-    if (!this.move('init')) return failed(platformError('Runtime.Unknown', `Environment is ${from}`));
+    const from = this.lifecycle.state;
+    if (!this.lifecycle.move('init')) return failed(platformError('Runtime.Unknown', `Environment is ${from}`));
     const bootstrap = await this.findBootstrap();
     if (bootstrap === undefined) {
       return failed(platformError('Runtime.InvalidEntrypoint', "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"));
@@ -114,7 +108,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'));
     switch (signal.kind) {
       case 'next':
-        this.move('init-ok');
+        this.lifecycle.move('init-ok');
         return { ok: true, initDurationMs: performance.now() - started, logs: this.takeOutput() };
       case 'init-error':
         return failed(errorPayload(signal.errorType, signal.body));
@@ -129,7 +123,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const api = this.api;
-    if (!api || !this.move('invoke')) return unavailableOutcome(request.requestId, this.currentState);
+    if (!api || !this.lifecycle.move('invoke')) return unavailableOutcome(request.requestId, this.lifecycle.state);
     const limitMs = invocationBudgetMs(request.deadlineMs, this.spec.timeoutSeconds);
     this.output = '';
     const started = performance.now();
@@ -164,14 +158,14 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     const measured = () => ({ durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeOutput() });
 
     if (signal.kind === 'reply' && signal.reply.kind !== 'abandoned' && !this.isDestroyed()) {
-      this.move('invoke-done');
+      this.lifecycle.move('invoke-done');
       if (signal.reply.kind === 'response') return { status: 'success', payload: signal.reply.body, ...measured(), environmentDead: false };
       const error = errorPayload(signal.reply.errorType, signal.reply.body, request.requestId);
       return { status: 'error', payload: Buffer.from(JSON.stringify(error)), errorType: error.errorType, ...measured(), environmentDead: false };
     }
     api.abandon(request.requestId);
     const destroyed = this.isDestroyed();
-    this.move('died');
+    this.lifecycle.move('died');
     void this.stop();
     if (signal.kind === 'deadline') return timeoutOutcome(request.requestId, this.spec.timeoutSeconds, measured());
     const failure =
@@ -183,7 +177,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
 
   destroy(): Promise<void> {
     this.destroyPromise ??= (async () => {
-      this.move('destroy');
+      this.lifecycle.move('destroy');
       await this.stop();
       await this.initPromise?.catch(() => undefined);
       await rm(this.spec.tmpDir, { recursive: true, force: true });
@@ -192,7 +186,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 
   private isDestroyed(): boolean {
-    return this.currentState === 'destroyed';
+    return this.lifecycle.state === 'destroyed';
   }
 
   /** The code's `bootstrap`, else the one the layers put at /opt (a later layer's wins, as its files overwrite). */
@@ -235,7 +229,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     if (this.exit !== undefined) return;
     this.exit = exit;
     // An idle runtime that exits leaves nothing to run on; a busy one is reported by its invocation.
-    if (this.currentState === 'ready') this.move('died');
+    if (this.lifecycle.state === 'ready') this.lifecycle.move('died');
     for (const waiter of this.exitWaiters) waiter(exit);
     this.exitWaiters.clear();
   }

@@ -18,7 +18,7 @@ import type {
   InvokeOutcome,
   InvokeRequest,
 } from '../environment.js';
-import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, type LifecycleEvent } from '../lifecycle.js';
+import { initTimeoutMs, invocationBudgetMs, Lifecycle, type EnvironmentState } from '../lifecycle.js';
 import { crashOutcome, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
 import { buildFunctionEnv, nodeMajorOf } from '../environment-variables.js';
 import { layerNodeModulesDirs } from '../layer-paths.js';
@@ -53,7 +53,7 @@ type Guarded = { kind: 'reply'; reply: RuntimeReply } | { kind: 'deadline' } | {
 
 export class ThreadEnvironment implements ExecutionEnvironment {
   private pool: Piscina<RuntimeTask, RuntimeReply> | undefined;
-  private currentState: EnvironmentState = 'new';
+  private readonly lifecycle = new Lifecycle();
   private initPromise: Promise<InitResult> | undefined;
   private destroyPromise: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -74,16 +74,9 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   }
 
   get state(): EnvironmentState {
-    return this.currentState;
+    return this.lifecycle.state;
   }
 
-  /** Applies a lifecycle event; false (and no change) when the event is not allowed now. */
-  private move(event: LifecycleEvent): boolean {
-    const next = nextState(this.currentState, event);
-    if (next === undefined) return false;
-    this.currentState = next;
-    return true;
-  }
 
   /** Worker threads of this environment that have not exited yet. */
   get threadCount(): number {
@@ -97,13 +90,13 @@ export class ThreadEnvironment implements ExecutionEnvironment {
 
   private async runInit(): Promise<InitResult> {
     const failed = (error: InitResult['error'], startedAt: number, logs = ''): InitResult => {
-      this.move('init-failed');
+      this.lifecycle.move('init-failed');
       void this.stopThreads();
       return { ok: false, initDurationMs: performance.now() - startedAt, ...(error ? { error } : {}), logs };
     };
     let started = performance.now();
-    const from = this.currentState;
-    if (!this.move('init')) return failed(platformError('Runtime.Unknown', `Environment is ${from}`), started);
+    const from = this.lifecycle.state;
+    if (!this.lifecycle.move('init')) return failed(platformError('Runtime.Unknown', `Environment is ${from}`), started);
     try {
       await mkdir(this.spec.tmpDir, { recursive: true });
       if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'), started);
@@ -119,7 +112,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       const reply = outcome.reply;
       this.notePeak(reply.maxMemoryUsedMb);
       if (!reply.ok) return failed(reply.error, started, reply.logs);
-      this.move('init-ok');
+      this.lifecycle.move('init-ok');
       return { ok: true, initDurationMs: performance.now() - started, logs: reply.logs };
     }
     const logs = this.takeStreamed(null);
@@ -129,7 +122,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   }
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
-    if (!this.pool || !this.move('invoke')) return unavailableOutcome(request.requestId, this.currentState);
+    if (!this.pool || !this.lifecycle.move('invoke')) return unavailableOutcome(request.requestId, this.lifecycle.state);
     const limitMs = invocationBudgetMs(request.deadlineMs, this.spec.timeoutSeconds);
     const task: InvokeTask = {
       kind: 'invoke',
@@ -150,7 +143,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       const reply = outcome.reply;
       this.notePeak(reply.maxMemoryUsedMb);
       if (reply.fatal) this.retire();
-      else this.move('invoke-done');
+      else this.lifecycle.move('invoke-done');
       const measured = { durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: reply.logs };
       if (reply.ok) return { status: 'success', payload: Buffer.from(reply.result ?? 'null'), ...measured, environmentDead: false };
       const error = reply.error ?? platformError('Runtime.Unknown', 'Unknown application error occurred', request.requestId);
@@ -178,7 +171,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
 
   destroy(): Promise<void> {
     this.destroyPromise ??= (async () => {
-      this.move('destroy');
+      this.lifecycle.move('destroy');
       await this.stopThreads();
       // Init may still be between mkdir and its first check; let it finish before removing /tmp.
       await this.initPromise?.catch(() => undefined);
@@ -188,7 +181,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   }
 
   private isDestroyed(): boolean {
-    return this.currentState === 'destroyed';
+    return this.lifecycle.state === 'destroyed';
   }
 
   private startPool(): Piscina<RuntimeTask, RuntimeReply> {
@@ -241,7 +234,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     thread.once('exit', () => {
       this.liveThreads.delete(thread);
       // An idle thread that exits leaves nothing to run on; a busy one is reported by its task.
-      if (this.currentState === 'ready') this.retire();
+      if (this.lifecycle.state === 'ready') this.retire();
     });
   }
 
@@ -274,7 +267,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
 
   /** Marks the environment unusable and frees its thread now; /tmp stays until destroy(). */
   private retire(): void {
-    this.move('died');
+    this.lifecycle.move('died');
     void this.stopThreads();
   }
 

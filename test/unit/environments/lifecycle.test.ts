@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, type LifecycleEvent } from '../../../src/environments/lifecycle.js';
+import { initTimeoutMs, invocationBudgetMs, Lifecycle, nextState, type EnvironmentState, type LifecycleEvent } from '../../../src/environments/lifecycle.js';
 
 const STATES: EnvironmentState[] = ['new', 'initializing', 'ready', 'busy', 'failed', 'dead', 'destroyed'];
 const EVENTS: LifecycleEvent[] = ['init', 'init-ok', 'init-failed', 'invoke', 'invoke-done', 'died', 'destroy'];
@@ -37,5 +37,19 @@ describe('environment lifecycle', () => {
     expect(invocationBudgetMs(1_000 + 2_500, 3, 1_000)).toBe(2_500);
     expect(invocationBudgetMs(1_000 + 9_000, 3, 1_000)).toBe(3_000);
     expect(invocationBudgetMs(500, 3, 1_000)).toBe(3_000);
+  });
+});
+
+describe('Lifecycle', () => {
+  it('holds the state and changes it only through allowed events', () => {
+    const life = new Lifecycle();
+    expect(life.state).toBe('new');
+    expect(life.move('invoke')).toBe(false);
+    expect(life.state).toBe('new');
+    expect(life.move('init') && life.move('init-ok') && life.move('invoke')).toBe(true);
+    expect(life.state).toBe('busy');
+    expect(life.move('destroy')).toBe(true);
+    expect(life.move('invoke-done')).toBe(false);
+    expect(life.state).toBe('destroyed');
   });
 });

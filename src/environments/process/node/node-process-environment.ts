@@ -19,7 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import type { EnvironmentFactory, EnvironmentSpec, ExecutionEnvironment, InitResult, InvokeOutcome, InvokeRequest } from '../../environment.js';
 import { buildFunctionEnv } from '../../environment-variables.js';
-import { initTimeoutMs, invocationBudgetMs, nextState, type EnvironmentState, type LifecycleEvent } from '../../lifecycle.js';
+import { initTimeoutMs, invocationBudgetMs, Lifecycle, type EnvironmentState } from '../../lifecycle.js';
 import { heapLimits } from '../../node/heap-limits.js';
 import {
   crashOutcome,
@@ -73,7 +73,7 @@ const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 const HEAP_EXHAUSTED = /JavaScript heap out of memory|Reached heap limit/;
 
 export class NodeProcessEnvironment implements ExecutionEnvironment {
-  private currentState: EnvironmentState = 'new';
+  private readonly lifecycle = new Lifecycle();
   private child: ChildProcess | undefined;
   private channel: Socket | undefined;
   private exit: Exit | undefined;
@@ -105,7 +105,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   }
 
   get state(): EnvironmentState {
-    return this.currentState;
+    return this.lifecycle.state;
   }
 
   /** The runtime's process id while it runs. */
@@ -123,22 +123,16 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     return this.initPromise;
   }
 
-  private move(event: LifecycleEvent): boolean {
-    const next = nextState(this.currentState, event);
-    if (next === undefined) return false;
-    this.currentState = next;
-    return true;
-  }
 
   private async runInit(): Promise<InitResult> {
     let started = performance.now();
     const failed = async (error: InitResult['error']): Promise<InitResult> => {
-      this.move('init-failed');
+      this.lifecycle.move('init-failed');
       await this.stop();
       return { ok: false, initDurationMs: performance.now() - started, ...(error ? { error } : {}), logs: this.takeOutput() };
     };
-    const from = this.currentState;
-    if (!this.move('init')) return failed(platformError('Runtime.Unknown', `Environment is ${from}`));
+    const from = this.lifecycle.state;
+    if (!this.lifecycle.move('init')) return failed(platformError('Runtime.Unknown', `Environment is ${from}`));
     try {
       await mkdir(this.spec.tmpDir, { recursive: true });
       if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'));
@@ -155,7 +149,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
         await this.outputUpTo(header.outputBytes);
         this.notePeak(header.maxMemoryUsedMb);
         if (!header.ok) return failed(header.error);
-        this.move('init-ok');
+        this.lifecycle.move('init-ok');
         return { ok: true, initDurationMs: performance.now() - started, logs: this.takeOutput() };
       }
       case 'exit': {
@@ -170,7 +164,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
   async invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     const channel = this.channel;
-    if (!channel || !this.move('invoke')) return unavailableOutcome(request.requestId, this.currentState);
+    if (!channel || !this.lifecycle.move('invoke')) return unavailableOutcome(request.requestId, this.lifecycle.state);
     const limitMs = invocationBudgetMs(request.deadlineMs, this.spec.timeoutSeconds);
     const header: InvokeHeader = {
       kind: 'invoke',
@@ -193,7 +187,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
       this.notePeak(r.maxMemoryUsedMb);
       const measured = { durationMs: r.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeOutput() };
       if (r.fatal) this.retire();
-      else this.move('invoke-done');
+      else this.lifecycle.move('invoke-done');
       if (r.ok) return { status: 'success', payload: signal.body, ...measured, environmentDead: false };
       const error = r.error ?? platformError('Runtime.Unknown', 'Unknown application error occurred', request.requestId);
       return {
@@ -208,7 +202,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     const destroyed = this.isDestroyed();
     // At the deadline the runtime is still there: its peak is read before it is killed.
     if (this.child?.pid !== undefined) this.notePeak(processPeakMb(this.child.pid));
-    this.move('died');
+    this.lifecycle.move('died');
     await this.stop();
     if (signal.kind === 'deadline') {
       return timeoutOutcome(request.requestId, this.spec.timeoutSeconds, { durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeOutput() });
@@ -223,7 +217,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
   destroy(): Promise<void> {
     this.destroyPromise ??= (async () => {
-      this.move('destroy');
+      this.lifecycle.move('destroy');
       await this.stop();
       // Init may still be between mkdir and spawning; let it finish before removing /tmp.
       await this.initPromise?.catch(() => undefined);
@@ -234,7 +228,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   }
 
   private isDestroyed(): boolean {
-    return this.currentState === 'destroyed';
+    return this.lifecycle.state === 'destroyed';
   }
 
   private spawnRuntime(): void {
@@ -348,7 +342,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     if (this.exit !== undefined) return;
     this.exit = exit;
     // An idle runtime that exits leaves nothing to run on; a busy one is reported by its invocation.
-    if (this.currentState === 'ready') this.move('died');
+    if (this.lifecycle.state === 'ready') this.lifecycle.move('died');
     // What the function started must not outlive it.
     if (this.child?.pid !== undefined) killGroup(this.child.pid);
     for (const waiter of this.exitWaiters) waiter(exit);
@@ -367,7 +361,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
   /** Marks the environment unusable and kills its processes now; /tmp stays until destroy(). */
   private retire(): void {
-    this.move('died');
+    this.lifecycle.move('died');
     void this.stop();
   }
 
