@@ -14,8 +14,10 @@ import type { Config } from './config/schema.js';
 import type { EnvironmentFactory } from './environments/environment.js';
 import { environmentFactory } from './environments/factory.js';
 import type { Isolation } from './environments/environment.js';
-import { nodeProcessEnvironmentFactory } from './environments/process/node/node-process-environment.js';
-import { processEnvironmentFactory } from './environments/process/process-environment.js';
+import { defaultNodeProcessBootstrapPath, nodeProcessEnvironmentsOn } from './environments/process/node/node-process-environment.js';
+import { processEnvironmentsOn } from './environments/process/process-environment.js';
+import { openProcessHost, type OpenedHost } from './environments/sandbox/open-host.js';
+import { openCgroups } from './environments/sandbox/cgroup-port.js';
 import { threadEnvironmentFactory } from './environments/thread/thread-environment.js';
 import { LogStore } from './logs/log-store.js';
 import { Metrics } from './metrics/metrics.js';
@@ -45,6 +47,8 @@ export interface Laminar {
   readonly metrics: Metrics;
   readonly server: FastifyInstance;
   readonly clock: Clock;
+  /** How process environments run on this machine (sandbox, limits) and what is missing. */
+  readonly isolation: OpenedHost['sandbox'];
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops listening, drains in-flight invocations, destroys environments, closes the store. */
@@ -81,11 +85,19 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     scalingRateWindowMs: config.scalingRateWindowSeconds * 1000,
   });
   const reservations = new Reservations(ledger, registry);
+  const opened = openProcessHost({
+    mode: config.sandbox === 'off' ? 'off' : 'auto',
+    workDir: join(dataDir, 'sandbox'),
+    nodeBootstrap: defaultNodeProcessBootstrapPath(),
+    cgroups: config.sandbox === 'off' ? { unavailable: 'config sandbox is off' } : openCgroups(dataDir),
+    environmentCpu: config.environmentCpu === 'unlimited' ? 'unlimited' : 'proportional',
+    pidsMax: config.environmentPidsMax,
+  });
   const scheduler = new Scheduler({
     clock,
     factory:
       options.factory ??
-      environmentFactory({ thread: threadEnvironmentFactory, process: processEnvironmentFactory, nodeProcess: nodeProcessEnvironmentFactory }),
+      environmentFactory({ thread: threadEnvironmentFactory, process: processEnvironmentsOn(opened.host), nodeProcess: nodeProcessEnvironmentsOn(opened.host) }),
     metrics,
     logs,
     partition,
@@ -138,6 +150,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     regionalConcurrencyLimit: config.regionalConcurrencyLimit,
     unreservedConcurrency: () => unreservedCapacity(ledger),
     logLevel: config.logLevel,
+    health: () => ({ sandbox: opened.sandbox }),
   });
 
   let closed = false;
@@ -151,6 +164,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     metrics,
     server,
     clock,
+    isolation: opened.sandbox,
     async listen() {
       // Node's default backlog (511) is smaller than one burst of regionalConcurrencyLimit
       // invocations. While the event loop is busy, connections beyond the accept queue lose

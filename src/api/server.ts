@@ -29,6 +29,8 @@ export interface ServerDeps {
   regionalConcurrencyLimit: number;
   unreservedConcurrency: () => number;
   logLevel?: string;
+  /** What /health reports beside its status (the sandbox in use, and what it lacks). */
+  health?: () => Record<string, unknown>;
 }
 
 /**
@@ -71,7 +73,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     regionalConcurrencyLimit: deps.regionalConcurrencyLimit,
     unreservedConcurrency: deps.unreservedConcurrency,
   });
-  app.register(metricsHealthRoutes, { metrics: deps.metrics });
+  app.register(metricsHealthRoutes, { metrics: deps.metrics, ...(deps.health ? { health: deps.health } : {}) });
   app.register(appAutoScalingRoutes, { autoscaling: deps.autoscaling });
   return app;
 }

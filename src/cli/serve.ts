@@ -53,6 +53,8 @@ export async function serve(values: Record<string, unknown>): Promise<void> {
   }
   const url = await laminar.listen();
   process.stdout.write(`laminar: serving the Lambda API on ${url} (data in ${config.dataDir})\n`);
+  process.stdout.write(`laminar: process environments: ${laminar.isolation.description}\n`);
+  for (const warning of laminar.isolation.warnings) process.stderr.write(`laminar: warning: ${warning}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

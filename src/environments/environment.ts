@@ -32,6 +32,8 @@ export interface EnvironmentSpec {
   tmpDir: string;
   /** The extracted folders of the function's layers, in the order Lambda merges them into /opt. */
   layerDirs: string[];
+  /** Size of /tmp (EphemeralStorage) in MB; 512 when absent. Enforced where the environment is sandboxed. */
+  ephemeralStorageMb?: number;
   /**
    * How a Node.js function is isolated (its `laminar:isolation` tag, else the server default);
    * thread when absent. Custom runtimes always run as a process.

@@ -359,6 +359,7 @@ export class Scheduler {
       logStreamName: `${day}/[${target.version}]${streamSuffix()}`,
       tmpDir: join(this.o.tmpRoot, id),
       layerDirs: target.layerDirs,
+      ephemeralStorageMb: cfg.EphemeralStorage.Size,
       isolation: target.isolation ?? this.o.isolation ?? 'thread',
     };
     return pool.add(this.o.factory(id, spec), kind, this.o.clock.now());

@@ -4,6 +4,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 
 export interface MetricsRouteOptions {
   metrics: Metrics;
+  health?: () => Record<string, unknown>;
 }
 
 /** `GET /metrics` (Prometheus text) and `GET /health`. */
@@ -13,5 +14,5 @@ export async function metricsHealthRoutes(app: FastifyInstance, o: MetricsRouteO
     const { contentType, body } = await exposition.render(req.headers.accept);
     return reply.type(contentType).send(body);
   });
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', async () => ({ status: 'ok', ...(o.health?.() ?? {}) }));
 }

@@ -34,6 +34,15 @@ function childrenOf(pid: number): number[] {
  * all of /proc, because it runs after every invocation on the server's event loop.
  */
 export function treePeakMb(rootPid: number): number {
+  return treeSumMb(rootPid, /VmHWM:\s+(\d+) kB/);
+}
+
+/** Sum of the current resident sets (VmRSS) of `rootPid` and its descendants, in MB. */
+export function treeRssMb(rootPid: number): number {
+  return treeSumMb(rootPid, /VmRSS:\s+(\d+) kB/);
+}
+
+function treeSumMb(rootPid: number, field: RegExp): number {
   let kb = 0;
   const seen = new Set<number>();
   const stack = [rootPid];
@@ -41,7 +50,7 @@ export function treePeakMb(rootPid: number): number {
     const pid = stack.pop() as number;
     if (seen.has(pid)) continue;
     seen.add(pid);
-    const m = /VmHWM:\s+(\d+) kB/.exec(read(`/proc/${pid}/status`) ?? '');
+    const m = field.exec(read(`/proc/${pid}/status`) ?? '');
     if (m) kb += Number(m[1]);
     stack.push(...childrenOf(pid));
   }

@@ -5,7 +5,7 @@
  * when the runtime first asks for an invocation. The process leads its own process group, so a
  * timeout or a destroy kills everything it started.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
@@ -14,17 +14,19 @@ import { performance } from 'node:perf_hooks';
 import type { EnvironmentFactory, EnvironmentSpec, ExecutionEnvironment, InitResult, InvokeOutcome, InvokeRequest } from '../environment.js';
 import { buildFunctionEnv } from '../environment-variables.js';
 import { initTimeoutMs, invocationBudgetMs, Lifecycle, type EnvironmentState } from '../lifecycle.js';
-import { crashOutcome, exitFailure, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
+import { crashOutcome, exitFailure, initTimeoutError, OUT_OF_MEMORY, platformError, timeoutOutcome, unavailableOutcome, type RuntimeFailure } from '../outcomes.js';
+import { DirectHost, type Exit, type HostedProcess, type ProcessHost } from './host.js';
 import { peerPidAuthorizer, processTree } from './peer-authorizer.js';
-import { killGroup, treePeakMb } from './proc.js';
+import { treePeakMb } from './proc.js';
 import { RuntimeApiServer, type RuntimeReply } from './runtime-api.js';
 
 export interface ProcessEnvironmentOptions {
   /** Bound on Init; default as Lambda's (10 s on demand, 130 s provisioned, never below the timeout). */
   initTimeoutMs?: number;
+  /** Where the runtime runs: a sandbox, or directly as a child of the server (default). */
+  host?: ProcessHost;
 }
 
-type Exit = { code: number | null; signal: NodeJS.Signals | null };
 type InitSignal = { kind: 'next' } | { kind: 'init-error'; errorType: string; body: Buffer } | { kind: 'exit'; exit: Exit } | { kind: 'deadline' };
 type InvokeSignal =
   | { kind: 'reply'; reply: RuntimeReply }
@@ -39,6 +41,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private readonly lifecycle = new Lifecycle();
   private api: RuntimeApiServer | undefined;
   private child: ChildProcess | undefined;
+  private hosted: HostedProcess | undefined;
   private exit: Exit | undefined;
   private readonly exitWaiters = new Set<(exit: Exit) => void>();
   private output = '';
@@ -46,6 +49,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private initPromise: Promise<InitResult> | undefined;
   private destroyPromise: Promise<void> | undefined;
   private readonly initTimeoutMs: number;
+  private readonly host: ProcessHost;
 
   constructor(
     readonly id: string,
@@ -53,6 +57,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     options: ProcessEnvironmentOptions = {},
   ) {
     this.initTimeoutMs = options.initTimeoutMs ?? initTimeoutMs(spec);
+    this.host = options.host ?? new DirectHost();
   }
 
   get state(): EnvironmentState {
@@ -86,7 +91,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     let signalInit: (s: InitSignal) => void = () => undefined;
     const initSignal = new Promise<InitSignal>((resolve) => (signalInit = resolve));
     try {
-      await mkdir(this.spec.tmpDir, { recursive: true });
+      const paths = this.host.paths(this.spec);
+      if (paths.tmpDir === this.spec.tmpDir) await mkdir(this.spec.tmpDir, { recursive: true });
       this.api = await RuntimeApiServer.start(
         {
           onFirstNext: () => signalInit({ kind: 'next' }),
@@ -96,7 +102,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
         { authorize: (socket) => this.authorize(socket) },
       );
       if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'));
-      this.child = this.spawnRuntime(bootstrap, this.api.address);
+      await this.spawnRuntime(bootstrap, this.api.address);
     } catch (err) {
       return failed(platformError('Runtime.Unknown', `Environment could not start: ${String(err)}`));
     }
@@ -109,11 +115,12 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     switch (signal.kind) {
       case 'next':
         this.lifecycle.move('init-ok');
+        this.hosted?.initDone();
         return { ok: true, initDurationMs: performance.now() - started, logs: this.takeOutput() };
       case 'init-error':
         return failed(errorPayload(signal.errorType, signal.body));
       case 'exit': {
-        const f = exitFailure(signal.exit.code, signal.exit.signal);
+        const f = this.exitReason(signal.exit);
         return failed(platformError(f.errorType, f.detail));
       }
       case 'deadline':
@@ -170,7 +177,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     if (signal.kind === 'deadline') return timeoutOutcome(request.requestId, this.spec.timeoutSeconds, measured());
     const failure =
       signal.kind === 'exit' && !destroyed
-        ? exitFailure(signal.exit.code, signal.exit.signal)
+        ? this.exitReason(signal.exit)
         : { errorType: 'Runtime.Unknown' as const, detail: signal.kind === 'failed' ? signal.detail : 'Environment destroyed during the invocation' };
     return crashOutcome(request.requestId, failure, measured());
   }
@@ -189,13 +196,22 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     return this.lifecycle.state === 'destroyed';
   }
 
-  /** The code's `bootstrap`, else the one the layers put at /opt (a later layer's wins, as its files overwrite). */
+  /**
+   * The code's `bootstrap`, else the one the layers put at /opt (a later layer's wins, as its files
+   * overwrite), as the runtime sees it.
+   */
   private async findBootstrap(): Promise<string | undefined> {
-    const candidates = [this.spec.codeDir, ...[...this.spec.layerDirs].reverse()].map((dir) => join(dir, 'bootstrap'));
+    const paths = this.host.paths(this.spec);
+    // Unsandboxed, each layer is its own folder; in a sandbox they are merged at one /opt.
+    const layerInside = (dir: string): string => (paths.layerDirs.includes(dir) ? dir : (paths.layerDirs[0] ?? dir));
+    const candidates = [
+      { host: this.spec.codeDir, inside: paths.codeDir },
+      ...[...this.spec.layerDirs].reverse().map((dir) => ({ host: dir, inside: layerInside(dir) })),
+    ];
     for (const candidate of candidates) {
       try {
-        await access(candidate, constants.X_OK);
-        return candidate;
+        await access(join(candidate.host, 'bootstrap'), constants.X_OK);
+        return join(candidate.inside, 'bootstrap');
       } catch {
         // not there, or not executable: try the next place, as Lambda does
       }
@@ -203,17 +219,23 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     return undefined;
   }
 
-  private spawnRuntime(bootstrap: string, runtimeApi: string): ChildProcess {
+  private async spawnRuntime(bootstrap: string, runtimeApi: string): Promise<void> {
+    const paths = this.host.paths(this.spec);
     const runtimeDir = dirname(bootstrap);
     // No node folder on PATH: a custom runtime brings its own language, as on provided.al2023.
-    const env = buildFunctionEnv(this.spec, { runtimeDir }, { AWS_LAMBDA_RUNTIME_API: runtimeApi });
-    const child = spawn(bootstrap, [], {
-      cwd: this.spec.codeDir,
+    const env = buildFunctionEnv({ ...this.spec, ...paths }, { runtimeDir }, { AWS_LAMBDA_RUNTIME_API: runtimeApi });
+    const hosted = await this.host.start({
+      envId: this.id,
+      spec: this.spec,
+      command: bootstrap,
+      args: [],
       env,
-      // Its own process group: a timeout or destroy kills what the runtime started too.
-      detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
+      nodeRuntime: false,
     });
+    this.hosted = hosted;
+    const child = hosted.child;
+    this.child = child;
     const collect = (chunk: Buffer): void => {
       this.output += chunk.toString('utf8');
       if (this.output.length > 2 * LOG_CAP) this.output = this.output.slice(-LOG_CAP);
@@ -221,8 +243,13 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     child.on('error', () => this.noteExit({ code: null, signal: null }));
-    child.on('exit', (code, signal) => this.noteExit({ code, signal }));
-    return child;
+    child.on('exit', (code, signal) => this.noteExit(hosted.exitOf(code, signal)));
+  }
+
+  /** Why the runtime ended: the memory limit, else its exit status or signal. */
+  private exitReason(exit: Exit): RuntimeFailure {
+    if (this.hosted?.outOfMemory() === true) return OUT_OF_MEMORY;
+    return exitFailure(exit.code, exit.signal);
   }
 
   private noteExit(exit: Exit): void {
@@ -244,13 +271,13 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     return () => void this.exitWaiters.delete(waiter);
   }
 
-  /** Kills the runtime's whole process group, waits for the runtime to be gone, closes its API. */
+  /** Kills everything the runtime started, waits for the runtime to be gone, closes its API. */
   private async stop(): Promise<void> {
-    const leader = this.child?.pid;
-    if (leader !== undefined) {
-      // The group outlives its leader while anything the runtime started is still running.
-      killGroup(leader);
+    const hosted = this.hosted;
+    if (hosted !== undefined) {
+      const released = hosted.release();
       if (this.exit === undefined) await new Promise<void>((resolve) => this.onExit(() => resolve()));
+      await released;
     }
     await this.api?.close();
   }
@@ -266,8 +293,10 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   /** Peak resident memory of the runtime and the processes it started, from /proc (MB). */
   private notePeak(): void {
     const leader = this.child?.pid;
-    if (leader === undefined || this.exit !== undefined) return;
-    const mb = treePeakMb(leader);
+    if (leader === undefined) return;
+    const measured = this.hosted?.peakMemoryMb();
+    if (measured === undefined && this.exit !== undefined) return;
+    const mb = measured ?? treePeakMb(leader);
     if (mb > this.peakMemoryMb) this.peakMemoryMb = mb;
   }
 
@@ -297,3 +326,8 @@ function errorPayload(errorType: string, body: Buffer, requestId?: string): { er
 }
 
 export const processEnvironmentFactory: EnvironmentFactory = (id, spec) => new ProcessEnvironment(id, spec);
+
+/** Custom-runtime environments on `host`. */
+export function processEnvironmentsOn(host: ProcessHost): EnvironmentFactory {
+  return (id, spec) => new ProcessEnvironment(id, spec, { host });
+}

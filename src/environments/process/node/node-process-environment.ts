@@ -10,7 +10,7 @@
  * the response cross it as raw bytes. Output goes to the child's stdout and stderr, which are the
  * environment's log channel, as a Lambda runtime's are.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -31,7 +31,8 @@ import {
   unavailableOutcome,
   type RuntimeFailure,
 } from '../../outcomes.js';
-import { killGroup, processPeakMb } from '../proc.js';
+import { DirectHost, type Exit, type HostedProcess, type ProcessHost } from '../host.js';
+import { processPeakMb } from '../proc.js';
 import { encodeFrame, FrameReader } from './frames.js';
 import type { InitHeader, InvokeHeader, InvokeReplyHeader, ReplyHeader } from './messages.js';
 
@@ -48,6 +49,8 @@ export interface NodeProcessEnvironmentOptions {
   initTimeoutMs?: number;
   /** The compiled bootstrap module; default from `defaultNodeProcessBootstrapPath()`. */
   bootstrapPath?: string;
+  /** Where the runtime runs: a sandbox, or directly as a child of the server (default). */
+  host?: ProcessHost;
 }
 
 /**
@@ -60,7 +63,6 @@ export function defaultNodeProcessBootstrapPath(moduleUrl: string = import.meta.
   return resolve(dirname(here), 'bootstrap.js');
 }
 
-type Exit = { code: number | null; signal: NodeJS.Signals | null };
 type Signal<H> = { kind: 'frame'; header: H; body: Buffer } | { kind: 'exit'; exit: Exit } | { kind: 'deadline' };
 
 /** Output kept per phase; only the tail matters for Tail logs, the host must not hoard a chatty runtime's output. */
@@ -75,6 +77,7 @@ const HEAP_EXHAUSTED = /JavaScript heap out of memory|Reached heap limit/;
 export class NodeProcessEnvironment implements ExecutionEnvironment {
   private readonly lifecycle = new Lifecycle();
   private child: ChildProcess | undefined;
+  private hosted: HostedProcess | undefined;
   private channel: Socket | undefined;
   private exit: Exit | undefined;
   private closed = false;
@@ -94,6 +97,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   private destroyPromise: Promise<void> | undefined;
   private readonly initTimeoutMs: number;
   private readonly bootstrapPath: string;
+  private readonly host: ProcessHost;
 
   constructor(
     readonly id: string,
@@ -102,6 +106,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   ) {
     this.initTimeoutMs = options.initTimeoutMs ?? initTimeoutMs(spec);
     this.bootstrapPath = options.bootstrapPath ?? defaultNodeProcessBootstrapPath();
+    this.host = options.host ?? new DirectHost();
   }
 
   get state(): EnvironmentState {
@@ -134,10 +139,10 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     const from = this.lifecycle.state;
     if (!this.lifecycle.move('init')) return failed(platformError('Runtime.Unknown', `Environment is ${from}`));
     try {
-      await mkdir(this.spec.tmpDir, { recursive: true });
+      if (this.host.paths(this.spec).tmpDir === this.spec.tmpDir) await mkdir(this.spec.tmpDir, { recursive: true });
       if (this.isDestroyed()) return failed(platformError('Runtime.Unknown', 'Environment destroyed during Init'));
       started = performance.now();
-      this.spawnRuntime();
+      await this.spawnRuntime();
     } catch (err) {
       return failed(platformError('Runtime.Unknown', `Environment could not start: ${String(err)}`));
     }
@@ -150,6 +155,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
         this.notePeak(header.maxMemoryUsedMb);
         if (!header.ok) return failed(header.error);
         this.lifecycle.move('init-ok');
+        this.hosted?.initDone();
         return { ok: true, initDurationMs: performance.now() - started, logs: this.takeOutput() };
       }
       case 'exit': {
@@ -231,20 +237,25 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     return this.lifecycle.state === 'destroyed';
   }
 
-  private spawnRuntime(): void {
+  private async spawnRuntime(): Promise<void> {
+    const runtime = this.host.nodeRuntime(this.bootstrapPath);
     const env = buildFunctionEnv(
-      this.spec,
-      { runtimeDir: dirname(this.bootstrapPath), execPath: process.execPath },
+      { ...this.spec, ...this.host.paths(this.spec) },
+      { runtimeDir: runtime.runtimeDir, execPath: runtime.execPath },
       { AWS_LAMBDA_RUNTIME_API: NODE_PROCESS_RUNTIME_API },
     );
     const { maxOldGenerationSizeMb } = heapLimits(this.spec.memoryMb);
-    const child = spawn(process.execPath, [`--max-old-space-size=${maxOldGenerationSizeMb}`, this.bootstrapPath], {
-      cwd: this.spec.codeDir,
+    const hosted = await this.host.start({
+      envId: this.id,
+      spec: this.spec,
+      command: runtime.execPath,
+      args: [`--max-old-space-size=${maxOldGenerationSizeMb}`, runtime.bootstrap],
       env,
-      // Its own process group: a timeout or destroy kills what the function started too.
-      detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      nodeRuntime: true,
     });
+    this.hosted = hosted;
+    const child = hosted.child;
     this.child = child;
     const stdoutText = new StringDecoder('utf8');
     const stderrText = new StringDecoder('utf8');
@@ -268,13 +279,13 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
         // The function wrote to the runtime's pipe itself: nothing more from it can be believed.
         this.broken = err instanceof Error ? err.message : String(err);
         channel.pause();
-        if (child.pid !== undefined) killGroup(child.pid);
+        void hosted.release();
       }
     });
     // A write to a runtime that just died fails here; its exit is what reports the failure.
     channel.on('error', () => undefined);
     child.on('error', () => this.noteExit({ code: null, signal: null }));
-    child.on('exit', (code, signal) => this.noteExit({ code, signal }));
+    child.on('exit', (code, signal) => this.noteExit(hosted.exitOf(code, signal)));
     child.on('close', () => {
       this.closed = true;
       for (const waiter of this.closeWaiters) waiter();
@@ -328,7 +339,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
   private failureOf(exit: Exit): RuntimeFailure {
     if (this.broken !== undefined) return { errorType: 'Runtime.Unknown', detail: `Runtime pipe broken: ${this.broken}` };
-    if (HEAP_EXHAUSTED.test(this.stderrTail)) return OUT_OF_MEMORY;
+    if (HEAP_EXHAUSTED.test(this.stderrTail) || this.hosted?.outOfMemory() === true) return OUT_OF_MEMORY;
     return exitFailure(exit.code, exit.signal);
   }
 
@@ -344,7 +355,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     // An idle runtime that exits leaves nothing to run on; a busy one is reported by its invocation.
     if (this.lifecycle.state === 'ready') this.lifecycle.move('died');
     // What the function started must not outlive it.
-    if (this.child?.pid !== undefined) killGroup(this.child.pid);
+    void this.hosted?.release();
     for (const waiter of this.exitWaiters) waiter(exit);
     this.exitWaiters.clear();
   }
@@ -367,17 +378,20 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
   /** Kills the runtime's whole process group and waits until the runtime and its pipes are gone. */
   private async stop(): Promise<void> {
-    const leader = this.child?.pid;
-    if (leader === undefined) return;
+    const hosted = this.hosted;
+    if (hosted === undefined) return;
     // The group outlives its leader while anything the function started is still running.
-    killGroup(leader);
+    const released = hosted.release();
     if (this.exit === undefined) await new Promise<void>((resolveExit) => this.onExit(() => resolveExit()));
+    await released;
     await this.drained();
     this.channel?.destroy();
   }
 
+  /** The runtime's own measure, unless the host measures the whole environment (a cgroup's peak). */
   private notePeak(mb: number): void {
-    if (mb > this.peakMemoryMb) this.peakMemoryMb = mb;
+    const measured = this.hosted?.peakMemoryMb() ?? mb;
+    if (measured > this.peakMemoryMb) this.peakMemoryMb = measured;
   }
 
   private takeOutput(): string {
@@ -388,3 +402,8 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 }
 
 export const nodeProcessEnvironmentFactory: EnvironmentFactory = (id, spec) => new NodeProcessEnvironment(id, spec);
+
+/** Node.js process environments on `host`. */
+export function nodeProcessEnvironmentsOn(host: ProcessHost): EnvironmentFactory {
+  return (id, spec) => new NodeProcessEnvironment(id, spec, { host });
+}

@@ -1,0 +1,111 @@
+/**
+ * Decides at start how process environments run on this machine and says why: sandboxed by
+ * bubblewrap when it is installed and works here, limited by cgroups when they are writable, and
+ * otherwise the best that is left (unsandboxed, an RSS watchdog), never refusing to start.
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, realpathSync } from 'node:fs';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { DirectHost, type ProcessHost } from '../process/host.js';
+import { bwrapArgs, NODE_INSIDE, RUNTIME_ROOT, type SandboxView } from './bwrap-args.js';
+import { OptDirs } from './opt-dir.js';
+import { SandboxHost, type SandboxCgroups } from './sandbox-host.js';
+import { buildSystemView, nodeRuntimeMounts } from './system-view.js';
+
+export interface OpenHostOptions {
+  /** `auto` sandboxes when bubblewrap works here; `off` runs processes directly. */
+  mode: 'auto' | 'off';
+  /** Folder for the sandbox's own files (merged /opt folders, /etc stand-ins). */
+  workDir: string;
+  /** The compiled bootstrap of Laminar's Node.js runtime (inside Laminar's `environments` folder). */
+  nodeBootstrap: string;
+  /** Cgroups, or why there are none. */
+  cgroups: SandboxCgroups | { unavailable: string };
+  /** CPU after Init: in proportion to memory as in Lambda, or unlimited. */
+  environmentCpu: 'proportional' | 'unlimited';
+  pidsMax: number;
+}
+
+/** Lambda gives one vCPU at 1,769 MB and CPU in proportion below and above it. */
+export const MB_PER_VCPU = 1769;
+const CFS_PERIOD_US = 100_000;
+
+/** The CFS quota of an environment with `memoryMb` (at least 1 ms per period, the kernel's floor). */
+export function proportionalCpu(memoryMb: number): { quotaUs: number; periodUs: number } {
+  return { quotaUs: Math.max(1000, Math.round((CFS_PERIOD_US * memoryMb) / MB_PER_VCPU)), periodUs: CFS_PERIOD_US };
+}
+
+export interface OpenedHost {
+  host: ProcessHost;
+  /** What runs process environments, and every reason it is less than a full sandbox. */
+  sandbox: { enabled: boolean; description: string; limits: string; warnings: string[] };
+}
+
+/** Synchronous, so that a server is fully wired when createLaminar returns; it runs once at start (a few ms). */
+export function openProcessHost(o: OpenHostOptions): OpenedHost {
+  const warnings: string[] = [];
+  const cgroups = 'unavailable' in o.cgroups ? undefined : o.cgroups;
+  if ('unavailable' in o.cgroups) warnings.push(`cgroups unavailable (${o.cgroups.unavailable}): MemorySize is held by an RSS watchdog; no CPU or pids limit`);
+  const limits = cgroups?.describe() ?? 'RSS watchdog';
+  const direct = (why: string): OpenedHost => {
+    warnings.unshift(`process environments are NOT sandboxed: ${why}`);
+    const host = new DirectHost({ memoryWatchdog: true });
+    return { host, sandbox: { enabled: false, description: host.description, limits: 'RSS watchdog', warnings } };
+  };
+  if (o.mode === 'off') return direct('config sandbox is off');
+  if (process.platform !== 'linux') return direct(`bubblewrap needs Linux, this is ${process.platform}`);
+  const bwrap = findExecutable('bwrap');
+  if (bwrap === undefined) return direct('bubblewrap (bwrap) is not installed; install the Debian package bubblewrap');
+  let identity: SandboxView['identity'] = { kind: 'userns' };
+  if (process.getuid?.() === 0) {
+    const setpriv = findExecutable('setpriv');
+    if (setpriv === undefined) return direct('running as root without setpriv (util-linux) to drop to the sandbox user');
+    identity = { kind: 'setpriv', setpriv };
+  }
+  const system = buildSystemView(join(o.workDir, 'support'));
+  const environmentsDir = resolve(dirname(o.nodeBootstrap), '../..');
+  const host = new SandboxHost({
+    bwrap,
+    identity,
+    system,
+    optDirs: new OptDirs(join(o.workDir, 'opt')),
+    nodeRuntimeMounts: nodeRuntimeMounts(join(o.workDir, 'support'), environmentsDir, realpathSync(process.execPath), RUNTIME_ROOT, NODE_INSIDE),
+    nodeBootstrapInside: join('environments', relative(environmentsDir, o.nodeBootstrap)),
+    ...(cgroups !== undefined ? { cgroups } : {}),
+    cpuFor: o.environmentCpu === 'proportional' ? proportionalCpu : () => undefined,
+    pidsMax: o.pidsMax,
+    version: bwrapVersion(bwrap),
+  });
+  // One real sandbox, to find out now (not at the first cold start) whether this machine allows it.
+  const probeView: SandboxView = { ...system, codeDir: system.system[0]?.host ?? '/usr', runtime: [], tmpBytes: 1024 * 1024, identity, hostname: 'localhost' };
+  try {
+    execFileSync(bwrap, bwrapArgs(probeView, '/bin/sh', ['-c', 'exit 0']), { timeout: 10_000, env: {}, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  } catch (err) {
+    const stderr = (err as { stderr?: unknown }).stderr;
+    return direct(`bubblewrap cannot create a sandbox here: ${typeof stderr === 'string' && stderr.trim() !== '' ? stderr.trim() : String(err)}`);
+  }
+  return { host, sandbox: { enabled: true, description: host.description, limits, warnings } };
+}
+
+function findExecutable(name: string): string | undefined {
+  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/bin', '/usr/sbin', '/sbin']);
+  for (const dir of dirs) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function bwrapVersion(bwrap: string): string {
+  try {
+    return execFileSync(bwrap, ['--version'], { timeout: 5000, encoding: 'utf8' }).trim() || 'bubblewrap';
+  } catch {
+    return 'bubblewrap';
+  }
+}

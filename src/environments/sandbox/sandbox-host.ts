@@ -1,0 +1,128 @@
+/**
+ * Runs each process environment in a sandbox of its own: bubblewrap builds a view that holds only
+ * the function's code (/var/task), its layers (/opt), a private /tmp, the system's read-only
+ * folders and its own /proc, as the sandbox user; a cgroup holds its process tree to MemorySize,
+ * a CPU share in proportion to memory and a pids limit.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import type { EnvironmentSpec } from '../environment.js';
+import type { Exit, FunctionPaths, HostedProcess, NodeRuntimePaths, ProcessHost, StartRequest } from '../process/host.js';
+import { RssWatchdog } from '../process/host.js';
+import { killGroup } from '../process/proc.js';
+import { bwrapArgs, NODE_INSIDE, OPT_ROOT, RUNTIME_ROOT, TASK_ROOT, type Mount, type SandboxView } from './bwrap-args.js';
+import type { SystemView } from './system-view.js';
+import type { OptDirs } from './opt-dir.js';
+
+/** Lambda's default /tmp (EphemeralStorage) in MB. */
+const DEFAULT_TMP_MB = 512;
+
+/** What the sandbox needs of a cgroup (see cgroups.ts). */
+export interface SandboxCgroup {
+  readonly procsFiles: readonly string[];
+  setCpu(cpu: { quotaUs: number; periodUs: number } | undefined): Promise<void>;
+  peakBytes(): number;
+  oomKills(): number;
+  killAll(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+export interface SandboxCgroups {
+  describe(): string;
+  create(name: string, limits: { memoryBytes: number; cpu?: { quotaUs: number; periodUs: number }; pidsMax: number }): Promise<SandboxCgroup>;
+}
+
+export interface SandboxHostOptions {
+  bwrap: string;
+  identity: SandboxView['identity'];
+  system: SystemView;
+  optDirs: OptDirs;
+  /** Mounts that show Laminar's Node.js runtime at /var/runtime and node at /var/lang/bin/node. */
+  nodeRuntimeMounts: readonly Mount[];
+  /** Where the runtime's bootstrap appears, relative to /var/runtime. */
+  nodeBootstrapInside: string;
+  cgroups?: SandboxCgroups;
+  /** CPU quota of an environment with `memoryMb`, applied after Init; undefined = no CPU limit. */
+  cpuFor: (memoryMb: number) => { quotaUs: number; periodUs: number } | undefined;
+  pidsMax: number;
+  /** Version line of bubblewrap, for the description. */
+  version: string;
+}
+
+/** A shell that moves itself into the cgroup, then becomes bubblewrap: nothing runs outside the group. */
+const JOIN_CGROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
+
+export class SandboxHost implements ProcessHost {
+  readonly sandboxed = true;
+
+  constructor(private readonly o: SandboxHostOptions) {}
+
+  get description(): string {
+    const limits = this.o.cgroups ? `limits by ${this.o.cgroups.describe()}` : 'MemorySize held by an RSS watchdog (cgroups not writable)';
+    return `sandboxed by ${this.o.version}, ${limits}`;
+  }
+
+  paths(spec: EnvironmentSpec): FunctionPaths {
+    return { codeDir: TASK_ROOT, tmpDir: '/tmp', layerDirs: spec.layerDirs.length > 0 ? [OPT_ROOT] : [] };
+  }
+
+  nodeRuntime(): NodeRuntimePaths {
+    const bootstrap = join(RUNTIME_ROOT, this.o.nodeBootstrapInside);
+    return { execPath: NODE_INSIDE, bootstrap, runtimeDir: RUNTIME_ROOT };
+  }
+
+  async start(request: StartRequest): Promise<HostedProcess> {
+    const { spec } = request;
+    const optDir = await this.o.optDirs.forLayers(spec.layerDirs);
+    const view: SandboxView = {
+      ...this.o.system,
+      codeDir: spec.codeDir,
+      ...(optDir !== undefined ? { optDir } : {}),
+      runtime: request.nodeRuntime ? this.o.nodeRuntimeMounts : [],
+      tmpBytes: (spec.ephemeralStorageMb ?? DEFAULT_TMP_MB) * 1024 * 1024,
+      identity: this.o.identity,
+      hostname: 'localhost',
+    };
+    const argv = bwrapArgs(view, request.command, request.args);
+    // Init runs with the CPU it can get, as Lambda's Init does; the quota comes with initDone().
+    const cgroup = await this.o.cgroups?.create(request.envId, { memoryBytes: spec.memoryMb * 1024 * 1024, pidsMax: this.o.pidsMax });
+    const oomBefore = cgroup?.oomKills() ?? 0;
+    const options = { cwd: '/', env: request.env, detached: true, stdio: request.stdio };
+    const child =
+      cgroup === undefined
+        ? spawn(this.o.bwrap, argv, options)
+        : spawn('/bin/sh', ['-c', JOIN_CGROUP, 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles, this.o.bwrap, ...argv], options);
+    const watchdog = cgroup === undefined ? new RssWatchdog(child, spec.memoryMb) : undefined;
+    let released: Promise<void> | undefined;
+    return {
+      child,
+      exitOf: (code, signal) => signalledExit(code, signal),
+      peakMemoryMb: () => (cgroup === undefined ? undefined : Math.max(1, Math.ceil(cgroup.peakBytes() / (1024 * 1024)))),
+      outOfMemory: () => (cgroup !== undefined ? cgroup.oomKills() > oomBefore : (watchdog?.exceeded ?? false)),
+      initDone: () => {
+        const cpu = this.o.cpuFor(spec.memoryMb);
+        if (cgroup !== undefined && cpu !== undefined) void cgroup.setCpu(cpu).catch(() => undefined);
+      },
+      release: () => {
+        released ??= (async () => {
+          watchdog?.stop();
+          if (child.pid !== undefined) killGroup(child.pid);
+          if (cgroup !== undefined) {
+            await cgroup.killAll().catch(() => undefined);
+            await cgroup.remove().catch(() => undefined);
+          }
+        })();
+        return released;
+      },
+    };
+  }
+}
+
+/** bubblewrap exits with 128+n when the runtime was killed by signal n, as a shell does. */
+function signalledExit(code: number | null, signal: NodeJS.Signals | null): Exit {
+  if (signal !== null || code === null || code <= 128 || code >= 128 + 65) return { code, signal };
+  const n = code - 128;
+  const name = (Object.keys(constants.signals) as NodeJS.Signals[]).find((s) => constants.signals[s] === n);
+  return name === undefined ? { code, signal } : { code: null, signal: name };
+}
