@@ -14,6 +14,7 @@ import {
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { environmentGone, environmentProcesses } from '../helpers/host-processes.js';
 import { decode, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
 import { sample, scrape } from '../helpers/metrics.js';
 
@@ -38,20 +39,6 @@ async function invoke(name: string, event: unknown, qualifier?: string) {
   return { out, body: decode(out.Payload) as Record<string, unknown>, log: Buffer.from(out.LogResult ?? '', 'base64').toString('utf8') };
 }
 
-/** Resolves once `pid` no longer exists (the kernel has reaped it); fails the test after 10 s. */
-async function gone(pid: number): Promise<void> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    if (Date.now() > until) throw new Error(`process ${pid} is still running`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe.each(RUNTIMES)('$fixture', ({ fixture, errorType, says }) => {
   it('echoes through the Runtime API, with Lambda variables, Init output and START/END/REPORT', async () => {
     const name = await deploy(fixture);
@@ -73,11 +60,10 @@ describe.each(RUNTIMES)('$fixture', ({ fixture, errorType, says }) => {
 
   it('leaves nothing running once the function is deleted', async () => {
     const name = await deploy(fixture);
-    const pid = Number((await invoke(name, {})).body.pid);
-    expect(pid).toBeGreaterThan(0);
-    process.kill(pid, 0); // running while warm
+    const stream = String((await invoke(name, {})).body.stream);
+    expect(environmentProcesses(stream).length).toBeGreaterThan(0); // running while warm
     await h.client.send(new DeleteFunctionCommand({ FunctionName: name }));
-    await gone(pid);
+    await environmentGone(stream);
   });
 
   it('leaves nothing running once the server stops', async () => {
@@ -85,9 +71,10 @@ describe.each(RUNTIMES)('$fixture', ({ fixture, errorType, says }) => {
     try {
       const name = await deployFixture(other.client, fixture, { Runtime: 'provided.al2023' as Runtime, Handler: 'function.handler' });
       const out = await other.client.send(new InvokeCommand({ FunctionName: name, Payload: '{}' }));
-      const pid = Number((decode(out.Payload) as { pid: number }).pid);
+      const stream = (decode(out.Payload) as { stream: string }).stream;
+      expect(environmentProcesses(stream).length).toBeGreaterThan(0);
       await other.close();
-      await gone(pid);
+      await environmentGone(stream);
     } finally {
       await other.close();
     }
@@ -114,9 +101,9 @@ describe.each(RUNTIMES)('$fixture', ({ fixture, errorType, says }) => {
     const name = await deploy(fixture, { Timeout: 1 });
     const timedOut = await invoke(name, { hang: true });
     expect(timedOut.body).toMatchObject({ errorType: 'Sandbox.Timedout' });
-    const child = Number(/child (\d+)/.exec(timedOut.log)?.[1]);
-    expect(child).toBeGreaterThan(0);
-    await gone(child);
+    const [, child, stream] = /child (\d+) stream (\S+)/.exec(timedOut.log) ?? [];
+    expect(Number(child)).toBeGreaterThan(0);
+    await environmentGone(String(stream));
     const next = await invoke(name, { after: 'timeout' });
     expect(next.body.event).toEqual({ after: 'timeout' });
   });

@@ -127,7 +127,7 @@ describe('Node.js packages from layers (thread environments)', () => {
 });
 
 describe('custom runtimes from layers (process environments)', () => {
-  it("runs a bootstrap from a layer that calls a tool from the layer's bin; LD_LIBRARY_PATH and LAMINAR_OPT_DIRS name the layers", async () => {
+  it("runs a bootstrap from a layer that calls a tool from the layer's bin; LD_LIBRARY_PATH and PATH name /opt, where the layers are merged", async () => {
     const BOOTSTRAP = [
       '#!/bin/sh',
       'set -eu',
@@ -153,13 +153,13 @@ describe('custom runtimes from layers (process environments)', () => {
     expect(body.tool).toBe('tool says hi');
     expect(body.event).toEqual({ n: 1 });
 
-    const [runtimeDir, extraDir] = h.laminar.registry.resolve(fn, undefined).layerDirs as [string, string];
-    // Merge order, as Lambda extracts them into /opt.
-    expect(body.opt).toBe(`${runtimeDir}:${extraDir}`);
-    // Later layers first: their files are the ones a merged /opt/lib would hold.
-    expect(String(body.lib).split(':').slice(-2)).toEqual([`${extraDir}/lib`, `${runtimeDir}/lib`]);
+    // Sandboxed (the default, and bubblewrap is installed wherever the suite runs), the layers are
+    // merged in order at /opt, and the variables are Lambda's own.
+    expect(h.laminar.isolation.enabled).toBe(true);
+    expect(body.opt).toBe('/opt');
+    expect(String(body.lib).split(':').slice(-1)).toEqual(['/opt/lib']);
     // Lambda's PATH ends with /opt/bin.
-    expect(String(body.path).split(':').slice(-2)).toEqual([`${extraDir}/bin`, `${runtimeDir}/bin`]);
+    expect(String(body.path).split(':').slice(-1)).toEqual(['/opt/bin']);
   });
 });
 

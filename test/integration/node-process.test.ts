@@ -13,9 +13,9 @@ import {
   PutProvisionedConcurrencyConfigCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-lambda';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { descendsFrom, environmentGone, environmentProcesses } from '../helpers/host-processes.js';
 import { sample, scrape } from '../helpers/metrics.js';
 
 let h: Harness;
@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h.close());
 
-type PidBody = { pid: number; ppid: number; child?: number; runtimeApi?: string; cwd: string };
+type PidBody = { pid: number; ppid: number; child?: number; runtimeApi?: string; cwd: string; stream: string };
 
 async function invoke(harness: Harness, name: string, event: unknown = {}, qualifier?: string) {
   const out = await harness.client.send(
@@ -35,24 +35,11 @@ async function invoke(harness: Harness, name: string, event: unknown = {}, quali
 
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
-/** Whether `pid` still runs (a zombie waiting for whoever adopted it to reap it does not). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves once `pid` no longer runs; fails the test after 10 s. */
-async function gone(pid: number): Promise<void> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    if (!running(pid)) return;
-    if (Date.now() > until) throw new Error(`process ${pid} is still running`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The log stream the fixture names when it starts a child. */
+function streamOf(log: string): string {
+  const m = /stream (\S+)/.exec(log);
+  if (!m) throw new Error(`no stream in ${log}`);
+  return m[1] as string;
 }
 
 describe('laminar:isolation=process', () => {
@@ -61,29 +48,32 @@ describe('laminar:isolation=process', () => {
     const first = await invoke(h, name);
     expect(first.out.FunctionError).toBeUndefined();
     expect(first.body.pid).not.toBe(process.pid);
-    expect(first.body.ppid).toBe(process.pid);
+    // Processes of the server's, found on the host by the variable the environment's processes carry.
+    const hostPids = environmentProcesses(first.body.stream);
+    expect(hostPids.length).toBeGreaterThan(0);
+    for (const pid of hostPids) expect(descendsFrom(pid, process.pid)).toBe(true);
     expect(first.body.runtimeApi).toBeDefined();
     expect(first.log).toMatch(/START RequestId: [0-9a-f-]{36} Version: \$LATEST/);
     expect(first.log).toMatch(/REPORT RequestId: .*Max Memory Used: \d+ MB\tInit Duration: /);
     // The process's peak resident set, not a placeholder.
     expect(Number(/Max Memory Used: (\d+) MB/.exec(first.log)?.[1])).toBeGreaterThan(10);
     const warm = await invoke(h, name);
-    expect(warm.body.pid).toBe(first.body.pid);
+    expect(warm.body.stream).toBe(first.body.stream);
     expect(warm.log).not.toContain('Init Duration');
   });
 
   it('survives process.kill(process.pid, 9) in the function; the server keeps serving', async () => {
     const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
-    const before = (await invoke(h, name)).body.pid;
+    const before = (await invoke(h, name)).body.stream;
     const killed = await invoke(h, name, { kill: true });
     expect(killed.out.FunctionError).toBe('Unhandled');
     expect(killed.body).toMatchObject({ errorType: 'Runtime.ExitError' });
     expect(killed.body.errorMessage).toMatch(/Runtime exited with error: signal: killed$/);
-    await gone(before);
+    await environmentGone(before);
     expect((await fetch(`${h.url}/health`)).status).toBe(200);
     const after = await invoke(h, name);
     expect(after.out.FunctionError).toBeUndefined();
-    expect(after.body.pid).not.toBe(before);
+    expect(after.body.stream).not.toBe(before);
     expect(after.log).toContain('Init Duration');
   });
 
@@ -91,11 +81,11 @@ describe('laminar:isolation=process', () => {
     const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'thread' } });
     expect((await invoke(h, name)).body.pid).toBe(process.pid);
     await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'process' } }));
-    const inProcess = (await invoke(h, name)).body.pid;
-    expect(inProcess).not.toBe(process.pid);
+    const inProcess = (await invoke(h, name)).body;
+    expect(inProcess.pid).not.toBe(process.pid);
     await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'thread' } }));
     expect((await invoke(h, name)).body.pid).toBe(process.pid);
-    await gone(inProcess);
+    await environmentGone(inProcess.stream);
   });
 
   it('provisioned environments follow a change of the tag', async () => {
@@ -119,7 +109,7 @@ describe('laminar:isolation=process', () => {
     await h.client.send(new TagResourceCommand({ Resource: ARN(name), Tags: { 'laminar:isolation': 'thread' } }));
     // The first invocation after the change finds no environment of the new kind yet.
     expect((await invoke(h, name, {}, 'live')).body.pid).toBe(process.pid);
-    await gone(inProcess.body.pid);
+    await environmentGone(inProcess.body.stream);
     await ready();
     const provisioned = await invoke(h, name, {}, 'live');
     expect(provisioned.body.pid).toBe(process.pid);
@@ -135,7 +125,7 @@ describe('laminar:isolation=process', () => {
     expect(timedOut.body).toMatchObject({ errorType: 'Sandbox.Timedout' });
     const child = Number(/child (\d+)/.exec(timedOut.log)?.[1]);
     expect(child).toBeGreaterThan(0);
-    await gone(child);
+    await environmentGone(streamOf(timedOut.log));
   });
 });
 
@@ -144,20 +134,32 @@ describe('the isolation default', () => {
     const other = await startLaminar({ isolation: 'process' });
     try {
       const untagged = await deployFixture(other.client, 'pid');
-      const pid = (await invoke(other, untagged)).body.pid;
+      const { pid, stream } = (await invoke(other, untagged)).body;
       expect(pid).not.toBe(process.pid);
       const threaded = await deployFixture(other.client, 'pid', { Tags: { 'laminar:isolation': 'thread' } });
       expect((await invoke(other, threaded)).body.pid).toBe(process.pid);
       await other.close();
-      await gone(pid);
+      await environmentGone(stream);
     } finally {
       await other.close();
     }
   });
 
-  it('isolation=thread (the default) runs untagged functions in the server', async () => {
+  it('isolation=process is the default: untagged functions run in a process', async () => {
     const name = await deployFixture(h.client, 'pid');
-    expect((await invoke(h, name)).body.pid).toBe(process.pid);
+    const { body } = await invoke(h, name);
+    expect(body.pid).not.toBe(process.pid);
+    expect(environmentProcesses(body.stream).length).toBeGreaterThan(0);
+  });
+
+  it('isolation=thread runs untagged functions in the server', async () => {
+    const other = await startLaminar({ isolation: 'thread' });
+    try {
+      const name = await deployFixture(other.client, 'pid');
+      expect((await invoke(other, name)).body.pid).toBe(process.pid);
+    } finally {
+      await other.close();
+    }
   });
 });
 
@@ -166,10 +168,9 @@ describe('nothing is left running', () => {
     const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
     const { body } = await invoke(h, name, { spawn: true });
     expect(body.child).toBeGreaterThan(0);
-    expect(running(body.pid)).toBe(true); // while warm
-    expect(running(body.child!)).toBe(true);
+    // While warm: the runtime and the child it started (and, sandboxed, the sandbox around them).
+    expect(environmentProcesses(body.stream).length).toBeGreaterThanOrEqual(2);
     await h.client.send(new DeleteFunctionCommand({ FunctionName: name }));
-    await gone(body.pid);
-    await gone(body.child!);
+    await environmentGone(body.stream);
   });
 });

@@ -37,10 +37,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { regionalConcurrencyLimit: 10, unreservedConcurrencyMinimum: 20 } })).toThrow(/unreservedConcurrencyMinimum/);
   });
 
-  it('isolation: thread by default, process from LAMINAR_ISOLATION or --isolation, nothing else', () => {
-    expect(loadConfig().isolation).toBe('thread');
-    expect(loadConfig({ env: { LAMINAR_ISOLATION: 'process' } }).isolation).toBe('process');
-    expect(loadConfig({ env: { LAMINAR_ISOLATION: 'process' }, flags: { isolation: 'thread' } }).isolation).toBe('thread');
+  it('isolation: process by default, thread from LAMINAR_ISOLATION or --isolation, nothing else', () => {
+    expect(loadConfig().isolation).toBe('process');
+    expect(loadConfig({ env: { LAMINAR_ISOLATION: 'thread' } }).isolation).toBe('thread');
+    expect(loadConfig({ env: { LAMINAR_ISOLATION: 'thread' }, flags: { isolation: 'process' } }).isolation).toBe('process');
+    expect(loadConfig().sandbox).toBe('auto');
+    expect(loadConfig({ env: { LAMINAR_SANDBOX: 'off' } }).sandbox).toBe('off');
+    expect(() => loadConfig({ flags: { sandbox: 'maybe' } })).toThrow(/sandbox \(from flags\): must be one of auto, off/);
     expect(() => loadConfig({ flags: { isolation: 'vm' } })).toThrow(/isolation \(from flags\): must be one of thread, process/);
     expect(flagName('isolation')).toBe('--isolation');
   });
