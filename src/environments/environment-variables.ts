@@ -18,6 +18,11 @@ export interface EnvironmentPaths {
   runtimeDir: string;
   /** The node binary, whose folder goes first on PATH as /var/lang/bin does on Lambda; none for custom runtimes. */
   execPath?: string;
+  /**
+   * The layers are merged at Lambda's own /opt (a sandbox), so nothing needs to name their
+   * folders: the environment holds Lambda's variables only.
+   */
+  layersAtOpt?: boolean;
 }
 
 /** The Node.js major a runtime name stands for (`nodejs22.x`: 22), else the host's. */
@@ -66,7 +71,7 @@ export function buildFunctionEnv(
     LAMBDA_RUNTIME_DIR: paths.runtimeDir,
     TZ: ':UTC',
     TMPDIR: spec.tmpDir,
-    [OPT_DIRS_VARIABLE]: spec.layerDirs.join(':'),
+    ...(paths.layersAtOpt === true ? {} : { [OPT_DIRS_VARIABLE]: spec.layerDirs.join(':') }),
     ...FAKE_CREDENTIALS,
     ...extraReserved,
   };

@@ -16,6 +16,8 @@ export interface FunctionPaths {
   tmpDir: string;
   /** The layers as the runtime sees them: one merged `/opt` in a sandbox, the extracted folders otherwise. */
   layerDirs: string[];
+  /** True when the layers stand merged at Lambda's /opt. */
+  layersAtOpt: boolean;
 }
 
 /** Where Laminar's Node.js runtime appears to the environment. */
@@ -85,7 +87,7 @@ export class DirectHost implements ProcessHost {
   }
 
   paths(spec: EnvironmentSpec): FunctionPaths {
-    return { codeDir: spec.codeDir, tmpDir: spec.tmpDir, layerDirs: [...spec.layerDirs] };
+    return { codeDir: spec.codeDir, tmpDir: spec.tmpDir, layerDirs: [...spec.layerDirs], layersAtOpt: false };
   }
 
   nodeRuntime(hostBootstrap: string): NodeRuntimePaths {

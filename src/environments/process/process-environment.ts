@@ -223,7 +223,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     const paths = this.host.paths(this.spec);
     const runtimeDir = dirname(bootstrap);
     // No node folder on PATH: a custom runtime brings its own language, as on provided.al2023.
-    const env = buildFunctionEnv({ ...this.spec, ...paths }, { runtimeDir }, { AWS_LAMBDA_RUNTIME_API: runtimeApi });
+    const env = buildFunctionEnv({ ...this.spec, ...paths }, { runtimeDir, layersAtOpt: paths.layersAtOpt }, { AWS_LAMBDA_RUNTIME_API: runtimeApi });
     const hosted = await this.host.start({
       envId: this.id,
       spec: this.spec,

@@ -64,7 +64,7 @@ export class SandboxHost implements ProcessHost {
   }
 
   paths(spec: EnvironmentSpec): FunctionPaths {
-    return { codeDir: TASK_ROOT, tmpDir: '/tmp', layerDirs: spec.layerDirs.length > 0 ? [OPT_ROOT] : [] };
+    return { codeDir: TASK_ROOT, tmpDir: '/tmp', layerDirs: spec.layerDirs.length > 0 ? [OPT_ROOT] : [], layersAtOpt: true };
   }
 
   nodeRuntime(): NodeRuntimePaths {

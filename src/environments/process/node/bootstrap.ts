@@ -23,7 +23,8 @@ const config: BootstrapConfig = {
   logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
   logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
   layerNodeModules: layerNodeModulesDirs(
-    (env[OPT_DIRS_VARIABLE] ?? '').split(':').filter((d) => d !== ''),
+    // Absent in a sandbox, where the layers are merged at Lambda's own /opt.
+    (env[OPT_DIRS_VARIABLE] ?? '/opt').split(':').filter((d) => d !== ''),
     nodeMajorOf((env.AWS_EXECUTION_ENV ?? '').replace(/^AWS_Lambda_/, '')),
   ),
 };

@@ -239,9 +239,10 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
   private async spawnRuntime(): Promise<void> {
     const runtime = this.host.nodeRuntime(this.bootstrapPath);
+    const paths = this.host.paths(this.spec);
     const env = buildFunctionEnv(
-      { ...this.spec, ...this.host.paths(this.spec) },
-      { runtimeDir: runtime.runtimeDir, execPath: runtime.execPath },
+      { ...this.spec, ...paths },
+      { runtimeDir: runtime.runtimeDir, execPath: runtime.execPath, layersAtOpt: paths.layersAtOpt },
       { AWS_LAMBDA_RUNTIME_API: NODE_PROCESS_RUNTIME_API },
     );
     const { maxOldGenerationSizeMb } = heapLimits(this.spec.memoryMb);
