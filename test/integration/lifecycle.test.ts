@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { LambdaClient, UpdateFunctionConfigurationCommand, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { environmentGone, environmentProcesses } from '../helpers/host-processes.js';
 import { sample, scrape } from '../helpers/metrics.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -80,6 +81,38 @@ describe('laminar serve', () => {
       expect(await res.json()).toEqual({ slept: 800 });
       expect(await exited).toBe(0);
       expect(out).toMatch(/SIGTERM received, draining/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('killed with SIGKILL, takes every sandbox with it: nothing the functions started keeps running', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'laminar-kill-'));
+    const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--print-function-logs', 'false'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /serving the Lambda API on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      const client = new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      const fn = await deployFixture(client, 'pid');
+      client.destroy();
+      const res = await fetch(`${url}/2015-03-31/functions/${fn}/invocations`, { method: 'POST', body: '{"spawn":true}' });
+      const { stream } = (await res.json()) as { stream: string };
+      // The runtime and the child it started, inside their sandbox.
+      expect(environmentProcesses(stream).length).toBeGreaterThanOrEqual(2);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      await environmentGone(stream);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
