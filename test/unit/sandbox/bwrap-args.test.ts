@@ -56,7 +56,7 @@ describe('bwrapArgs', () => {
   it('makes the parents of mount points crossable (bubblewrap would make them 0700)', () => {
     const dirs = pairs(args, '--dir', 1).map(([d]) => d);
     expect(dirs).toEqual(['/etc', '/var', '/var/lang', '/var/lang/bin']);
-    for (const d of dirs) expect(args[args.indexOf(d) - 2]).toBe('0755');
+    for (const d of dirs) expect(args[args.indexOf(d as string) - 2]).toBe('0755');
   });
 
   it('drops to the sandbox user with no capabilities, as root, before the command', () => {
