@@ -16,7 +16,7 @@ import { environmentFactory } from './environments/factory.js';
 import type { Isolation } from './environments/environment.js';
 import { defaultNodeProcessBootstrapPath, nodeProcessEnvironmentsOn } from './environments/process/node/node-process-environment.js';
 import { processEnvironmentsOn } from './environments/process/process-environment.js';
-import { openProcessHost, type OpenedHost } from './environments/sandbox/open-host.js';
+import { openProcessHost, type IsolationReport } from './environments/sandbox/open-host.js';
 import { openCgroups } from './environments/sandbox/cgroup-port.js';
 import { threadEnvironmentFactory } from './environments/thread/thread-environment.js';
 import { LogStore } from './logs/log-store.js';
@@ -48,7 +48,7 @@ export interface Laminar {
   readonly server: FastifyInstance;
   readonly clock: Clock;
   /** How process environments run on this machine (sandbox, limits) and what is missing. */
-  readonly isolation: OpenedHost['sandbox'];
+  readonly isolation: IsolationReport;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops listening, drains in-flight invocations, destroys environments, closes the store. */
@@ -89,7 +89,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     mode: config.sandbox === 'off' ? 'off' : 'auto',
     workDir: join(dataDir, 'sandbox'),
     nodeBootstrap: defaultNodeProcessBootstrapPath(),
-    cgroups: config.sandbox === 'off' ? { unavailable: 'config sandbox is off' } : openCgroups(dataDir),
+    cgroups: config.sandbox === 'off' ? Promise.resolve({ unavailable: 'config sandbox is off' }) : openCgroups(dataDir),
     environmentCpu: config.environmentCpu === 'unlimited' ? 'unlimited' : 'proportional',
     pidsMax: config.environmentPidsMax,
   });
@@ -166,6 +166,8 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     clock,
     isolation: opened.sandbox,
     async listen() {
+      // The banner and /health say what limits environments, so the probe finishes first.
+      await opened.ready;
       // Node's default backlog (511) is smaller than one burst of regionalConcurrencyLimit
       // invocations. While the event loop is busy, connections beyond the accept queue lose
       // their handshake: the client waits for SYN retransmits or, once the kernel prunes the

@@ -205,7 +205,7 @@ describe('reading what is not the function\'s', () => {
     expect(text).not.toContain(HOST_SECRET_NAME);
 
     // The whole of process.env: the function's variables, Lambda's presets and reserved
-    // variables, Laminar's TMPDIR and layer list, and PWD (the sandbox starts the runtime in
+    // variables, TMPDIR (/tmp, as os.tmpdir() expects), and PWD (the sandbox starts the runtime in
     // /var/task, as Lambda's shell bootstrap leaves PWD there). Lambda sets _X_AMZN_TRACE_ID per
     // invocation when the request is traced.
     const expected = [
@@ -236,12 +236,11 @@ describe('reading what is not the function\'s', () => {
       'AWS_SESSION_TOKEN',
       // Laminar's
       'TMPDIR',
-      'LAMINAR_OPT_DIRS',
       'PWD',
     ].sort();
     const env = body.env as Record<string, string>;
     expect(Object.keys(env).filter((k) => k !== '_X_AMZN_TRACE_ID').sort()).toEqual(expected);
-    expect(env).toMatchObject({ ATTACKER_OWN: 'mine', PWD: '/var/task', LAMBDA_TASK_ROOT: '/var/task', TMPDIR: '/tmp', LAMINAR_OPT_DIRS: '' });
+    expect(env).toMatchObject({ ATTACKER_OWN: 'mine', PWD: '/var/task', LAMBDA_TASK_ROOT: '/var/task', TMPDIR: '/tmp' });
     expect(own?.environ.value?.map((v) => v.slice(0, v.indexOf('='))).sort()).toEqual(expected);
   });
 
@@ -359,7 +358,7 @@ describe('processes', () => {
 
 describe("another environment's Runtime API", () => {
   it("a function cannot fetch, answer or fail another environment's invocations through its Runtime API (403), and that runtime keeps serving its own", async () => {
-    const other = await deployFixture(h.client, 'custom-sh', { Runtime: 'provided.al2023' as Runtime, Handler: 'function.handler' });
+    const other = await deployFixture(h.client, 'custom-sh', { Runtime: 'provided.al2023' as Runtime, Handler: 'function.handler', MemorySize: 1769 });
     expect((await invoke(other, { before: true })).body).toMatchObject({ event: { before: true } });
     const member = h.laminar.scheduler.allMembers().find((m) => m.env.spec.functionName === other);
     const sandboxPid = (member?.env as { pid?: number } | undefined)?.pid as number;
@@ -370,7 +369,7 @@ describe("another environment's Runtime API", () => {
       }
       return undefined;
     }, `the Runtime API address of ${other}`);
-    const name = await deployFixture(h.client, 'escape-runtime-api');
+    const name = await deployFixture(h.client, 'escape-runtime-api', { MemorySize: 1769, Timeout: 30 });
     const { error, body } = await invoke(name, { ...targets(), victimRuntimeApi: runtimeApi });
     expect(error).toBeUndefined();
     const denied = { status: 403, body: expect.stringContaining('AccessDenied') };
@@ -383,7 +382,9 @@ describe("another environment's Runtime API", () => {
 });
 
 describe('a custom runtime (provided.al2023, shell bootstrap)', () => {
-  const deployShell = () => deployFixture(h.client, 'escape-sh', { Runtime: 'provided.al2023' as Runtime, Handler: 'function.handler' });
+  // A shell runtime starts a process per step; at 128 MB its CPU share (7% of a vCPU) would make
+  // the attack slower than its timeout, so it gets the memory (and CPU) of a busy function.
+  const deployShell = () => deployFixture(h.client, 'escape-sh', { Runtime: 'provided.al2023' as Runtime, Handler: 'function.handler', MemorySize: 1769, Timeout: 30 });
 
   it('cannot read registry.db or list the data dir, sees no host variable, and cannot SIGKILL the server or another environment', async () => {
     const name = await deployShell();

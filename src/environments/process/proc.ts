@@ -37,21 +37,24 @@ export function treePeakMb(rootPid: number): number {
   return treeSumMb(rootPid, /VmHWM:\s+(\d+) kB/);
 }
 
-/** Sum of the current resident sets (VmRSS) of `rootPid` and its descendants, in MB. */
+/**
+ * Memory the processes of `rootPid`'s tree hold of their own (anonymous and shared-memory pages,
+ * RssAnon + RssShmem), in MB. Pages of shared files (libc, the runtime's binary) are left out:
+ * summed over a thousand processes they would count the same file a thousand times.
+ */
 export function treeRssMb(rootPid: number): number {
-  return treeSumMb(rootPid, /VmRSS:\s+(\d+) kB/);
+  return treeSumMb(rootPid, /(?:RssAnon|RssShmem):\s+(\d+) kB/g, Infinity);
 }
 
-function treeSumMb(rootPid: number, field: RegExp): number {
+function treeSumMb(rootPid: number, field: RegExp, maxProcesses = 1024): number {
   let kb = 0;
   const seen = new Set<number>();
   const stack = [rootPid];
-  while (stack.length > 0 && seen.size < 1024) {
+  while (stack.length > 0 && seen.size < maxProcesses) {
     const pid = stack.pop() as number;
     if (seen.has(pid)) continue;
     seen.add(pid);
-    const m = field.exec(read(`/proc/${pid}/status`) ?? '');
-    if (m) kb += Number(m[1]);
+    for (const m of (read(`/proc/${pid}/status`) ?? '').matchAll(new RegExp(field.source, 'g'))) kb += Number(m[1]);
     stack.push(...childrenOf(pid));
   }
   return Math.ceil(kb / 1024);

@@ -19,38 +19,50 @@ export interface OpenHostOptions {
   workDir: string;
   /** The compiled bootstrap of Laminar's Node.js runtime (inside Laminar's `environments` folder). */
   nodeBootstrap: string;
-  /** Cgroups, or why there are none. */
-  cgroups: SandboxCgroups | { unavailable: string };
+  /** Cgroups, or why there are none; settles once, shortly after start. */
+  cgroups: Promise<SandboxCgroups | { unavailable: string }>;
   /** CPU after Init: in proportion to memory as in Lambda, or unlimited. */
   environmentCpu: 'proportional' | 'unlimited';
   pidsMax: number;
 }
 
-/** Lambda gives one vCPU at 1,769 MB and CPU in proportion below and above it. */
-export const MB_PER_VCPU = 1769;
-const CFS_PERIOD_US = 100_000;
-
-/** The CFS quota of an environment with `memoryMb` (at least 1 ms per period, the kernel's floor). */
-export function proportionalCpu(memoryMb: number): { quotaUs: number; periodUs: number } {
-  return { quotaUs: Math.max(1000, Math.round((CFS_PERIOD_US * memoryMb) / MB_PER_VCPU)), periodUs: CFS_PERIOD_US };
+export interface IsolationReport {
+  enabled: boolean;
+  description: string;
+  limits: string;
+  /** Every reason process environments are less than fully sandboxed and limited. */
+  warnings: string[];
 }
 
 export interface OpenedHost {
   host: ProcessHost;
-  /** What runs process environments, and every reason it is less than a full sandbox. */
-  sandbox: { enabled: boolean; description: string; limits: string; warnings: string[] };
+  /** What runs process environments; complete once `ready` has settled. */
+  sandbox: IsolationReport;
+  /** Settles when the limits (cgroups) are known. */
+  ready: Promise<void>;
 }
 
 /** Synchronous, so that a server is fully wired when createLaminar returns; it runs once at start (a few ms). */
 export function openProcessHost(o: OpenHostOptions): OpenedHost {
-  const warnings: string[] = [];
-  const cgroups = 'unavailable' in o.cgroups ? undefined : o.cgroups;
-  if ('unavailable' in o.cgroups) warnings.push(`cgroups unavailable (${o.cgroups.unavailable}): MemorySize is held by an RSS watchdog; no CPU or pids limit`);
-  const limits = cgroups?.describe() ?? 'RSS watchdog';
+  const report: IsolationReport = { enabled: false, description: '', limits: 'pending', warnings: [] };
+  const cgroups = o.cgroups.then((c) => {
+    if ('unavailable' in c) {
+      report.limits = 'RSS watchdog';
+      report.warnings.push(`cgroups unavailable (${c.unavailable}): MemorySize is held by an RSS watchdog; no CPU or pids limit`);
+      return undefined;
+    }
+    report.limits = c.describe();
+    return c;
+  });
   const direct = (why: string): OpenedHost => {
-    warnings.unshift(`process environments are NOT sandboxed: ${why}`);
+    report.warnings.unshift(`process environments are NOT sandboxed: ${why}`);
     const host = new DirectHost({ memoryWatchdog: true });
-    return { host, sandbox: { enabled: false, description: host.description, limits: 'RSS watchdog', warnings } };
+    Object.assign(report, { enabled: false, description: host.description });
+    // Unsandboxed processes are held by the watchdog alone; the cgroups are not used.
+    const ready = cgroups.then(() => {
+      report.limits = 'RSS watchdog';
+    });
+    return { host, sandbox: report, ready };
   };
   if (o.mode === 'off') return direct('config sandbox is off');
   if (process.platform !== 'linux') return direct(`bubblewrap needs Linux, this is ${process.platform}`);
@@ -64,18 +76,6 @@ export function openProcessHost(o: OpenHostOptions): OpenedHost {
   }
   const system = buildSystemView(join(o.workDir, 'support'));
   const environmentsDir = resolve(dirname(o.nodeBootstrap), '../..');
-  const host = new SandboxHost({
-    bwrap,
-    identity,
-    system,
-    optDirs: new OptDirs(join(o.workDir, 'opt')),
-    nodeRuntimeMounts: nodeRuntimeMounts(join(o.workDir, 'support'), environmentsDir, realpathSync(process.execPath), RUNTIME_ROOT, NODE_INSIDE),
-    nodeBootstrapInside: join('environments', relative(environmentsDir, o.nodeBootstrap)),
-    ...(cgroups !== undefined ? { cgroups } : {}),
-    cpuFor: o.environmentCpu === 'proportional' ? proportionalCpu : () => undefined,
-    pidsMax: o.pidsMax,
-    version: bwrapVersion(bwrap),
-  });
   // One real sandbox, to find out now (not at the first cold start) whether this machine allows it.
   const probeView: SandboxView = { ...system, codeDir: system.system[0]?.host ?? '/usr', runtime: [], tmpBytes: 1024 * 1024, identity, hostname: 'localhost' };
   try {
@@ -84,7 +84,23 @@ export function openProcessHost(o: OpenHostOptions): OpenedHost {
     const stderr = (err as { stderr?: unknown }).stderr;
     return direct(`bubblewrap cannot create a sandbox here: ${typeof stderr === 'string' && stderr.trim() !== '' ? stderr.trim() : String(err)}`);
   }
-  return { host, sandbox: { enabled: true, description: host.description, limits, warnings } };
+  const host = new SandboxHost({
+    bwrap,
+    identity,
+    system,
+    optDirs: new OptDirs(join(o.workDir, 'opt')),
+    nodeRuntimeMounts: nodeRuntimeMounts(join(o.workDir, 'support'), environmentsDir, realpathSync(process.execPath), RUNTIME_ROOT, NODE_INSIDE),
+    nodeBootstrapInside: join('environments', relative(environmentsDir, o.nodeBootstrap)),
+    cgroups,
+    cpu: o.environmentCpu,
+    pidsMax: o.pidsMax,
+    version: bwrapVersion(bwrap),
+  });
+  Object.assign(report, { enabled: true, description: host.description });
+  const ready = cgroups.then(() => {
+    report.description = host.description;
+  });
+  return { host, sandbox: report, ready };
 }
 
 function findExecutable(name: string): string | undefined {

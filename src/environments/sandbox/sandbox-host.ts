@@ -12,26 +12,16 @@ import type { Exit, FunctionPaths, HostedProcess, NodeRuntimePaths, ProcessHost,
 import { RssWatchdog } from '../process/host.js';
 import { killGroup } from '../process/proc.js';
 import { bwrapArgs, NODE_INSIDE, OPT_ROOT, RUNTIME_ROOT, TASK_ROOT, type Mount, type SandboxView } from './bwrap-args.js';
+import type { CgroupSupport } from './cgroup-types.js';
+import { limitsFor } from './cgroup-limits.js';
 import type { SystemView } from './system-view.js';
 import type { OptDirs } from './opt-dir.js';
 
 /** Lambda's default /tmp (EphemeralStorage) in MB. */
 const DEFAULT_TMP_MB = 512;
 
-/** What the sandbox needs of a cgroup (see cgroups.ts). */
-export interface SandboxCgroup {
-  readonly procsFiles: readonly string[];
-  setCpu(cpu: { quotaUs: number; periodUs: number } | undefined): Promise<void>;
-  peakBytes(): number;
-  oomKills(): number;
-  killAll(): Promise<void>;
-  remove(): Promise<void>;
-}
-
-export interface SandboxCgroups {
-  describe(): string;
-  create(name: string, limits: { memoryBytes: number; cpu?: { quotaUs: number; periodUs: number }; pidsMax: number }): Promise<SandboxCgroup>;
-}
+/** What the sandbox needs of the cgroup driver (cgroups.ts). */
+export type SandboxCgroups = Pick<CgroupSupport, 'describe' | 'create'>;
 
 export interface SandboxHostOptions {
   bwrap: string;
@@ -42,9 +32,10 @@ export interface SandboxHostOptions {
   nodeRuntimeMounts: readonly Mount[];
   /** Where the runtime's bootstrap appears, relative to /var/runtime. */
   nodeBootstrapInside: string;
-  cgroups?: SandboxCgroups;
-  /** CPU quota of an environment with `memoryMb`, applied after Init; undefined = no CPU limit. */
-  cpuFor: (memoryMb: number) => { quotaUs: number; periodUs: number } | undefined;
+  /** Settles once at start: the cgroups to use, or none (then an RSS watchdog holds MemorySize). */
+  cgroups: Promise<SandboxCgroups | undefined>;
+  /** After Init the CPU follows MemorySize (Lambda's proportion), or stays unlimited. */
+  cpu: 'proportional' | 'unlimited';
   pidsMax: number;
   /** Version line of bubblewrap, for the description. */
   version: string;
@@ -56,10 +47,19 @@ const JOIN_CGROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exi
 export class SandboxHost implements ProcessHost {
   readonly sandboxed = true;
 
-  constructor(private readonly o: SandboxHostOptions) {}
+  private cgroups: SandboxCgroups | undefined;
+  private limitsKnown = false;
+
+  constructor(private readonly o: SandboxHostOptions) {
+    void o.cgroups.then((c) => {
+      this.cgroups = c;
+      this.limitsKnown = true;
+    });
+  }
 
   get description(): string {
-    const limits = this.o.cgroups ? `limits by ${this.o.cgroups.describe()}` : 'MemorySize held by an RSS watchdog (cgroups not writable)';
+    if (!this.limitsKnown) return `sandboxed by ${this.o.version}`;
+    const limits = this.cgroups ? `limits by ${this.cgroups.describe()}` : 'MemorySize held by an RSS watchdog (cgroups not writable)';
     return `sandboxed by ${this.o.version}, ${limits}`;
   }
 
@@ -86,7 +86,8 @@ export class SandboxHost implements ProcessHost {
     };
     const argv = bwrapArgs(view, request.command, request.args);
     // Init runs with the CPU it can get, as Lambda's Init does; the quota comes with initDone().
-    const cgroup = await this.o.cgroups?.create(request.envId, { memoryBytes: spec.memoryMb * 1024 * 1024, pidsMax: this.o.pidsMax });
+    const cgroups = await this.o.cgroups;
+    const cgroup = await cgroups?.create(request.envId, limitsFor(spec.memoryMb, { pidsMax: this.o.pidsMax, cpu: false }));
     const oomBefore = cgroup?.oomKills() ?? 0;
     const options = { cwd: '/', env: request.env, detached: true, stdio: request.stdio };
     const child =
@@ -95,14 +96,18 @@ export class SandboxHost implements ProcessHost {
         : spawn('/bin/sh', ['-c', JOIN_CGROUP, 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles, this.o.bwrap, ...argv], options);
     const watchdog = cgroup === undefined ? new RssWatchdog(child, spec.memoryMb) : undefined;
     let released: Promise<void> | undefined;
+    // What the cgroup counted, kept from just before it is removed: a runtime's failure is
+    // classified after its exit has already released the environment.
+    let final: { oomKills: number; peakBytes: number } | undefined;
     return {
       child,
       exitOf: (code, signal) => signalledExit(code, signal),
-      peakMemoryMb: () => (cgroup === undefined ? undefined : Math.max(1, Math.ceil(cgroup.peakBytes() / (1024 * 1024)))),
-      outOfMemory: () => (cgroup !== undefined ? cgroup.oomKills() > oomBefore : (watchdog?.exceeded ?? false)),
+      peakMemoryMb: () => (cgroup === undefined ? undefined : Math.max(1, Math.ceil((final?.peakBytes ?? cgroup.peakBytes()) / (1024 * 1024)))),
+      outOfMemory: () => (cgroup !== undefined ? (final?.oomKills ?? cgroup.oomKills()) > oomBefore : (watchdog?.exceeded ?? false)),
       initDone: () => {
-        const cpu = this.o.cpuFor(spec.memoryMb);
-        if (cgroup !== undefined && cpu !== undefined) void cgroup.setCpu(cpu).catch(() => undefined);
+        if (cgroup === undefined || this.o.cpu === 'unlimited') return;
+        // Init ran with the CPU it could get, as Lambda's does; from now on the share follows memory.
+        void cgroup.setCpu(limitsFor(spec.memoryMb).cpu).catch(() => undefined);
       },
       release: () => {
         released ??= (async () => {
@@ -110,6 +115,11 @@ export class SandboxHost implements ProcessHost {
           if (child.pid !== undefined) killGroup(child.pid);
           if (cgroup !== undefined) {
             await cgroup.killAll().catch(() => undefined);
+            try {
+              final = { oomKills: cgroup.oomKills(), peakBytes: cgroup.peakBytes() };
+            } catch {
+              // the group is already unreadable: keep what was last read
+            }
             await cgroup.remove().catch(() => undefined);
           }
         })();
