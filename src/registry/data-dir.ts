@@ -169,7 +169,16 @@ export function ensurePrivateDir(dir: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   // mkdir's mode passes through the umask; chmod does not.
-  chmodSync(dir, PRIVATE_DIR_MODE);
+  try {
+    chmodSync(dir, PRIVATE_DIR_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    throw new DataDirError(
+      `Data dir ${dir} must be private to the user running Laminar (mode 0700), and this user cannot change its mode ` +
+        `(it belongs to another user). Make this user its owner, or start Laminar with another --data-dir.`,
+      { cause: err },
+    );
+  }
 }
 
 /**
