@@ -64,7 +64,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const partition: Partition = { region: config.region, accountId: config.accountId };
   const metrics = new Metrics();
   const echo = options.echo ?? (config.printFunctionLogs ? (t: string) => process.stdout.write(t) : undefined);
-  const logs = new LogStore(LogStore.folderFor(dataDir), echo);
+  const logs = new LogStore(LogStore.folderFor(dataDir), { retentionBytes: config.logRetentionBytes, ...(echo ? { echo } : {}) });
   let registry: Registry;
   try {
     registry = Registry.open({
@@ -106,6 +106,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     ledger,
     hostMemoryMb: config.hostMemoryMb,
     isolation: config.isolation as Isolation,
+    logBytesPerInvocation: config.logBytesPerInvocation,
   });
   const provisioned = new ProvisionedConcurrency({
     scheduler,

@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createDatabase } from '../registry/data-dir.js';
+import { createDatabase, tightenDatabase } from '../registry/data-dir.js';
 import {
   checkNewEvent,
   roundRobinOrder,
@@ -490,4 +490,5 @@ function ensureDatabaseFile(file: string): void {
     return;
   }
   if (size === 0) throw new EventDatabaseError(file, 'is empty (0 bytes)');
+  tightenDatabase(file);
 }

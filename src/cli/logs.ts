@@ -1,7 +1,17 @@
-import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
-/** Prints a function's stored logs (oldest stream first); with `follow`, keeps printing new lines. */
+/** A stream's older part after rotation: `X.1.log` beside `X.log`. */
+const ROTATED = /\.1\.log$/;
+
+/**
+ * Prints a function's stored logs (the stream written longest ago first, and within a stream its
+ * rotated `.1.log` part before the current file); with `follow`, keeps printing new lines.
+ *
+ * What was printed is remembered per file identity (inode and birth time), not per name: when
+ * the server rotates `X.log` to `X.1.log`, the renamed file keeps its place and the new `X.log`
+ * is read from its start, so nothing is printed twice or skipped.
+ */
 export async function showLogs(
   logsRoot: string,
   name: string,
@@ -12,30 +22,54 @@ export async function showLogs(
   const offsets = new Map<string, number>();
   const drain = () => {
     if (!existsSync(dir)) return;
-    const files = readdirSync(dir)
-      .filter((f) => f.endsWith('.log'))
-      .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
-      .sort((a, b) => a.t - b.t || a.f.localeCompare(b.f));
-    for (const { f } of files) {
-      const path = join(dir, f);
-      const size = statSync(path).size;
-      const from = offsets.get(f) ?? 0;
-      if (size <= from) continue;
-      const fd = openSync(path, 'r');
+    const files: { f: string; st: Stats; stream: string }[] = [];
+    for (const f of readdirSync(dir)) {
+      if (!f.endsWith('.log')) continue;
       try {
-        const buf = Buffer.alloc(size - from);
-        readSync(fd, buf, 0, buf.length, from);
-        write(buf.toString('utf8'));
-      } finally {
-        closeSync(fd);
+        files.push({ f, st: statSync(join(dir, f)), stream: f.replace(ROTATED, '.log') });
+      } catch {
+        // deleted by the server's retention meanwhile
       }
-      offsets.set(f, size);
     }
+    const lastWrite = new Map<string, number>();
+    for (const { st, stream } of files) lastWrite.set(stream, Math.max(lastWrite.get(stream) ?? 0, st.mtimeMs));
+    files.sort(
+      (a, b) =>
+        (lastWrite.get(a.stream) ?? 0) - (lastWrite.get(b.stream) ?? 0) ||
+        a.stream.localeCompare(b.stream) ||
+        Number(ROTATED.test(b.f)) - Number(ROTATED.test(a.f)),
+    );
+    const seen = new Set<string>();
+    for (const { f, st } of files) {
+      const id = `${st.ino}:${st.birthtimeMs}`;
+      seen.add(id);
+      let from = offsets.get(id) ?? 0;
+      if (st.size < from) from = 0;
+      if (st.size > from) write(readRange(join(dir, f), from, st.size));
+      offsets.set(id, st.size);
+    }
+    for (const id of offsets.keys()) if (!seen.has(id)) offsets.delete(id);
   };
   if (!o.follow && !existsSync(dir)) throw new Error(`No logs for function ${name} under ${logsRoot}`);
   drain();
   while (o.follow && !o.signal?.aborted) {
     await new Promise((r) => setTimeout(r, o.pollMs ?? 250));
     drain();
+  }
+}
+
+function readRange(path: string, from: number, to: number): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const buf = Buffer.alloc(to - from);
+    const n = readSync(fd, buf, 0, buf.length, from);
+    return buf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -96,5 +96,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       `Invalid config unreservedConcurrencyMinimum: ${config.unreservedConcurrencyMinimum} exceeds regionalConcurrencyLimit ${config.regionalConcurrencyLimit}`,
     );
   }
+  // A stream's file is rotated at half the retention; that half must hold a whole invocation's
+  // log, its Init included, or the newest invocation could be the part that is dropped.
+  if (config.logRetentionBytes < 4 * config.logBytesPerInvocation) {
+    throw new ConfigError(
+      `Invalid config logRetentionBytes: ${config.logRetentionBytes} is less than 4 × logBytesPerInvocation (${4 * config.logBytesPerInvocation})`,
+    );
+  }
   return Object.freeze(config);
 }

@@ -64,6 +64,22 @@ export const SCHEMA = {
     doc: 'Processes and threads one sandboxed environment may have at once (Lambda allows 1,024); a fork bomb stops there.',
   },
   printFunctionLogs: { type: 'boolean', default: true, doc: "Echo functions' log lines (START/END/REPORT and app output) to Laminar's stdout." },
+  logBytesPerInvocation: {
+    type: 'int',
+    default: 1024 * 1024,
+    min: 4096,
+    max: 64 * 1024 * 1024,
+    doc:
+      "Bytes of a function's own output kept per invocation, and per Init (1 MiB by default). Beyond them the output is dropped as it is written, never held, and one line says how many bytes were dropped; START, END and REPORT are always written. Separately, a line longer than 256 KiB (CloudWatch's event limit) keeps its first 256 KiB and a marker.",
+  },
+  logRetentionBytes: {
+    type: 'int',
+    default: 16 * 1024 * 1024,
+    min: 64 * 1024,
+    max: 1024 * 1024 * 1024 * 1024,
+    doc:
+      "Bytes of stored log kept per function, all its log streams together (16 MiB by default). Past it the least recently written files are deleted, and a stream's file that reaches half of it is rotated to one `.1.log` file, so the newest logs are what remain. Keep it well above logBytesPerInvocation.",
+  },
   logLevel: { type: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: "Level of Laminar's own log." },
   shutdownTimeoutSeconds: { type: 'number', default: 30, min: 0, max: 900, doc: 'On SIGTERM, how long in-flight invocations may run before environments are destroyed.' },
 } as const satisfies Record<string, KeySpec>;

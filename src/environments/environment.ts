@@ -39,6 +39,11 @@ export interface EnvironmentSpec {
    * thread when absent. Custom runtimes always run as a process.
    */
   isolation?: Isolation;
+  /**
+   * Bytes of output kept per Init and per invocation; beyond them output is dropped as it
+   * arrives and one line says how much (see log-limit.ts). Default 1 MiB.
+   */
+  logBytesPerInvocation?: number;
 }
 
 /** Lambda's function error object, as the Node.js runtime sends it. */

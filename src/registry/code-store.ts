@@ -2,9 +2,14 @@
  * Content-addressed code storage: `<root>/<hex sha256>.zip` and its extraction
  * `<root>/<hex sha256>/`. A hash is extracted once and shared by every version that uses it;
  * extraction goes to a temporary folder that is renamed into place only when it fully succeeded.
+ *
+ * Modes are explicit, whatever the umask. Extracted folders are readable by everyone (folders
+ * 0755, files 0644 or the archive's modes) because a sandboxed runtime reads them as another
+ * user; the owner-only data dir above keeps them from the host's other users. The zips are only
+ * ever read by the server (GetFunction's download), so they are 0600 like the server's other files.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { extractZip } from './unzip.js';
@@ -38,10 +43,14 @@ export class CodeStore {
   constructor(root: string) {
     this.root = path.resolve(root);
     mkdirSync(this.root, { recursive: true });
+    chmodSync(this.root, 0o755);
     // Node looks for the nearest package.json above a function's code to decide whether `.js` is
     // CommonJS or ESM. In Lambda nothing sits above /var/task; here the data dir may sit inside a
     // project whose package.json says "type": "module". This boundary keeps Lambda's default.
-    writeFileSync(path.join(this.root, 'package.json'), '{ "type": "commonjs" }\n');
+    // Readable like the code: Node reads it when it resolves a function's modules.
+    const boundary = path.join(this.root, 'package.json');
+    writeFileSync(boundary, '{ "type": "commonjs" }\n');
+    chmodSync(boundary, 0o644);
     // Leftovers of an extraction interrupted by a crash are never referenced by anything.
     for (const name of readdirSync(this.root)) {
       if (name.startsWith(TMP_PREFIX)) rmSync(path.join(this.root, name), { recursive: true, force: true });
@@ -106,7 +115,7 @@ export class CodeStore {
           if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
         });
       }
-      await writeFile(tmpZip, zip);
+      await writeFile(tmpZip, zip, { mode: 0o600 });
       await rename(tmpZip, this.zipPath(hash));
     } finally {
       await rm(tmpDir, { recursive: true, force: true });

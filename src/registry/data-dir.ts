@@ -14,15 +14,38 @@
  * - Environment /tmp folders are scratch: only a crash leaves them behind, and no environment
  *   survives a restart, so a start removes them all (after taking the lock, so never a live
  *   server's).
+ * - Owner only. The data dir is 0700 (an existing one is tightened at start) and every file the
+ *   server keeps there is created 0600: the registry holds functions' environment variables
+ *   (often secrets) and the logs hold whatever functions print. Modes are set where each file is
+ *   made rather than through `process.umask`, because Laminar is a library too and the umask
+ *   belongs to the process that embeds it. Extracted code and layers (`code/`) stay readable on
+ *   purpose: a sandboxed runtime reads them as another user through a bind mount, and the 0700
+ *   data dir above them is what keeps other users of the host out.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 
 export const LOCK_FILE = 'laminar.lock';
 export const REGISTRY_DB = 'registry.db';
+/** Mode of the data dir and of the folders the server keeps in it: the owner only. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** Mode of every file the server keeps in the data dir: the owner only. */
+export const PRIVATE_FILE_MODE = 0o600;
 
 /** Where environments get their /tmp folders: `<dataDir>/tmp/<env-id>`. */
 export function environmentsTmpRoot(dataDir: string): string {
@@ -99,7 +122,7 @@ const heldHere = new Set<string>();
  * Throws `DataDirLockedError` (and leaves nothing behind) when another server holds it.
  */
 export function openDataDir(dataDir: string): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const lock = lockDataDir(dataDir);
   try {
     clearEnvironmentScratch(dataDir);
@@ -134,11 +157,50 @@ export function lockDataDir(dataDir: string): DataDirLock {
   throw new DataDirLockedError(dataDir, file, undefined, 'it keeps changing while Laminar starts');
 }
 
+/**
+ * Creates `dir` if missing and makes it (not its parents) owner-only. An existing folder is
+ * tightened too: a data dir made by an older Laminar, or by hand, may be 0755.
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  // mkdir's mode passes through the umask; chmod does not.
+  try {
+    chmodSync(dir, PRIVATE_DIR_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    throw new DataDirError(
+      `Data dir ${dir} must be private to the user running Laminar (mode 0700), and this user cannot change its mode ` +
+        `(it belongs to another user). Make this user its owner, or start Laminar with another --data-dir.`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Opens a new owner-only file with `flags` ('wx' or 'w'). The mode is set again on the open
+ * descriptor because open(2) applies the umask, and a file opened with 'w' may already exist.
+ */
+export function openPrivateFile(file: string, flags: 'wx' | 'w'): number {
+  const fd = openSync(file, flags, PRIVATE_FILE_MODE);
+  try {
+    fchmodSync(fd, PRIVATE_FILE_MODE);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
 /** 'wx' fails if the file exists: exactly one of several starting servers creates it. */
 function create(file: string, holder: LockHolder): boolean {
   let fd: number;
   try {
-    fd = openSync(file, 'wx', 0o644);
+    fd = openPrivateFile(file, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
@@ -163,7 +225,7 @@ function held(file: string, mine: LockHolder): DataDirLock {
       // Replaced by rename so that a server reading the lock never sees it half written.
       const next = `${file}.${mine.token}`;
       try {
-        const fd = openSync(next, 'w', 0o644);
+        const fd = openPrivateFile(next, 'w');
         try {
           writeSync(fd, JSON.stringify(current) + '\n');
         } finally {
@@ -261,6 +323,7 @@ export function openRegistryDatabase<T>(file: string, open: (file: string) => T)
   }
   if (size === 0) throw new RegistryDatabaseError(file, 'is empty (0 bytes): the functions it held are gone');
   if (size === undefined) createDatabase(file);
+  else tightenDatabase(file);
   try {
     return open(file);
   } catch (err) {
@@ -271,10 +334,13 @@ export function openRegistryDatabase<T>(file: string, open: (file: string) => T)
 /**
  * Creates an empty SQLite file under another name and renames it into place once SQLite has
  * written its header, so a crash during creation never leaves the 0-byte file a start refuses.
+ * The file is made 0600 before SQLite opens it: SQLite would create it 0644, and it gives the
+ * `-wal` and `-shm` files it creates later the mode of the database file.
  */
 export function createDatabase(file: string): void {
   const fresh = `${file}.new-${randomBytes(6).toString('hex')}`;
   try {
+    closeSync(openPrivateFile(fresh, 'wx'));
     const db = new Database(fresh);
     try {
       db.pragma('journal_mode = WAL');
@@ -286,5 +352,21 @@ export function createDatabase(file: string): void {
     rmSync(fresh, { force: true });
     rmSync(`${fresh}-wal`, { force: true });
     rmSync(`${fresh}-shm`, { force: true });
+  }
+}
+
+/**
+ * Makes an existing database and its `-wal` / `-shm` files owner-only, as a new one is: one
+ * made by an older Laminar is 0644, and SQLite keeps the mode of files that already exist.
+ */
+export function tightenDatabase(file: string): void {
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(path, PRIVATE_FILE_MODE);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Missing (no WAL yet) or not ours to change (EPERM): SQLite's own open reports what matters.
+      if (code !== 'ENOENT' && code !== 'EPERM') throw err;
+    }
   }
 }

@@ -3,7 +3,7 @@
  * Lambda runs them through. Everything is persisted under `dataDir`; time comes only from the
  * injected clock.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { functionArn, VERSION_RE, type Partition } from '../core/arn.js';
@@ -11,7 +11,7 @@ import type { Clock } from '../core/clock.js';
 import { assertNoViolations, ResourceNotFoundException, ServiceException } from '../core/errors.js';
 import * as aliases from './aliases.js';
 import { CodeStore } from './code-store.js';
-import { openRegistryDatabase, REGISTRY_DB } from './data-dir.js';
+import { ensurePrivateDir, openRegistryDatabase, REGISTRY_DB } from './data-dir.js';
 import { lambdaDate, present } from './config.js';
 import { FunctionOps } from './function-ops.js';
 import {
@@ -109,7 +109,7 @@ export class Registry {
 
   /** Opens (or creates) the registry in `opts.dataDir`, settling anything a restart interrupted. */
   static open(opts: RegistryOptions): Registry {
-    mkdirSync(opts.dataDir, { recursive: true });
+    ensurePrivateDir(opts.dataDir);
     const store = openRegistryDatabase(path.join(opts.dataDir, REGISTRY_DB), (file) => new Store(file));
     let registry: Registry | undefined;
     try {

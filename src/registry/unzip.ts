@@ -167,9 +167,19 @@ async function write(zip: ZipFile, planned: Planned[], dest: string): Promise<vo
     }
   }
   // Folder modes last, so a read-only folder does not stop its own files from being written.
+  // Every folder gets one explicitly, the target and the folders no entry names included: mkdir
+  // applies the umask, and a sandboxed runtime reading the code as another user needs 0755.
+  const archived = new Map(planned.filter((p) => p.kind === 'dir').map((p) => [p.name, p.mode]));
+  const folders = new Set<string>(archived.keys());
   for (const p of planned) {
+    const parts = p.name.split('/');
+    for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join('/'));
+  }
+  await chmod(dest, 0o755);
+  for (const name of folders) {
+    const mode = archived.get(name);
     // Owner rwx is kept so the code store can still remove the folder when it is no longer used.
-    if (p.kind === 'dir' && p.mode !== undefined) await chmod(at(p.name), p.mode | 0o700);
+    await chmod(at(name), mode === undefined ? 0o755 : mode | 0o700);
   }
 }
 

@@ -39,6 +39,8 @@ export interface SchedulerOptions {
   hostMemoryMb: number;
   /** Isolation of Node.js functions without a `laminar:isolation` tag (default thread). */
   isolation?: Isolation;
+  /** Bytes of a function's output each environment keeps per Init and per invocation (default 1 MiB). */
+  logBytesPerInvocation?: number;
 }
 
 /** What the scheduler tells provisioned concurrency (set after construction: the two refer to each other). */
@@ -361,6 +363,7 @@ export class Scheduler {
       layerDirs: target.layerDirs,
       ephemeralStorageMb: cfg.EphemeralStorage.Size,
       isolation: target.isolation ?? this.o.isolation ?? 'thread',
+      ...(this.o.logBytesPerInvocation !== undefined ? { logBytesPerInvocation: this.o.logBytesPerInvocation } : {}),
     };
     return pool.add(this.o.factory(id, spec), kind, this.o.clock.now());
   }

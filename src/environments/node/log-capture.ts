@@ -2,6 +2,7 @@
  * Captures everything a function prints, in the Node.js runtime's text log format (RIC
  * `LogPatch.js`), so it can be returned with the invocation instead of reaching the host's stdout.
  */
+import { LogLimiter } from '../log-limit.js';
 import { formatLogLine, type LogLevel } from '../log-format.js';
 import { formatErrorForLog } from './runtime-errors.js';
 
@@ -19,16 +20,22 @@ export class LogCapture {
   private buffer = '';
   /** A raw write left a line unfinished; the next formatted line must not glue onto it. */
   private lineOpen = false;
+  private readonly limiter: LogLimiter | undefined;
 
   /**
    * `onOutput` sees each piece as it is written (the thread bootstrap streams it to the main
    * thread; the process bootstrap writes it to its stdout). With `keep: false` nothing is
-   * buffered for `take()`: the output's only channel is then `onOutput`.
+   * buffered for `take()`: the output's only channel is then `onOutput`. With `phaseBytes`
+   * (only when keeping: `take()` is where a phase ends), both the buffer and `onOutput` get only
+   * what a `LogLimiter` of that budget keeps, and `onDropped` follows the count of bytes dropped
+   * in the current phase.
    */
   constructor(
     private readonly onOutput?: (text: string, requestId: string | undefined) => void,
-    private readonly options: { keep?: boolean } = {},
-  ) {}
+    private readonly options: { keep?: boolean; phaseBytes?: number | undefined; onDropped?: ((bytes: number) => void) | undefined } = {},
+  ) {
+    if (options.phaseBytes !== undefined && options.keep !== false) this.limiter = new LogLimiter(options.phaseBytes);
+  }
 
   log(level: LogLevel, args: unknown[]): void {
     const line = formatLogLine(new Date(), this.requestId, level, args);
@@ -54,8 +61,10 @@ export class LogCapture {
     if (this.options.keep === false) return '';
     let out = this.buffer;
     this.buffer = '';
-    if (this.lineOpen) out += '\n';
+    if (this.limiter) out += this.limiter.end();
+    else if (this.lineOpen) out += '\n';
     this.lineOpen = false;
+    if (this.limiter) this.options.onDropped?.(0);
     return out;
   }
 
@@ -91,7 +100,14 @@ export class LogCapture {
   }
 
   private append(text: string): void {
-    if (this.options.keep !== false) this.buffer += text;
-    this.onOutput?.(text, this.requestId);
+    let kept = text;
+    if (this.limiter) {
+      const before = this.limiter.dropped;
+      kept = this.limiter.write(text);
+      if (this.limiter.dropped !== before) this.options.onDropped?.(this.limiter.dropped);
+      if (kept === '') return;
+    }
+    if (this.options.keep !== false) this.buffer += kept;
+    this.onOutput?.(kept, this.requestId);
   }
 }

@@ -20,6 +20,13 @@ export interface BootstrapConfig {
   logStreamName: string;
   /** The layers' node_modules folders, in NODE_PATH's order, for `import`. */
   layerNodeModules?: string[];
+  /** Bytes of output the runtime keeps per Init and per invocation (thread runtime; see LogLimiter). */
+  logBytesPerInvocation?: number;
+  /**
+   * Eight bytes shared with the environment, where the thread runtime keeps the count of bytes
+   * dropped in the current phase (a BigInt64): a thread killed mid-invocation cannot say it.
+   */
+  logDroppedCounter?: SharedArrayBuffer;
 }
 
 export interface InitTask {

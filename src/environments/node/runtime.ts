@@ -18,6 +18,13 @@ export interface NodeRuntimeOptions {
   onOutput: (text: string, requestId: string | undefined) => void;
   /** Whether replies carry the output as well (`logs`); false when `onOutput` is its only channel. */
   keepLogs: boolean;
+  /**
+   * Bytes of output kept per Init and per invocation (both channels); unbounded when absent,
+   * for a runtime whose output the server bounds as it reads it.
+   */
+  logBytesPerPhase?: number;
+  /** Follows the bytes dropped in the current phase beyond `logBytesPerPhase`. */
+  onLogDropped?: (bytes: number) => void;
   /** Peak memory of the runtime so far, in MB, as this kind of environment measures it. */
   sampleMemoryMb: () => number;
   /** The file named in a missing module's "Require stack" (the bootstrap's own URL). */
@@ -36,7 +43,11 @@ export interface NodeRuntime {
  * rejects: a failed import is kept and reported by `init()`.
  */
 export async function startNodeRuntime(config: BootstrapConfig, options: NodeRuntimeOptions): Promise<NodeRuntime> {
-  const capture = new LogCapture(options.onOutput, { keep: options.keepLogs });
+  const capture = new LogCapture(options.onOutput, {
+    keep: options.keepLogs,
+    phaseBytes: options.logBytesPerPhase,
+    onDropped: options.onLogDropped,
+  });
   capture.install();
 
   // Lambda's runtime reports these and then exits; here the environment is retired by its owner.

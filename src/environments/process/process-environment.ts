@@ -11,9 +11,11 @@ import { access, mkdir, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
 import type { EnvironmentFactory, EnvironmentSpec, ExecutionEnvironment, InitResult, InvokeOutcome, InvokeRequest } from '../environment.js';
 import { buildFunctionEnv } from '../environment-variables.js';
 import { initTimeoutMs, invocationBudgetMs, Lifecycle, type EnvironmentState } from '../lifecycle.js';
+import { DEFAULT_LOG_BYTES_PER_INVOCATION, LogLimiter } from '../log-limit.js';
 import { crashOutcome, exitFailure, initTimeoutError, OUT_OF_MEMORY, platformError, timeoutOutcome, unavailableOutcome, type RuntimeFailure } from '../outcomes.js';
 import { DirectHost, type Exit, type HostedProcess, type ProcessHost } from './host.js';
 import { peerPidAuthorizer, processTree } from './peer-authorizer.js';
@@ -34,9 +36,6 @@ type InvokeSignal =
   | { kind: 'deadline' }
   | { kind: 'failed'; detail: string };
 
-/** Output kept per phase; only the tail matters for Tail logs, the host must not hoard a chatty runtime's output. */
-const LOG_CAP = 1024 * 1024;
-
 export class ProcessEnvironment implements ExecutionEnvironment {
   private readonly lifecycle = new Lifecycle();
   private api: RuntimeApiServer | undefined;
@@ -44,7 +43,9 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private hosted: HostedProcess | undefined;
   private exit: Exit | undefined;
   private readonly exitWaiters = new Set<(exit: Exit) => void>();
+  /** Output of the current phase, as much as `limiter` keeps: a chatty runtime costs the server a bounded amount. */
   private output = '';
+  private readonly limiter: LogLimiter;
   private peakMemoryMb = 1;
   private initPromise: Promise<InitResult> | undefined;
   private destroyPromise: Promise<void> | undefined;
@@ -58,6 +59,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   ) {
     this.initTimeoutMs = options.initTimeoutMs ?? initTimeoutMs(spec);
     this.host = options.host ?? new DirectHost();
+    this.limiter = new LogLimiter(spec.logBytesPerInvocation ?? DEFAULT_LOG_BYTES_PER_INVOCATION);
   }
 
   get state(): EnvironmentState {
@@ -133,6 +135,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     if (!api || !this.lifecycle.move('invoke')) return unavailableOutcome(request.requestId, this.lifecycle.state);
     const limitMs = invocationBudgetMs(request.deadlineMs, this.spec.timeoutSeconds);
     this.output = '';
+    this.limiter.reset();
     const started = performance.now();
     const signal = await new Promise<InvokeSignal>((resolve) => {
       let stopWaiting = (): void => undefined;
@@ -236,12 +239,11 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     this.hosted = hosted;
     const child = hosted.child;
     this.child = child;
-    const collect = (chunk: Buffer): void => {
-      this.output += chunk.toString('utf8');
-      if (this.output.length > 2 * LOG_CAP) this.output = this.output.slice(-LOG_CAP);
+    const collect = (decoder: StringDecoder) => (chunk: Buffer): void => {
+      this.output += this.limiter.write(decoder.write(chunk));
     };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
+    child.stdout?.on('data', collect(new StringDecoder('utf8')));
+    child.stderr?.on('data', collect(new StringDecoder('utf8')));
     child.on('error', () => this.noteExit({ code: null, signal: null }));
     child.on('exit', (code, signal) => this.noteExit(hosted.exitOf(code, signal)));
   }
@@ -301,9 +303,9 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 
   private takeOutput(): string {
-    const text = this.output;
+    const text = this.output + this.limiter.end();
     this.output = '';
-    return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+    return text;
   }
 }
 

@@ -26,6 +26,8 @@ function sampleMemoryMb(): number {
   return Math.max(1, Math.ceil(peakBytes / (1024 * 1024)));
 }
 
+const droppedCounter = config.logDroppedCounter ? new BigInt64Array(config.logDroppedCounter) : undefined;
+
 const runtime = await startNodeRuntime(config, {
   // Streamed as well as kept: output written before a timeout or a dead thread survives it.
   onOutput: (text, requestId) => {
@@ -33,6 +35,9 @@ const runtime = await startNodeRuntime(config, {
     parentPort?.postMessage(message);
   },
   keepLogs: true,
+  // Bounded here, at the source: a chatty function's output never crosses to the main thread.
+  logBytesPerPhase: config.logBytesPerInvocation,
+  onLogDropped: droppedCounter ? (bytes) => Atomics.store(droppedCounter, 0, BigInt(bytes)) : undefined,
   sampleMemoryMb,
   requireFrom: import.meta.url,
 });

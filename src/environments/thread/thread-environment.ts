@@ -22,6 +22,7 @@ import { initTimeoutMs, invocationBudgetMs, Lifecycle, type EnvironmentState } f
 import { crashOutcome, initTimeoutError, platformError, timeoutOutcome, unavailableOutcome } from '../outcomes.js';
 import { buildFunctionEnv, nodeMajorOf } from '../environment-variables.js';
 import { layerNodeModulesDirs } from '../layer-paths.js';
+import { DEFAULT_LOG_BYTES_PER_INVOCATION, outputTruncatedLine } from '../log-limit.js';
 import { heapLimits } from '../node/heap-limits.js';
 import { isLogMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from '../node/protocol.js';
 import { classifyWorkerFailure } from './worker-failure.js';
@@ -46,8 +47,11 @@ export function defaultBootstrapPath(moduleUrl: string = import.meta.url): strin
   return resolve(dirname(here), 'bootstrap.js');
 }
 
-/** Characters of streamed output kept per invocation for when the thread dies before replying. */
-const STREAMED_LOG_CAP = 1024 * 1024;
+/**
+ * Slack over the runtime's own bound (for its markers of cut lines) before streamed output is
+ * no longer kept: the thread bounds what it streams, this only guards the main thread.
+ */
+const STREAMED_SLACK_BYTES = 64 * 1024;
 
 type Guarded = { kind: 'reply'; reply: RuntimeReply } | { kind: 'deadline' } | { kind: 'failed'; error: unknown };
 
@@ -60,6 +64,9 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   private readonly liveThreads = new Set<Worker>();
   /** Output streamed by the thread for the running phase (null = Init), kept for when it dies. */
   private streamed: { requestId: string | null; text: string } = { requestId: null, text: '' };
+  /** Where the thread counts the bytes it dropped in the current phase (see BootstrapConfig). */
+  private readonly logDropped = new BigInt64Array(new SharedArrayBuffer(8));
+  private readonly logBytes: number;
   private peakMemoryMb = 1;
   private readonly bootstrapPath: string;
   private readonly initTimeoutMs: number;
@@ -71,6 +78,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   ) {
     this.bootstrapPath = options.bootstrapPath ?? defaultBootstrapPath();
     this.initTimeoutMs = options.initTimeoutMs ?? initTimeoutMs(spec);
+    this.logBytes = spec.logBytesPerInvocation ?? DEFAULT_LOG_BYTES_PER_INVOCATION;
   }
 
   get state(): EnvironmentState {
@@ -194,6 +202,8 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       logGroupName: this.spec.logGroupName,
       logStreamName: this.spec.logStreamName,
       layerNodeModules: layerNodeModulesDirs(this.spec.layerDirs, nodeMajorOf(this.spec.runtime)),
+      logBytesPerInvocation: this.logBytes,
+      logDroppedCounter: this.logDropped.buffer as SharedArrayBuffer,
     };
     const pool = new Piscina<RuntimeTask, RuntimeReply>({
       filename: this.bootstrapPath,
@@ -218,9 +228,8 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     pool.on('error', () => this.retire());
     pool.on('message', (message: unknown) => {
       if (!isLogMessage(message) || message.requestId !== this.streamed.requestId) return;
-      this.streamed.text += message.text;
-      // Only the tail matters (Lambda's LogType=Tail is 4 KB); the host must not hoard a chatty function's output.
-      if (this.streamed.text.length > 2 * STREAMED_LOG_CAP) this.streamed.text = this.streamed.text.slice(-STREAMED_LOG_CAP);
+      // Counted in UTF-16 units, which never outnumber UTF-8 bytes: this cap never cuts what the thread kept.
+      if (this.streamed.text.length + message.text.length <= this.logBytes + STREAMED_SLACK_BYTES) this.streamed.text += message.text;
     });
     const trackAll = (): void => pool.threads.forEach((thread) => this.track(thread));
     pool.on('workerCreate', trackAll);
@@ -282,10 +291,14 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     return this.stopping;
   }
 
+  /** What the thread streamed in the phase it died in, closed as its runtime would have closed it. */
   private takeStreamed(requestId: string | null): string {
-    const text = this.streamed.requestId === requestId ? this.streamed.text : '';
+    let text = this.streamed.requestId === requestId ? this.streamed.text : '';
     this.streamed = { requestId: null, text: '' };
-    return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+    if (text !== '' && !text.endsWith('\n')) text += '\n';
+    const dropped = Number(Atomics.load(this.logDropped, 0));
+    Atomics.store(this.logDropped, 0, 0n);
+    return dropped > 0 ? text + outputTruncatedLine(dropped, this.logBytes) : text;
   }
 
   private notePeak(mb: number): void {

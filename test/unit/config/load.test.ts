@@ -48,6 +48,20 @@ describe('loadConfig', () => {
     expect(flagName('isolation')).toBe('--isolation');
   });
 
+  it('log bounds: 1 MiB per invocation, 16 MiB per function, the retention at least four invocations', () => {
+    const c = loadConfig();
+    expect(c.logBytesPerInvocation).toBe(1024 * 1024);
+    expect(c.logRetentionBytes).toBe(16 * 1024 * 1024);
+    expect(loadConfig({ env: { LAMINAR_LOG_BYTES_PER_INVOCATION: '65536', LAMINAR_LOG_RETENTION_BYTES: '262144' } })).toMatchObject({
+      logBytesPerInvocation: 65536,
+      logRetentionBytes: 262144,
+    });
+    expect(() => loadConfig({ flags: { logBytesPerInvocation: 8 * 1024 * 1024 } })).toThrow(
+      /logRetentionBytes: 16777216 is less than 4 × logBytesPerInvocation \(33554432\)/,
+    );
+    expect(() => loadConfig({ flags: { logBytesPerInvocation: 100 } })).toThrow(/logBytesPerInvocation \(from flags\).*\[4096, /);
+  });
+
   it('maps keys to environment variables and flags', () => {
     expect(envName('hostMemoryMb')).toBe('LAMINAR_HOST_MEMORY_MB');
     expect(flagName('dataDir')).toBe('--data-dir');

@@ -5,6 +5,7 @@ import { heapLimits } from '../../../src/environments/node/heap-limits.js';
 import { formatLogLine } from '../../../src/environments/log-format.js';
 import { crashOutcome, exitFailure, timeoutOutcome, unavailableOutcome } from '../../../src/environments/outcomes.js';
 import { LogCapture } from '../../../src/environments/node/log-capture.js';
+import { outputTruncatedLine } from '../../../src/environments/log-limit.js';
 import { classifyWorkerFailure } from '../../../src/environments/thread/worker-failure.js';
 import {
   formatErrorForLog,
@@ -105,6 +106,25 @@ describe('log capture', () => {
     expect(capture.take()).toBe('');
     expect(streamed.every(([, id]) => id === 'r-1')).toBe(true);
     expect(leaked).toEqual([]);
+  });
+
+  it('with a budget, keeps and streams only what the budget allows, and reports what it drops', () => {
+    const fakeConsole = {} as Console;
+    const streamed: string[] = [];
+    const dropped: number[] = [];
+    const capture = new LogCapture((text) => streamed.push(text), { phaseBytes: 100, onDropped: (n) => dropped.push(n) });
+    const stdout = new Writable({ write: (_c, _e, cb) => cb() });
+    capture.install({ console: fakeConsole, stdout, stderr: stdout });
+    for (let i = 0; i < 10; i++) stdout.write(`${String(i).repeat(39)}\n`);
+    const text = capture.take();
+    expect(text).toBe(`${'0'.repeat(39)}\n${'1'.repeat(39)}\n${'2'.repeat(20)}\n${outputTruncatedLine(300, 100)}`);
+    // The marker closes the phase only in take(); the stream carried the kept bytes alone.
+    expect(streamed.join('')).toBe(`${'0'.repeat(39)}\n${'1'.repeat(39)}\n${'2'.repeat(20)}`);
+    expect(dropped.at(-2)).toBe(300);
+    expect(dropped.at(-1)).toBe(0);
+    // The next phase starts afresh.
+    fakeConsole.log('next');
+    expect(capture.take()).toMatch(/\tINFO\tnext\n$/);
   });
 });
 

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { EnvironmentFactory, EnvironmentSpec, ExecutionEnvironment, InitResult, InvokeOutcome, InvokeRequest } from '../../environment.js';
 import { buildFunctionEnv } from '../../environment-variables.js';
 import { initTimeoutMs, invocationBudgetMs, Lifecycle, type EnvironmentState } from '../../lifecycle.js';
+import { DEFAULT_LOG_BYTES_PER_INVOCATION, LogLimiter } from '../../log-limit.js';
 import { heapLimits } from '../../node/heap-limits.js';
 import {
   crashOutcome,
@@ -65,8 +66,6 @@ export function defaultNodeProcessBootstrapPath(moduleUrl: string = import.meta.
 
 type Signal<H> = { kind: 'frame'; header: H; body: Buffer } | { kind: 'exit'; exit: Exit } | { kind: 'deadline' };
 
-/** Output kept per phase; only the tail matters for Tail logs, the host must not hoard a chatty runtime's output. */
-const LOG_CAP = 1024 * 1024;
 /** How long to wait for the pipes to drain once the runtime is gone (a grandchild in another group may hold them). */
 const DRAIN_MS = 1000;
 /** Far above Lambda's 6 MB response limit (the scheduler enforces that), far below what would hurt the server. */
@@ -84,7 +83,12 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   private readonly exitWaiters = new Set<(exit: Exit) => void>();
   private readonly closeWaiters = new Set<() => void>();
   private onFrame: ((header: ReplyHeader, body: Buffer) => void) | undefined;
+  /**
+   * Output of the current phase, as much as `limiter` keeps. The runtime does not bound its own
+   * output: the function could write to its file descriptors directly, so the bound is here.
+   */
   private output = '';
+  private readonly limiter: LogLimiter;
   /** Bytes of stdout received so far, to match the runtime's `outputBytes`. */
   private stdoutBytes = 0;
   private readonly stdoutWaiters = new Set<() => void>();
@@ -107,6 +111,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     this.initTimeoutMs = options.initTimeoutMs ?? initTimeoutMs(spec);
     this.bootstrapPath = options.bootstrapPath ?? defaultNodeProcessBootstrapPath();
     this.host = options.host ?? new DirectHost();
+    this.limiter = new LogLimiter(spec.logBytesPerInvocation ?? DEFAULT_LOG_BYTES_PER_INVOCATION);
   }
 
   get state(): EnvironmentState {
@@ -346,8 +351,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
   private collect(text: string): void {
     if (text === '') return;
-    this.output += text;
-    if (this.output.length > 2 * LOG_CAP) this.output = this.output.slice(-LOG_CAP);
+    this.output += this.limiter.write(text);
   }
 
   private noteExit(exit: Exit): void {
@@ -396,9 +400,9 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   }
 
   private takeOutput(): string {
-    const text = this.output;
+    const text = this.output + this.limiter.end();
     this.output = '';
-    return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+    return text;
   }
 }
 
