@@ -152,6 +152,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     unreservedConcurrency: () => unreservedCapacity(ledger),
     logLevel: config.logLevel,
     health: () => ({ sandbox: opened.sandbox }),
+    ...(opened.sandbox.sandboxUid !== undefined ? { sandboxUid: opened.sandbox.sandboxUid } : {}),
   });
 
   let closed = false;

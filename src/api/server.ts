@@ -14,6 +14,7 @@ import { functionRoutes } from './routes/functions.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { layerRoutes } from './routes/layers.js';
 import { metricsHealthRoutes } from './routes/metrics-health.js';
+import { guardSandboxCallers } from './sandbox-callers.js';
 import { provisionedRoutes, type ProvisionedService } from './routes/provisioned.js';
 import { tagRoutes } from './routes/tags.js';
 
@@ -31,6 +32,8 @@ export interface ServerDeps {
   logLevel?: string;
   /** What /health reports beside its status (the sandbox in use, and what it lacks). */
   health?: () => Record<string, unknown>;
+  /** The uid sandboxed functions run as, when it is theirs alone: their requests may only invoke. */
+  sandboxUid?: number;
 }
 
 /**
@@ -62,6 +65,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     if (closing) reply.header('connection', 'close');
   });
 
+  if (deps.sandboxUid !== undefined) guardSandboxCallers(app, deps.sandboxUid);
   app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, events: deps.events, partition: deps.partition });
   app.register(functionRoutes, { registry: deps.registry, partition: deps.partition });
   app.register(tagRoutes, { registry: deps.registry, partition: deps.partition });

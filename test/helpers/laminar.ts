@@ -31,7 +31,10 @@ export interface Harness {
 /** Starts a real Laminar on 127.0.0.1 with a fresh data dir and an SDK client pointed at it. */
 export async function startLaminar(flags: Record<string, unknown> = {}, options: LaminarOptions = {}, dataDir?: string): Promise<Harness> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'laminar-test-'));
-  const config = loadConfig({ flags: { port: 0, dataDir: dir, printFunctionLogs: false, logLevel: 'silent', ...flags } });
+  // CPU in proportion to memory gives a 128 MB function 7% of a vCPU after Init, as on Lambda;
+  // tests of anything but CPU run unthrottled so a loaded machine does not decide their outcome.
+  // Tests of the limit itself (and the escape suite) ask for `proportional`.
+  const config = loadConfig({ flags: { port: 0, dataDir: dir, printFunctionLogs: false, logLevel: 'silent', environmentCpu: 'unlimited', ...flags } });
   const echoed: string[] = [];
   const laminar = createLaminar(config, { echo: (t) => echoed.push(t), ...options });
   const url = await laminar.listen();

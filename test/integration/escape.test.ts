@@ -43,7 +43,8 @@ let victim: Victim;
 
 beforeAll(async () => {
   process.env[HOST_SECRET_NAME] = HOST_SECRET;
-  h = await startLaminar();
+  // The default configuration, CPU limit included.
+  h = await startLaminar({ environmentCpu: 'proportional' });
   // Unsandboxed, these attackers would run as the server's own user (root on CI), and
   // `kill -9 -1` would end every process of the machine: nothing runs without the sandbox.
   if (!h.laminar.isolation.enabled) {
@@ -409,5 +410,31 @@ describe('a custom runtime (provided.al2023, shell bootstrap)', () => {
     expect(error).toBeUndefined();
     expect(body).toMatchObject({ killServer: expect.stringContaining('No such process'), hostVariables: 0, uid: SANDBOX_UID });
     await expectServerAndVictimUnharmed();
+  });
+});
+
+describe('beyond the file system', () => {
+  it("Laminar's own API on loopback: a function may invoke another, but not read, download, replace, list or delete it (AccessDeniedException)", async () => {
+    const name = await deployFixture(h.client, 'escape-api', { MemorySize: 512, Timeout: 30 });
+    const { error, body } = await invoke(name, { url: h.url, victim: victim.name });
+    expect(error).toBeUndefined();
+    for (const key of ['get', 'download', 'update', 'del', 'list']) {
+      expect(body[key], key).toMatchObject({ status: 403, type: 'AccessDeniedException' });
+    }
+    expect(body.invoke).toMatchObject({ status: 200 });
+    expect(JSON.parse((body.invoke as { body: string }).body)).toMatchObject({ me: 'escape-victim' });
+    // The same requests from outside a sandbox are served.
+    expect((await fetch(`${h.url}/2015-03-31/functions/${victim.name}`)).status).toBe(200);
+    await expectServerAndVictimUnharmed();
+  });
+
+  it('no user namespace (unshare -U fails with EPERM), while threads and child processes work as usual', async () => {
+    const name = await deployFixture(h.client, 'escape-userns', { MemorySize: 1024, Timeout: 30 });
+    const { error, body } = await invoke(name);
+    expect(error).toBeUndefined();
+    expect(body.unshareUser).toMatchObject({ status: 1, out: expect.stringContaining('Operation not permitted') });
+    expect(body.unshareMount).toMatchObject({ status: 1 });
+    expect(body.python).toEqual({ status: 0, out: 'threads ok' });
+    expect(body.thread).toBe(42);
   });
 });

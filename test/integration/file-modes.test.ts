@@ -9,6 +9,10 @@
  *   their archive modes) because a sandboxed runtime reads them as another user through a bind
  *   mount; the 0700 data dir above keeps other users out. The zips beside them are 0600.
  * - `tmp/` holds environments' /tmp folders, which belong to the sandbox user, not the server.
+ * - `sandbox/` holds what sandboxes are built from: the layers merged for /opt (hard links of
+ *   the extracted layers, so readable as they are) and the stand-in files bound into every
+ *   sandbox (/etc/passwd, /etc/group, the runtime's package.json), read by the sandbox user; the
+ *   seccomp program is read by bubblewrap (root) only.
  */
 import { CreateFunctionCommand, InvokeCommand, PublishLayerVersionCommand, waitUntilFunctionActiveV2, type Runtime } from '@aws-sdk/client-lambda';
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -69,6 +73,12 @@ function expected(e: Entry): { mode: number; why: string } | { readable: true; w
   if (e.rel === 'code') return { mode: 0o755, why: 'code store folder, traversed by sandboxed runtimes' };
   if (e.rel === 'code/package.json') return { mode: 0o644, why: 'read by Node.js when it resolves function code' };
   if (/^code\/[0-9a-f]{64}\.zip$/.test(e.rel)) return { mode: 0o600, why: 'a stored zip, read by the server only' };
+  if (e.rel === 'sandbox' || e.rel === 'sandbox/support' || e.rel === 'sandbox/opt') return { mode: 0o755, why: 'a folder sandboxes are built from' };
+  if (e.rel === 'sandbox/support/seccomp.bpf') return { mode: 0o600, why: 'read by bubblewrap, as root, only' };
+  if (e.rel.startsWith('sandbox/support/')) return { mode: 0o644, why: 'bound into every sandbox, read by the sandbox user' };
+  if (/^sandbox\/opt\/[0-9a-f]+(\/|$)/.test(e.rel)) {
+    return e.dir ? { mode: 0o755, why: 'a merged /opt folder' } : { readable: true, why: 'a layer file linked into a merged /opt (archive mode)' };
+  }
   if (/^code\/[0-9a-f]{64}(\/|$)/.test(e.rel)) {
     return e.dir ? { mode: 0o755, why: 'extracted code or layer folder' } : { readable: true, why: 'extracted code or layer file (archive mode)' };
   }
@@ -140,7 +150,7 @@ describe.each([
     const entries = checkModes(dataDir);
     const rels = entries.map((e) => e.rel);
     // The checks above covered these; make sure they were there to be checked.
-    for (const present of ['laminar.lock', 'registry.db', 'registry.db-wal', 'registry.db-shm', 'logs', `logs/${name}`, 'code/package.json', 'tmp']) {
+    for (const present of ['laminar.lock', 'registry.db', 'registry.db-wal', 'registry.db-shm', 'logs', `logs/${name}`, 'code/package.json', 'sandbox/support/passwd', 'sandbox/support/seccomp.bpf']) {
       expect(rels).toContain(present);
     }
     expect(rels.filter((r) => r.startsWith(`logs/${name}/`) && r.endsWith('.log')).length).toBeGreaterThan(0);

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LambdaClient, UpdateFunctionConfigurationCommand, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { cgroupDir } from '../helpers/cgroup-of.js';
 import { environmentGone, environmentProcesses } from '../helpers/host-processes.js';
 import { sample, scrape } from '../helpers/metrics.js';
 
@@ -109,10 +110,29 @@ describe('laminar serve', () => {
       const { stream } = (await res.json()) as { stream: string };
       // The runtime and the child it started, inside their sandbox.
       expect(environmentProcesses(stream).length).toBeGreaterThanOrEqual(2);
+      const runtime = Math.max(...environmentProcesses(stream));
+      const group = cgroupDir(runtime, 'memory');
+      expect(group !== undefined && existsSync(group)).toBe(true);
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
       await environmentGone(stream);
+      // The environment's cgroup outlives the server that made it; the next start on the data dir removes it.
+      expect(existsSync(group as string)).toBe(true);
+      const again = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--print-function-logs', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          let text = '';
+          again.stdout.on('data', (d: Buffer) => {
+            text += d.toString();
+            if (text.includes('serving the Lambda API')) resolve();
+          });
+          again.once('exit', (code) => reject(new Error(`exited ${code}: ${text}`)));
+        });
+        expect(existsSync(group as string)).toBe(false);
+      } finally {
+        again.kill('SIGKILL');
+      }
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });

@@ -75,6 +75,11 @@ export async function findPeerPid(socket: Socket, options: PeerPidAuthorizerOpti
  * whose remote end is our local end.
  */
 export async function peerSocketInode(socket: Socket, proc = '/proc'): Promise<string | undefined> {
+  return (await peerSocket(socket, proc))?.inode;
+}
+
+/** The peer's socket as the kernel lists it: its inode and the user that owns it. */
+export async function peerSocket(socket: Socket, proc = '/proc'): Promise<{ inode: string; uid: number } | undefined> {
   const { localAddress, localPort, remoteAddress, remotePort } = socket;
   if (!localAddress || !remoteAddress || localPort === undefined || remotePort === undefined) return undefined;
   for (const table of ['net/tcp', 'net/tcp6']) {
@@ -82,8 +87,8 @@ export async function peerSocketInode(socket: Socket, proc = '/proc'): Promise<s
     const local = procEndpoint(remoteAddress, remotePort, v6);
     const remote = procEndpoint(localAddress, localPort, v6);
     if (!local || !remote) continue;
-    const inode = await scanTable(`${proc}/${table}`, local, remote);
-    if (inode !== undefined) return inode;
+    const row = await scanTable(`${proc}/${table}`, local, remote);
+    if (row !== undefined) return row;
   }
   return undefined;
 }
@@ -93,7 +98,7 @@ export async function peerSocketInode(socket: Socket, proc = '/proc'): Promise<s
  * as it is read (walking its socket hash tables), which is most of a lookup's cost, so stopping
  * early halves it on average.
  */
-async function scanTable(path: string, local: string, remote: string): Promise<string | undefined> {
+async function scanTable(path: string, local: string, remote: string): Promise<{ inode: string; uid: number } | undefined> {
   let file;
   try {
     file = await open(path, 'r');
@@ -117,7 +122,7 @@ async function scanTable(path: string, local: string, remote: string): Promise<s
   }
 }
 
-function matchRow(lines: string, local: string, remote: string): string | undefined {
+function matchRow(lines: string, local: string, remote: string): { inode: string; uid: number } | undefined {
   // Cheap substring test first; most rows are other connections.
   let at = lines.indexOf(` ${local} ${remote} `);
   while (at !== -1) {
@@ -126,7 +131,7 @@ function matchRow(lines: string, local: string, remote: string): string | undefi
     // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
     const f = lines.slice(start, end === -1 ? undefined : end).trim().split(/\s+/);
     // Rows with inode 0 (TIME_WAIT) hold no socket.
-    if (f[1] === local && f[2] === remote && f[9] !== undefined && f[9] !== '0') return f[9];
+    if (f[1] === local && f[2] === remote && f[9] !== undefined && f[9] !== '0') return { inode: f[9], uid: Number(f[7]) };
     at = lines.indexOf(` ${local} ${remote} `, at + 1);
   }
   return undefined;

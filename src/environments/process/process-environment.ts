@@ -296,9 +296,10 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private notePeak(): void {
     const leader = this.child?.pid;
     if (leader === undefined) return;
-    const measured = this.hosted?.peakMemoryMb();
-    if (measured === undefined && this.exit !== undefined) return;
-    const mb = measured ?? treePeakMb(leader);
+    // The cgroup's peak counts everything the environment charged (children, /tmp); the processes'
+    // own peaks count the pages of shared files another cgroup touched first: the larger of both.
+    const measured = this.hosted?.peakMemoryMb() ?? 0;
+    const mb = Math.max(measured, this.exit === undefined ? treePeakMb(leader) : 0);
     if (mb > this.peakMemoryMb) this.peakMemoryMb = mb;
   }
 

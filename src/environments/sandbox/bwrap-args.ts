@@ -41,6 +41,8 @@ export interface SandboxView {
    */
   identity: { kind: 'setpriv'; setpriv: string } | { kind: 'userns' };
   hostname: string;
+  /** The descriptor, in bubblewrap's process, of the seccomp program to run under (seccomp.ts). */
+  seccompFd?: number;
 }
 
 /** Arguments for `bwrap`, ending with the command to run inside. */
@@ -59,6 +61,7 @@ export function bwrapArgs(view: SandboxView, command: string, args: readonly str
     // No controlling terminal to push input into (TIOCSTI).
     '--new-session',
   ];
+  if (view.seccompFd !== undefined) out.push('--seccomp', String(view.seccompFd));
   if (view.identity.kind === 'userns') out.push('--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_GID));
   // bubblewrap makes missing parents of a mount point 0700, which the sandbox user could not
   // cross: each parent is made first, readable by all.

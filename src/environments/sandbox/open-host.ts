@@ -4,12 +4,13 @@
  * otherwise the best that is left (unsandboxed, an RSS watchdog), never refusing to start.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, realpathSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, realpathSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { DirectHost, type ProcessHost } from '../process/host.js';
-import { bwrapArgs, NODE_INSIDE, RUNTIME_ROOT, type SandboxView } from './bwrap-args.js';
+import { bwrapArgs, NODE_INSIDE, RUNTIME_ROOT, SANDBOX_UID, type SandboxView } from './bwrap-args.js';
 import { OptDirs } from './opt-dir.js';
 import { SandboxHost, type SandboxCgroups } from './sandbox-host.js';
+import { userNamespaceFilter } from './seccomp.js';
 import { buildSystemView, nodeRuntimeMounts } from './system-view.js';
 
 export interface OpenHostOptions {
@@ -28,6 +29,8 @@ export interface OpenHostOptions {
 
 export interface IsolationReport {
   enabled: boolean;
+  /** The host uid sandboxed functions run as, when no other process of the host uses it (a root server drops to it). */
+  sandboxUid?: number;
   description: string;
   limits: string;
   /** Every reason process environments are less than fully sandboxed and limited. */
@@ -75,14 +78,32 @@ export function openProcessHost(o: OpenHostOptions): OpenedHost {
     identity = { kind: 'setpriv', setpriv };
   }
   const system = buildSystemView(join(o.workDir, 'support'));
+  const seccompFile = join(o.workDir, 'support', 'seccomp.bpf');
+  writeFileSync(seccompFile, userNamespaceFilter(), { mode: 0o600 });
   const environmentsDir = resolve(dirname(o.nodeBootstrap), '../..');
-  // One real sandbox, to find out now (not at the first cold start) whether this machine allows it.
+  // One real sandbox, to find out now (not at the first cold start) whether this machine allows
+  // it, first with the seccomp filter, then without (a kernel without seccomp filters).
   const probeView: SandboxView = { ...system, codeDir: system.system[0]?.host ?? '/usr', runtime: [], tmpBytes: 1024 * 1024, identity, hostname: 'localhost' };
-  try {
-    execFileSync(bwrap, bwrapArgs(probeView, '/bin/sh', ['-c', 'exit 0']), { timeout: 10_000, env: {}, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  } catch (err) {
-    const stderr = (err as { stderr?: unknown }).stderr;
-    return direct(`bubblewrap cannot create a sandbox here: ${typeof stderr === 'string' && stderr.trim() !== '' ? stderr.trim() : String(err)}`);
+  const tryProbe = (withSeccomp: boolean): string | undefined => {
+    const fd = withSeccomp ? openSync(seccompFile, 'r') : undefined;
+    try {
+      const view = fd === undefined ? probeView : { ...probeView, seccompFd: 3 };
+      execFileSync(bwrap, bwrapArgs(view, '/bin/sh', ['-c', 'exit 0']), { timeout: 10_000, env: {}, stdio: ['ignore', 'ignore', 'pipe', fd ?? 'ignore'], encoding: 'utf8' });
+      return undefined;
+    } catch (err) {
+      const stderr = (err as { stderr?: unknown }).stderr;
+      return typeof stderr === 'string' && stderr.trim() !== '' ? stderr.trim() : String(err);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
+  let seccomp = true;
+  const failure = tryProbe(true);
+  if (failure !== undefined) {
+    const plain = tryProbe(false);
+    if (plain !== undefined) return direct(`bubblewrap cannot create a sandbox here: ${plain}`);
+    seccomp = false;
+    report.warnings.push(`sandboxes run without the seccomp filter that refuses user namespaces: ${failure}`);
   }
   const host = new SandboxHost({
     bwrap,
@@ -95,8 +116,9 @@ export function openProcessHost(o: OpenHostOptions): OpenedHost {
     cpu: o.environmentCpu,
     pidsMax: o.pidsMax,
     version: bwrapVersion(bwrap),
+    ...(seccomp ? { seccompFile } : {}),
   });
-  Object.assign(report, { enabled: true, description: host.description });
+  Object.assign(report, { enabled: true, description: host.description, ...(identity.kind === 'setpriv' ? { sandboxUid: SANDBOX_UID } : {}) });
   const ready = cgroups.then(() => {
     report.description = host.description;
   });

@@ -5,7 +5,7 @@
  * of that list shares read-only.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export class OptDirs {
@@ -34,9 +34,12 @@ export class OptDirs {
     } catch {
       // not merged yet
     }
-    await mkdir(this.root, { recursive: true, mode: 0o755 });
+    // Modes set explicitly: the server's umask must not hide /opt from the sandbox user.
+    await mkdir(this.root, { recursive: true });
+    await chmod(this.root, 0o755);
     const staging = `${target}.${process.pid}.${Date.now()}.tmp`;
-    await mkdir(staging, { mode: 0o755 });
+    await mkdir(staging);
+    await chmod(staging, 0o755);
     try {
       for (const dir of layerDirs) await mergeInto(dir, staging);
       await rename(staging, target);
@@ -58,7 +61,10 @@ async function mergeInto(from: string, to: string): Promise<void> {
     const existing = await lstat(dst).catch(() => undefined);
     if (entry.isDirectory()) {
       if (existing !== undefined && !existing.isDirectory()) await unlink(dst);
-      if (existing === undefined || !existing.isDirectory()) await mkdir(dst, { mode: (await stat(src)).mode & 0o7777 });
+      if (existing === undefined || !existing.isDirectory()) {
+        await mkdir(dst);
+        await chmod(dst, (await stat(src)).mode & 0o7777);
+      }
       await mergeInto(src, dst);
       continue;
     }

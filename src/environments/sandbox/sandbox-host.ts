@@ -5,6 +5,7 @@
  * a CPU share in proportion to memory and a pids limit.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { EnvironmentSpec } from '../environment.js';
@@ -12,7 +13,7 @@ import type { Exit, FunctionPaths, HostedProcess, NodeRuntimePaths, ProcessHost,
 import { RssWatchdog } from '../process/host.js';
 import { killGroup } from '../process/proc.js';
 import { bwrapArgs, NODE_INSIDE, OPT_ROOT, RUNTIME_ROOT, TASK_ROOT, type Mount, type SandboxView } from './bwrap-args.js';
-import type { CgroupSupport } from './cgroup-types.js';
+import type { Cgroup, CgroupSupport } from './cgroup-types.js';
 import { limitsFor } from './cgroup-limits.js';
 import type { SystemView } from './system-view.js';
 import type { OptDirs } from './opt-dir.js';
@@ -39,6 +40,8 @@ export interface SandboxHostOptions {
   pidsMax: number;
   /** Version line of bubblewrap, for the description. */
   version: string;
+  /** A file holding the seccomp program every sandbox runs under; none where the kernel has no seccomp filters. */
+  seccompFile?: string;
 }
 
 /** A shell that moves itself into the cgroup, then becomes bubblewrap: nothing runs outside the group. */
@@ -75,8 +78,12 @@ export class SandboxHost implements ProcessHost {
   async start(request: StartRequest): Promise<HostedProcess> {
     const { spec } = request;
     const optDir = await this.o.optDirs.forLayers(spec.layerDirs);
+    // A descriptor of its own per sandbox: bubblewrap reads the program from its current offset.
+    const seccompFd = this.o.seccompFile === undefined ? undefined : openSync(this.o.seccompFile, 'r');
+    const stdio = [...(Array.isArray(request.stdio) ? request.stdio : []), ...(seccompFd === undefined ? [] : [seccompFd])];
     const view: SandboxView = {
       ...this.o.system,
+      ...(seccompFd === undefined ? {} : { seccompFd: stdio.length - 1 }),
       codeDir: spec.codeDir,
       ...(optDir !== undefined ? { optDir } : {}),
       runtime: request.nodeRuntime ? this.o.nodeRuntimeMounts : [],
@@ -86,14 +93,20 @@ export class SandboxHost implements ProcessHost {
     };
     const argv = bwrapArgs(view, request.command, request.args);
     // Init runs with the CPU it can get, as Lambda's Init does; the quota comes with initDone().
-    const cgroups = await this.o.cgroups;
-    const cgroup = await cgroups?.create(request.envId, limitsFor(spec.memoryMb, { pidsMax: this.o.pidsMax, cpu: false }));
+    let cgroup: Cgroup | undefined;
+    let child;
+    try {
+      const cgroups = await this.o.cgroups;
+      cgroup = await cgroups?.create(request.envId, limitsFor(spec.memoryMb, { pidsMax: this.o.pidsMax, cpu: false }));
+      const options = { cwd: '/', env: request.env, detached: true, stdio };
+      child =
+        cgroup === undefined
+          ? spawn(this.o.bwrap, argv, options)
+          : spawn('/bin/sh', ['-c', JOIN_CGROUP, 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles, this.o.bwrap, ...argv], options);
+    } finally {
+      if (seccompFd !== undefined) closeSync(seccompFd);
+    }
     const oomBefore = cgroup?.oomKills() ?? 0;
-    const options = { cwd: '/', env: request.env, detached: true, stdio: request.stdio };
-    const child =
-      cgroup === undefined
-        ? spawn(this.o.bwrap, argv, options)
-        : spawn('/bin/sh', ['-c', JOIN_CGROUP, 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles, this.o.bwrap, ...argv], options);
     const watchdog = cgroup === undefined ? new RssWatchdog(child, spec.memoryMb) : undefined;
     let released: Promise<void> | undefined;
     // What the cgroup counted, kept from just before it is removed: a runtime's failure is

@@ -3,8 +3,8 @@
  * system folders a runtime needs, a minimal /etc, and Laminar's files that stand in for Lambda's
  * own (/etc/passwd naming the sandbox user, /var/runtime's package scope). Read once at start.
  */
-import { existsSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SANDBOX_GID, SANDBOX_UID, type Mount, type SandboxView } from './bwrap-args.js';
 
 /** System folders, bound read-only when present (on a merged-/usr system most are links). */
@@ -53,11 +53,12 @@ export function buildSystemView(supportDir: string): SystemView {
   }
   for (const entry of ETC_ENTRIES) if (existsSync(entry)) system.push({ host: entry, inside: entry });
 
-  mkdirSync(supportDir, { recursive: true, mode: 0o755 });
+  makeReadableDir(dirname(supportDir));
+  makeReadableDir(supportDir);
   const passwd = join(supportDir, 'passwd');
   const group = join(supportDir, 'group');
-  writeFileSync(passwd, `root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:${SANDBOX_UID}:${SANDBOX_GID}::/tmp:/sbin/nologin\n`, { mode: 0o644 });
-  writeFileSync(group, `root:x:0:\nsbx_group:x:${SANDBOX_GID}:\n`, { mode: 0o644 });
+  writeReadable(passwd, `root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:${SANDBOX_UID}:${SANDBOX_GID}::/tmp:/sbin/nologin\n`);
+  writeReadable(group, `root:x:0:\nsbx_group:x:${SANDBOX_GID}:\n`);
   system.push({ host: passwd, inside: '/etc/passwd' }, { host: group, inside: '/etc/group' });
   return { system, symlinks };
 }
@@ -69,10 +70,21 @@ export function buildSystemView(supportDir: string): SystemView {
  */
 export function nodeRuntimeMounts(supportDir: string, environmentsDir: string, nodeBinary: string, runtimeRoot: string, nodeInside: string): Mount[] {
   const pkg = join(supportDir, 'runtime-package.json');
-  writeFileSync(pkg, '{"type":"module"}\n', { mode: 0o644 });
+  writeReadable(pkg, '{"type":"module"}\n');
   return [
     { host: environmentsDir, inside: join(runtimeRoot, 'environments') },
     { host: pkg, inside: join(runtimeRoot, 'package.json') },
     { host: nodeBinary, inside: nodeInside },
   ];
+}
+
+/** Readable by the sandbox user whatever the server's umask (which would mask a mode given to mkdir). */
+export function makeReadableDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+}
+
+function writeReadable(file: string, text: string): void {
+  writeFileSync(file, text);
+  chmodSync(file, 0o644);
 }

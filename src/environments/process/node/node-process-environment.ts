@@ -393,9 +393,13 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     this.channel?.destroy();
   }
 
-  /** The runtime's own measure, unless the host measures the whole environment (a cgroup's peak). */
+  /**
+   * The larger of the runtime's own peak resident set and the host's measure of the whole
+   * environment (a cgroup's peak, which counts children and /tmp but not the pages of files,
+   * such as node itself, that another cgroup touched first).
+   */
   private notePeak(mb: number): void {
-    const measured = this.hosted?.peakMemoryMb() ?? mb;
+    const measured = Math.max(this.hosted?.peakMemoryMb() ?? 0, mb);
     if (measured > this.peakMemoryMb) this.peakMemoryMb = measured;
   }
 

@@ -1,0 +1,46 @@
+/**
+ * Functions run in sandboxes that share the host's network, so a function can reach this API on
+ * loopback. Invoking another function is what a Lambda function may do with its role; changing or
+ * reading the account (deleting a function, replacing its code, downloading it) is not: requests
+ * that come from a sandbox user's socket get AccessDeniedException for everything but Invoke.
+ *
+ * Who owns the client's socket is read from /proc/net/tcp once per connection, and only for
+ * requests that are not invocations, so the invoke path pays nothing for it.
+ */
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { AccessDeniedException } from '../core/errors.js';
+import { peerSocket } from '../environments/process/peer-authorizer.js';
+
+/** Invoke (`/2015-03-31/functions/{name}/invocations`) and the older InvokeAsync. */
+function isInvocation(method: string, url: string): boolean {
+  if (method !== 'POST') return false;
+  const path = url.split('?', 1)[0] ?? '';
+  return (path.startsWith('/2015-03-31/functions/') && path.endsWith('/invocations')) || (path.startsWith('/2014-11-13/functions/') && path.includes('/invoke-async'));
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
+}
+
+export function guardSandboxCallers(app: FastifyInstance, sandboxUid: number): void {
+  const verdicts = new WeakMap<Socket, Promise<boolean>>();
+  const fromSandbox = (socket: Socket): Promise<boolean> => {
+    let verdict = verdicts.get(socket);
+    if (verdict === undefined) {
+      verdict = isLoopback(socket.remoteAddress)
+        ? peerSocket(socket).then((row) => row?.uid === sandboxUid, () => false)
+        : Promise.resolve(false);
+      verdicts.set(socket, verdict);
+    }
+    return verdict;
+  };
+  app.addHook('onRequest', async (req) => {
+    if (isInvocation(req.method, req.url)) return;
+    if (await fromSandbox(req.raw.socket)) {
+      throw new AccessDeniedException(
+        `A function may invoke functions through this API but not ${req.method} ${req.url.split('?', 1)[0] ?? ''}: Laminar refuses requests from inside a sandbox other than Invoke.`,
+      );
+    }
+  });
+}
