@@ -53,8 +53,8 @@ export interface HostedProcess {
   peakMemoryMb(): number | undefined;
   /** True once the environment's memory limit killed one of its processes. */
   outOfMemory(): boolean;
-  /** Init is over: from now on the CPU share follows MemorySize. */
-  initDone(): void;
+  /** Init is over: from now on the CPU share follows MemorySize (in force when this resolves). */
+  initDone(): Promise<void>;
   /** Kills everything the environment started and frees what the host made for it. Idempotent. */
   release(): Promise<void>;
 }
@@ -108,7 +108,7 @@ export class DirectHost implements ProcessHost {
       exitOf: (code, signal) => ({ code, signal }),
       peakMemoryMb: () => undefined,
       outOfMemory: () => watchdog?.exceeded ?? false,
-      initDone: () => undefined,
+      initDone: () => Promise.resolve(),
       release: () => {
         watchdog?.stop();
         if (!released && child.pid !== undefined) killGroup(child.pid);

@@ -117,7 +117,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     switch (signal.kind) {
       case 'next':
         this.lifecycle.move('init-ok');
-        this.hosted?.initDone();
+        await this.hosted?.initDone();
         return { ok: true, initDurationMs: performance.now() - started, logs: this.takeOutput() };
       case 'init-error':
         return failed(errorPayload(signal.errorType, signal.body));

@@ -117,10 +117,11 @@ export class SandboxHost implements ProcessHost {
       exitOf: (code, signal) => signalledExit(code, signal),
       peakMemoryMb: () => (cgroup === undefined ? undefined : Math.max(1, Math.ceil((final?.peakBytes ?? cgroup.peakBytes()) / (1024 * 1024)))),
       outOfMemory: () => (cgroup !== undefined ? (final?.oomKills ?? cgroup.oomKills()) > oomBefore : (watchdog?.exceeded ?? false)),
-      initDone: () => {
+      initDone: async () => {
         if (cgroup === undefined || this.o.cpu === 'unlimited') return;
         // Init ran with the CPU it could get, as Lambda's does; from now on the share follows memory.
-        void cgroup.setCpu(limitsFor(spec.memoryMb).cpu).catch(() => undefined);
+        // A group already removed (the environment died meanwhile) has nothing left to limit.
+        await cgroup.setCpu(limitsFor(spec.memoryMb).cpu).catch(() => undefined);
       },
       release: () => {
         released ??= (async () => {

@@ -160,7 +160,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
         this.notePeak(header.maxMemoryUsedMb);
         if (!header.ok) return failed(header.error);
         this.lifecycle.move('init-ok');
-        this.hosted?.initDone();
+        await this.hosted?.initDone();
         return { ok: true, initDurationMs: performance.now() - started, logs: this.takeOutput() };
       }
       case 'exit': {
