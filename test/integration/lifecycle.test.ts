@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LambdaClient, UpdateFunctionConfigurationCommand, waitUntilFunctionUpdatedV2 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
 import { cgroupDir } from '../helpers/cgroup-of.js';
 import { environmentGone, environmentProcesses } from '../helpers/host-processes.js';
+import { startServe } from '../helpers/serve-process.js';
 import { sample, scrape } from '../helpers/metrics.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 describe('updates retire environments gracefully', () => {
   let h: Harness;
@@ -41,20 +39,10 @@ describe('updates retire environments gracefully', () => {
 describe('laminar serve', () => {
   it('deploys examples, serves them, and on SIGTERM lets in-flight work finish, then exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'laminar-serve-'));
-    const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--functions', EXAMPLES, '--print-function-logs', 'false'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const served = await startServe(dataDir, ['--functions', EXAMPLES]);
+    const { child, url } = served;
     try {
-      let out = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /serving the Lambda API on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
-      expect(out).toMatch(/deployed 6 function\(s\)/);
+      expect(served.output()).toMatch(/deployed 6 function\(s\)/);
       const hello = await fetch(`${url}/2015-03-31/functions/hello/invocations`, { method: 'POST', body: '{"name":"Ada"}' });
       expect(((await hello.json()) as { message: string }).message).toBe('Hello, Ada!');
       const dep = await fetch(`${url}/2015-03-31/functions/with-dependency/invocations`, { method: 'POST', body: '{"text":"a b"}' });
@@ -81,7 +69,7 @@ describe('laminar serve', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ slept: 800 });
       expect(await exited).toBe(0);
-      expect(out).toMatch(/SIGTERM received, draining/);
+      expect(served.output()).toMatch(/SIGTERM received, draining/);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
@@ -90,19 +78,8 @@ describe('laminar serve', () => {
 
   it('killed with SIGKILL, takes every sandbox with it: nothing the functions started keeps running', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'laminar-kill-'));
-    const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--print-function-logs', 'false'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, url } = await startServe(dataDir);
     try {
-      let out = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /serving the Lambda API on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
       const client = new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
       const fn = await deployFixture(client, 'pid');
       client.destroy();
@@ -119,19 +96,11 @@ describe('laminar serve', () => {
       await environmentGone(stream);
       // The environment's cgroup outlives the server that made it; the next start on the data dir removes it.
       expect(existsSync(group as string)).toBe(true);
-      const again = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--print-function-logs', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const again = await startServe(dataDir);
       try {
-        await new Promise<void>((resolve, reject) => {
-          let text = '';
-          again.stdout.on('data', (d: Buffer) => {
-            text += d.toString();
-            if (text.includes('serving the Lambda API')) resolve();
-          });
-          again.once('exit', (code) => reject(new Error(`exited ${code}: ${text}`)));
-        });
         expect(existsSync(group as string)).toBe(false);
       } finally {
-        again.kill('SIGKILL');
+        again.child.kill('SIGKILL');
       }
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
