@@ -359,7 +359,7 @@ export class SqliteEventQueue implements EventQueue {
       if (next === null || next === undefined || next > now) return undefined;
       const names = this.q.activeFunctions.all().map((r) => r.name);
       for (const fn of roundRobinOrder(names, this.cursor)) {
-        const cap = opts.caps?.get(fn);
+        const cap = opts.caps?.get(fn) ?? opts.defaultCap;
         if (cap !== undefined && (this.q.inFlight.get(fn, now)?.n ?? 0) >= cap) continue;
         const row = this.q.firstDue.get(fn, now);
         if (!row) continue;
