@@ -118,6 +118,11 @@ export class Dispatcher implements EventSink {
     return this.attempts.size;
   }
 
+  /** Resolves once the dispatcher has leased all it may for now (attempts may still run). */
+  async idle(): Promise<void> {
+    while (this.pumping) await this.pumping;
+  }
+
   /** Resolves once no attempt is in flight and nothing is being leased (tests wait on it). */
   async settled(): Promise<void> {
     while (this.pumping || this.attempts.size > 0) await Promise.allSettled([this.pumping, ...this.attempts]);
