@@ -244,6 +244,17 @@ export class SqliteEventQueue implements EventQueue {
   private readonly q: ReturnType<typeof prepare>;
   /** The function leased last: the next lease starts after it. In memory, as fairness needs no history. */
   private cursor: string | undefined;
+  /**
+   * The lease transaction, built once: better-sqlite3 builds a wrapper per `transaction()` call,
+   * which cost a lease about as much as one of its queries.
+   */
+  private readonly leaseTx: Database.Transaction<(now: number, visibilityMs: number, opts: LeaseOptions) => Lease | undefined>;
+  /**
+   * Lease tokens: a random prefix per queue instance and a counter. A token only has to differ
+   * from every other lease's; drawing 16 random bytes per lease cost more than the lease's update.
+   */
+  private readonly tokenPrefix = randomBytes(8).toString('hex');
+  private tokenSeq = 0;
   private pending: { event: NewEvent; resolve: (e: QueuedEvent) => void; reject: (err: unknown) => void }[] = [];
 
   /** Opens (creating if missing) `<dataDir>/events.db`. */
@@ -278,6 +289,7 @@ export class SqliteEventQueue implements EventQueue {
       this.work.pragma('busy_timeout = 5000');
       this.work.pragma('synchronous = NORMAL');
       this.q = prepare(this.work);
+      this.leaseTx = this.work.transaction((now: number, visibilityMs: number, opts: LeaseOptions) => this.leaseOne(now, visibilityMs, opts));
     } catch (err) {
       this.work.close();
       this.db.close();
@@ -354,24 +366,27 @@ export class SqliteEventQueue implements EventQueue {
   }
 
   async lease(now: number, visibilityMs: number, opts: LeaseOptions = {}): Promise<Lease | undefined> {
-    return this.inTransaction((): Lease | undefined => {
-      const next = this.q.nextDue.get()?.at;
-      if (next === null || next === undefined || next > now) return undefined;
-      const names = this.q.activeFunctions.all().map((r) => r.name);
-      for (const fn of roundRobinOrder(names, this.cursor)) {
-        const cap = opts.caps?.get(fn) ?? opts.defaultCap;
-        if (cap !== undefined && (this.q.inFlight.get(fn, now)?.n ?? 0) >= cap) continue;
-        const row = this.q.firstDue.get(fn, now);
-        if (!row) continue;
-        const token = randomBytes(16).toString('hex');
-        const expiresAt = now + visibilityMs;
-        this.q.take.run(token, expiresAt, row.id);
-        this.cursor = fn;
-        const event = toEvent({ ...row, deliveries: row.deliveries + 1 });
-        return { event, token, expiresAt };
-      }
-      return undefined;
-    });
+    // IMMEDIATE takes the write lock at BEGIN, so two leasers on two connections serialise instead of failing to upgrade.
+    return this.leaseTx.immediate(now, visibilityMs, opts);
+  }
+
+  private leaseOne(now: number, visibilityMs: number, opts: LeaseOptions): Lease | undefined {
+    const next = this.q.nextDue.get()?.at;
+    if (next === null || next === undefined || next > now) return undefined;
+    const names = this.q.activeFunctions.all().map((r) => r.name);
+    for (const fn of roundRobinOrder(names, this.cursor)) {
+      const cap = opts.caps?.get(fn) ?? opts.defaultCap;
+      if (cap !== undefined && (this.q.inFlight.get(fn, now)?.n ?? 0) >= cap) continue;
+      const row = this.q.firstDue.get(fn, now);
+      if (!row) continue;
+      const token = `${this.tokenPrefix}-${(++this.tokenSeq).toString(36)}`;
+      const expiresAt = now + visibilityMs;
+      this.q.take.run(token, expiresAt, row.id);
+      this.cursor = fn;
+      const event = toEvent({ ...row, deliveries: row.deliveries + 1 });
+      return { event, token, expiresAt };
+    }
+    return undefined;
   }
 
   async extend(id: string, token: string, expiresAt: number): Promise<boolean> {
