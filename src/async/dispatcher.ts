@@ -276,10 +276,10 @@ export class Dispatcher implements EventSink {
     const decision = decideRetry(e, outcome, this.o.clock.now(), cfg);
     switch (decision.kind) {
       case 'done':
-        await this.o.queue.complete(e.id, lease.token);
+        await this.settle(this.o.queue.complete(e.id, lease.token));
         return;
       case 'retry':
-        await this.o.queue.reschedule(e.id, lease.token, decision.at, decision.counters, record);
+        await this.settle(this.o.queue.reschedule(e.id, lease.token, decision.at, decision.counters, record));
         return;
       case 'drop':
         return this.drop(lease, decision.reason);
@@ -291,9 +291,19 @@ export class Dispatcher implements EventSink {
    * deliver it to (they are not configurable yet), it is gone, as in Lambda, and counted.
    */
   private async drop(lease: Lease, reason: DropReason): Promise<void> {
-    if (await this.o.queue.complete(lease.event.id, lease.token)) {
+    if (await this.settle(this.o.queue.complete(lease.event.id, lease.token))) {
       this.o.metrics.asyncDropped.inc({ function: lease.event.functionName, reason });
     }
+  }
+
+  /**
+   * Waits for the write that finishes an attempt, leasing the next event meanwhile: a queue that
+   * commits writes of the same turn together then records both in one commit, in call order, so
+   * the slot this attempt frees is already free for the lease.
+   */
+  private settle<T>(write: Promise<T>): Promise<T> {
+    this.notify();
+    return write;
   }
 }
 
