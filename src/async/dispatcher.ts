@@ -165,7 +165,8 @@ export class Dispatcher implements EventSink {
   private async leaseWhilePossible(): Promise<void> {
     while (!this.stopped && this.attempts.size < this.o.maxConcurrency) {
       const lease = await this.o.queue.lease(this.o.clock.now(), LEASE_VISIBILITY_MS, this.leaseOptions());
-      if (!lease) return;
+      // Leased as shutdown began: left leased, the next start releases it untouched.
+      if (!lease || this.stopped) return;
       this.start1(lease);
     }
   }
