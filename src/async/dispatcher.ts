@@ -167,7 +167,7 @@ export class Dispatcher implements EventSink {
       const lease = await this.o.queue.lease(this.o.clock.now(), LEASE_VISIBILITY_MS, this.leaseOptions());
       // Leased as shutdown began: left leased, the next start releases it untouched.
       if (!lease || this.stopped) return;
-      this.start1(lease);
+      this.launch(lease);
     }
   }
 
@@ -204,7 +204,7 @@ export class Dispatcher implements EventSink {
     this.timer = { handle, at };
   }
 
-  private start1(lease: Lease): void {
+  private launch(lease: Lease): void {
     const p: Promise<void> = this.attempt(lease)
       .catch((err: unknown) => this.o.onError?.(err))
       .finally(() => {
