@@ -81,6 +81,9 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     });
     try {
       queue = SqliteEventQueue.inDataDir(dataDir);
+      // The lock makes this the data dir's only server: a lease still held was held by a server
+      // that died, so its events run again now rather than after their visibility timeout.
+      queue.releaseAllLeases(clock.now());
     } catch (err) {
       registry.close();
       throw err;
@@ -89,9 +92,6 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     dataDirLock.release();
     throw err;
   }
-  // The lock makes this the data dir's only server: a lease still held was held by a server
-  // that died, so its events run again now rather than after their visibility timeout.
-  queue.releaseAllLeases(clock.now());
   const ledger = new Ledger({
     regionalLimit: config.regionalConcurrencyLimit,
     unreservedMinimum: config.unreservedConcurrencyMinimum,
