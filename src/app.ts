@@ -4,7 +4,9 @@ import { join, resolve, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { somaxconn } from './api/listen-backlog.js';
 import { buildServer } from './api/server.js';
-import { EventInvoker } from './async/event-invoker.js';
+import { Dispatcher } from './async/dispatcher.js';
+import { DEFAULT_RETRY_CONFIG } from './async/retry-policy.js';
+import { SqliteEventQueue } from './async/sqlite-queue.js';
 import { AutoScaling } from './autoscaling/index.js';
 import { folderConfiguration, folderLayers, readFolderSettings, zipFolder, type FolderConfiguration, type FolderLayer } from './cli/package-folder.js';
 import type { Partition } from './core/arn.js';
@@ -45,6 +47,8 @@ export interface Laminar {
   readonly provisioned: ProvisionedConcurrency;
   readonly autoscaling: AutoScaling;
   readonly metrics: Metrics;
+  /** Runs Event invocations from the durable queue. */
+  readonly dispatcher: Dispatcher;
   readonly server: FastifyInstance;
   readonly clock: Clock;
   /** How process environments run on this machine (sandbox, limits) and what is missing. */
@@ -66,6 +70,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const echo = options.echo ?? (config.printFunctionLogs ? (t: string) => process.stdout.write(t) : undefined);
   const logs = new LogStore(LogStore.folderFor(dataDir), { retentionBytes: config.logRetentionBytes, ...(echo ? { echo } : {}) });
   let registry: Registry;
+  let queue: SqliteEventQueue;
   try {
     registry = Registry.open({
       dataDir,
@@ -74,6 +79,15 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       activationDelayMs: config.activationDelayMs,
       ...(options.random ? { random: options.random } : {}),
     });
+    try {
+      queue = SqliteEventQueue.inDataDir(dataDir);
+      // The lock makes this the data dir's only server: a lease still held was held by a server
+      // that died, so its events run again now rather than after their visibility timeout.
+      queue.releaseAllLeases(clock.now());
+    } catch (err) {
+      registry.close();
+      throw err;
+    }
   } catch (err) {
     dataDirLock.release();
     throw err;
@@ -126,7 +140,19 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     if (e.version === '$LATEST') reservations.forget(e.functionName);
   });
   provisioned.restore();
-  const events = new EventInvoker({ scheduler, metrics, clock });
+  const retrySettings = { ...DEFAULT_RETRY_CONFIG, functionErrorBaseDelayMs: config.asyncRetryBaseDelaySeconds * 1000 };
+  const dispatcher = new Dispatcher({
+    queue,
+    scheduler,
+    resolve: (name, qualifier) => registry.resolve(name, qualifier),
+    ledger,
+    metrics,
+    clock,
+    maxConcurrency: config.asyncMaxConcurrency,
+    // Until event invoke configs exist, every function has Lambda's defaults.
+    retrySettings: () => retrySettings,
+    onError: (err) => server.log.error(err, 'asynchronous invocation: the event queue failed; the event stays queued'),
+  });
   const autoscaling = new AutoScaling({
     clock,
     port: provisioned,
@@ -142,7 +168,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const server = buildServer({
     registry,
     scheduler,
-    events,
+    events: dispatcher,
     autoscaling,
     metrics,
     partition,
@@ -155,6 +181,9 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     ...(opened.sandbox.sandboxUid !== undefined ? { sandboxUid: opened.sandbox.sandboxUid } : {}),
   });
 
+  // Events accepted before a restart run from now on, whether or not the API listens yet.
+  dispatcher.start();
+
   let closed = false;
   return {
     config,
@@ -164,6 +193,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     provisioned,
     autoscaling,
     metrics,
+    dispatcher,
     server,
     clock,
     isolation: opened.sandbox,
@@ -190,10 +220,14 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       try {
         autoscaling.stop();
         await server.close();
-        events.close();
+        // No new attempts; those in flight finish within the scheduler's grace, then record
+        // their outcome before the queue closes.
+        dispatcher.stop();
         await scheduler.close(config.shutdownTimeoutSeconds * 1000);
+        await dispatcher.close();
         await logs.close();
       } finally {
+        await queue.close();
         registry.close();
         dataDirLock.release();
       }

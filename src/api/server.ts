@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Partition } from '../core/arn.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
-import type { EventInvoker } from '../async/event-invoker.js';
+import type { EventSink } from '../async/dispatcher.js';
 import { appAutoScalingRoutes, type AutoScaling } from '../autoscaling/index.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -21,7 +21,7 @@ import { tagRoutes } from './routes/tags.js';
 export interface ServerDeps {
   registry: Registry;
   scheduler: Scheduler;
-  events: EventInvoker;
+  events: EventSink;
   autoscaling: AutoScaling;
   concurrency: ConcurrencyService;
   provisioned: ProvisionedService;

@@ -81,7 +81,7 @@ export class MemoryEventQueue implements EventQueue {
       if (!best || entry.dueAt < best.entry.dueAt || (entry.dueAt === best.entry.dueAt && id < best.id)) byFunction.set(fn, { id, entry });
     }
     for (const fn of roundRobinOrder([...byFunction.keys()].sort(), this.cursor)) {
-      const cap = opts.caps?.get(fn);
+      const cap = opts.caps?.get(fn) ?? opts.defaultCap;
       if (cap !== undefined && (inFlight.get(fn) ?? 0) >= cap) continue;
       const { entry } = byFunction.get(fn)!;
       entry.token = randomBytes(16).toString('hex');

@@ -92,6 +92,12 @@ export interface LeaseOptions {
    * cap of 0 leases nothing.
    */
   caps?: ReadonlyMap<string, number>;
+  /**
+   * The cap of every function absent from `caps`; none when undefined. A dispatcher passes 0
+   * when the shared (unreserved) concurrency pool is full, so only functions with capacity of
+   * their own (their reservation, named in `caps`) are leased.
+   */
+  defaultCap?: number;
 }
 
 export interface FailedEvent extends QueuedEvent {

@@ -14,11 +14,13 @@
  *   than throttled for 6 hours.
  * - An event older than its maximum age is dropped before it runs. An event is still run at
  *   exactly its maximum age; only older is too old.
+ * - An event whose function, version or alias no longer exists is dropped: nothing will ever
+ *   run it, and waiting out its maximum age would only hide that.
  */
 import type { EventCounters } from './queue.js';
 
 /** Why an event left the queue without success: the `reason` label of the dropped-events metric. */
-export type DropReason = 'RetriesExhausted' | 'EventAgeExceeded' | 'ReservedConcurrencyZero';
+export type DropReason = 'RetriesExhausted' | 'EventAgeExceeded' | 'ReservedConcurrencyZero' | 'FunctionNotFound';
 
 export interface RetryConfig {
   /** Retries after function errors. 0–2. @defaultValue 2 */
@@ -60,7 +62,9 @@ export type AttemptOutcome =
   /** The scheduler refused the attempt (429): no concurrency, scaling rate or host capacity. */
   | { kind: 'throttled' }
   /** Laminar failed around the function (5xx): the function did not get to run or finish its part. */
-  | { kind: 'system-error' };
+  | { kind: 'system-error' }
+  /** The function, version or alias the event names was deleted. */
+  | { kind: 'function-not-found' };
 
 export type AttemptDecision = { kind: 'run' } | { kind: 'drop'; reason: DropReason };
 
@@ -107,6 +111,8 @@ export function decideRetry(event: RetryState, outcome: AttemptOutcome, now: num
       if (at > expiresAt(event, config)) return { kind: 'drop', reason: 'EventAgeExceeded', counters };
       return { kind: 'retry', at, counters };
     }
+    case 'function-not-found':
+      return { kind: 'drop', reason: 'FunctionNotFound', counters: c };
     case 'throttled':
     case 'system-error': {
       const counters = { ...c, throttles: c.throttles + 1 };
@@ -122,6 +128,8 @@ export function decideRetry(event: RetryState, outcome: AttemptOutcome, now: num
  * The `requestContext.condition` of the OnFailure record for a drop. AWS documents two
  * conditions; an event of a function with reservation 0 never ran, and what AWS reports for it
  * is undocumented, so Laminar reports the retries as exhausted (there is nothing left to try).
+ * A deleted function has no failure handling left to deliver to; the mapping only keeps the
+ * function total.
  */
 export function failureCondition(reason: DropReason): 'RetriesExhausted' | 'EventAgeExceeded' {
   return reason === 'EventAgeExceeded' ? 'EventAgeExceeded' : 'RetriesExhausted';

@@ -44,6 +44,18 @@ import {
 
 export const EVENTS_DB = 'events.db';
 
+/** One write of a group commit: what it returned, or why the database refused it. */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Runs one write of a group commit; a refused statement fails its caller only, not the batch. */
+function attempt(op: () => unknown): Outcome {
+  try {
+    return { ok: true, value: op() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
 /** Each entry upgrades the schema by one step; `PRAGMA user_version` records how far we got. */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE events (
@@ -244,6 +256,18 @@ export class SqliteEventQueue implements EventQueue {
   private readonly q: ReturnType<typeof prepare>;
   /** The function leased last: the next lease starts after it. In memory, as fairness needs no history. */
   private cursor: string | undefined;
+  /**
+   * The dispatcher's writes waiting for the next group commit, in call order, and the transaction
+   * that commits them (built once: better-sqlite3 builds a wrapper per `transaction()` call).
+   */
+  private workPending: { run: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void }[] = [];
+  private readonly workTx: Database.Transaction<(ops: readonly (() => unknown)[]) => Outcome[]>;
+  /**
+   * Lease tokens: a random prefix per queue instance and a counter. A token only has to differ
+   * from every other lease's; drawing 16 random bytes per lease cost more than the lease's update.
+   */
+  private readonly tokenPrefix = randomBytes(8).toString('hex');
+  private tokenSeq = 0;
   private pending: { event: NewEvent; resolve: (e: QueuedEvent) => void; reject: (err: unknown) => void }[] = [];
 
   /** Opens (creating if missing) `<dataDir>/events.db`. */
@@ -278,6 +302,7 @@ export class SqliteEventQueue implements EventQueue {
       this.work.pragma('busy_timeout = 5000');
       this.work.pragma('synchronous = NORMAL');
       this.q = prepare(this.work);
+      this.workTx = this.work.transaction((ops: readonly (() => unknown)[]) => ops.map(attempt));
     } catch (err) {
       this.work.close();
       this.db.close();
@@ -353,48 +378,84 @@ export class SqliteEventQueue implements EventQueue {
     );
   }
 
-  async lease(now: number, visibilityMs: number, opts: LeaseOptions = {}): Promise<Lease | undefined> {
-    return this.inTransaction((): Lease | undefined => {
-      const next = this.q.nextDue.get()?.at;
-      if (next === null || next === undefined || next > now) return undefined;
-      const names = this.q.activeFunctions.all().map((r) => r.name);
-      for (const fn of roundRobinOrder(names, this.cursor)) {
-        const cap = opts.caps?.get(fn);
-        if (cap !== undefined && (this.q.inFlight.get(fn, now)?.n ?? 0) >= cap) continue;
-        const row = this.q.firstDue.get(fn, now);
-        if (!row) continue;
-        const token = randomBytes(16).toString('hex');
-        const expiresAt = now + visibilityMs;
-        this.q.take.run(token, expiresAt, row.id);
-        this.cursor = fn;
-        const event = toEvent({ ...row, deliveries: row.deliveries + 1 });
-        return { event, token, expiresAt };
-      }
-      return undefined;
+  /**
+   * Group commit of the dispatcher's writes (lease, extend, complete, reschedule, fail): those
+   * called in the same turn of the event loop share one transaction, in call order. A commit
+   * costs more than the statements in it, and an attempt that ends completes its event and leases
+   * the next in the same turn, so the steady state pays one commit per event instead of two.
+   * Each promise resolves after the commit that holds its write, as before.
+   */
+  private onWork<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.workPending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (this.workPending.length === 1) setImmediate(() => this.flushWork());
     });
+  }
+
+  private flushWork(): void {
+    const batch = this.workPending;
+    this.workPending = [];
+    if (batch.length === 0) return;
+    let outcomes: Outcome[];
+    try {
+      // IMMEDIATE takes the write lock at BEGIN, so two leasers on two connections serialise instead of failing to upgrade.
+      outcomes = this.workTx.immediate(batch.map((op) => op.run));
+    } catch (err) {
+      for (const op of batch) op.reject(err);
+      return;
+    }
+    batch.forEach((op, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) op.resolve(o.value);
+      else op.reject(o.error);
+    });
+  }
+
+  lease(now: number, visibilityMs: number, opts: LeaseOptions = {}): Promise<Lease | undefined> {
+    return this.onWork(() => this.leaseOne(now, visibilityMs, opts));
+  }
+
+  private leaseOne(now: number, visibilityMs: number, opts: LeaseOptions): Lease | undefined {
+    const next = this.q.nextDue.get()?.at;
+    if (next === null || next === undefined || next > now) return undefined;
+    const names = this.q.activeFunctions.all().map((r) => r.name);
+    for (const fn of roundRobinOrder(names, this.cursor)) {
+      const cap = opts.caps?.get(fn) ?? opts.defaultCap;
+      if (cap !== undefined && (this.q.inFlight.get(fn, now)?.n ?? 0) >= cap) continue;
+      const row = this.q.firstDue.get(fn, now);
+      if (!row) continue;
+      const token = `${this.tokenPrefix}-${(++this.tokenSeq).toString(36)}`;
+      const expiresAt = now + visibilityMs;
+      this.q.take.run(token, expiresAt, row.id);
+      this.cursor = fn;
+      const event = toEvent({ ...row, deliveries: row.deliveries + 1 });
+      return { event, token, expiresAt };
+    }
+    return undefined;
   }
 
   async extend(id: string, token: string, expiresAt: number): Promise<boolean> {
     const n = rowid(id);
-    return n !== undefined && this.q.extend.run(expiresAt, n, token).changes === 1;
+    return n !== undefined && this.onWork(() => this.q.extend.run(expiresAt, n, token).changes === 1);
   }
 
   async complete(id: string, token: string): Promise<boolean> {
     const n = rowid(id);
-    return n !== undefined && this.q.complete.run(n, token).changes === 1;
+    return n !== undefined && this.onWork(() => this.q.complete.run(n, token).changes === 1);
   }
 
   async reschedule(id: string, token: string, runAt: number, counters: EventCounters, lastAttempt?: AttemptRecord): Promise<boolean> {
     const n = rowid(id);
     if (n === undefined) return false;
-    const r = this.q.reschedule.run({ id: n, token, runAt, ...counters, ...attemptColumns(lastAttempt) });
-    return r.changes === 1;
+    const columns = attemptColumns(lastAttempt);
+    return this.onWork(() => this.q.reschedule.run({ id: n, token, runAt, ...counters, ...columns }).changes === 1);
   }
 
   async fail(id: string, token: string, reason: string, now: number, lastAttempt?: AttemptRecord): Promise<boolean> {
     const n = rowid(id);
     if (n === undefined) return false;
-    return this.inTransaction((): boolean => {
+    // A savepoint within the group commit: the copy and the removal happen together or not at all.
+    return this.onWork(() => this.inTransaction((): boolean => {
       const row = this.q.leased.get(n, token);
       if (!row) return false;
       const { lease_token: _, ...rest } = row;
@@ -402,7 +463,7 @@ export class SqliteEventQueue implements EventQueue {
       this.q.insertFailed.run({ ...rest, ...attempt, reason, failed_at: now });
       this.q.remove.run(n);
       return true;
-    });
+    }));
   }
 
   async listFailed(functionName: string, opts: ListFailedOptions = {}): Promise<FailedEvent[]> {
@@ -466,8 +527,9 @@ export class SqliteEventQueue implements EventQueue {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    // Enqueues already accepted by this call's caller commit before the file closes.
+    // Enqueues already accepted, and the dispatcher's last writes, commit before the file closes.
     this.flush();
+    this.flushWork();
     this.work.close();
     this.db.close();
   }

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { SCHEMA, flagName } from '../config/schema.js';
 import { createLaminar, deployFolders } from '../app.js';
+import { EventDatabaseError } from '../async/sqlite-queue.js';
 import { DataDirError } from '../registry/data-dir.js';
 
 /** Flags accepted by `serve`: every config key as --kebab-case, plus --config and --functions. */
@@ -40,8 +41,8 @@ export async function serve(values: Record<string, unknown>): Promise<void> {
   try {
     laminar = createLaminar(config);
   } catch (err) {
-    // Another server on the data dir or a damaged registry: the message says what to do.
-    if (err instanceof DataDirError) {
+    // Another server on the data dir, a damaged registry or event queue: the message says what to do.
+    if (err instanceof DataDirError || err instanceof EventDatabaseError) {
       process.stderr.write(`laminar: ${err.message}\n`);
       process.exit(1);
     }

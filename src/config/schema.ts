@@ -63,6 +63,20 @@ export const SCHEMA = {
     max: 1_000_000,
     doc: 'Processes and threads one sandboxed environment may have at once (Lambda allows 1,024); a fork bomb stops there.',
   },
+  asyncRetryBaseDelaySeconds: {
+    type: 'number',
+    default: 60,
+    min: 0,
+    max: 3600,
+    doc: 'After a function error, the n-th retry of an Event invocation waits n times this (Lambda: about 1 and 2 minutes).',
+  },
+  asyncMaxConcurrency: {
+    type: 'int',
+    default: 100,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Event invocations run at once across all functions, however long the queue; the rest of the concurrency stays for synchronous invokes.',
+  },
   printFunctionLogs: { type: 'boolean', default: true, doc: "Echo functions' log lines (START/END/REPORT and app output) to Laminar's stdout." },
   logBytesPerInvocation: {
     type: 'int',

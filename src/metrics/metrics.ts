@@ -64,7 +64,7 @@ export class Metrics {
   });
   private provisioned: () => ProvisionedSnapshot[] = () => [];
   private autoscaling: () => AutoscalingSnapshot[] = () => [];
-  private asyncDepth: () => Map<string, number> = () => new Map();
+  private asyncDepth: () => Map<string, number> | Promise<Map<string, number>> = () => new Map();
 
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
@@ -74,16 +74,25 @@ export class Metrics {
     return new Histogram({ name, help, labelNames, buckets, enableExemplars, registers: [this.registry] });
   }
 
-  /** A gauge whose series are all recomputed at each scrape from `series()`. */
-  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[], series: () => [Partial<Record<L, string>>, number][]): Gauge<L> {
+  /** A gauge whose series are all recomputed at each scrape from `series()` (which may read a store, asynchronously). */
+  private gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    series: () => [Partial<Record<L, string>>, number][] | Promise<[Partial<Record<L, string>>, number][]>,
+  ): Gauge<L> {
     return new Gauge({
       name,
       help,
       labelNames,
       registers: [this.registry],
       collect() {
-        this.reset();
-        for (const [labels, value] of series()) this.set(labels, value);
+        const apply = (all: [Partial<Record<L, string>>, number][]) => {
+          this.reset();
+          for (const [labels, value] of all) this.set(labels, value);
+        };
+        const s = series();
+        return s instanceof Promise ? s.then(apply) : apply(s);
       },
     });
   }
@@ -178,8 +187,8 @@ export class Metrics {
   readonly asyncReceived = this.counter('laminar_async_events_received_total', 'Event invocations accepted (AsyncEventsReceived).', ['function']);
   readonly asyncDropped = this.counter('laminar_async_events_dropped_total', 'Events discarded without success, by reason (AsyncEventsDropped).', ['function', 'reason']);
   readonly asyncEventAge = this.histogram('laminar_async_event_age_seconds', 'Time from accepting an event to invoking it, retries included (AsyncEventAge).', ['function'], EVENT_AGE_BUCKETS);
-  readonly asyncQueueDepth = this.gauge('laminar_async_queue_depth', 'Accepted events not yet finished, per function.', ['function'], () =>
-    [...this.asyncDepth()].map(([fn, n]) => [{ function: fn }, n]),
+  readonly asyncQueueDepth = this.gauge('laminar_async_queue_depth', 'Accepted events not yet finished, per function.', ['function'], async () =>
+    [...(await this.asyncDepth())].map(([fn, n]): [{ function: string }, number] => [{ function: fn }, n]),
   );
 
   bindScheduler(source: () => SchedulerSnapshot): void {
@@ -194,7 +203,7 @@ export class Metrics {
     this.autoscaling = source;
   }
 
-  bindAsyncQueue(source: () => Map<string, number>): void {
+  bindAsyncQueue(source: () => Map<string, number> | Promise<Map<string, number>>): void {
     this.asyncDepth = source;
   }
 

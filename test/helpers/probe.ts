@@ -6,6 +6,8 @@ export interface Probe {
   current: number;
   peak: number;
   entered: number;
+  /** How many times each id was reported to `/seen?id=…` (events handled, duplicates included). */
+  seen: ReadonlyMap<string, number>;
   /** Handlers that called `/hold` wait until this is called. */
   release(): void;
   reset(): void;
@@ -14,6 +16,7 @@ export interface Probe {
 
 export async function startProbe(): Promise<Probe> {
   const state = { current: 0, peak: 0, entered: 0 };
+  const seen = new Map<string, number>();
   let held: (() => void)[] = [];
   let released = false;
   const server: Server = createServer((req, res) => {
@@ -22,7 +25,10 @@ export async function startProbe(): Promise<Probe> {
       else held.push(() => res.end('ok'));
       return;
     }
-    if (req.url === '/enter') {
+    if (req.url?.startsWith('/seen?')) {
+      const id = new URL(req.url, 'http://probe').searchParams.get('id') ?? '';
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    } else if (req.url === '/enter') {
       state.current++;
       state.entered++;
       state.peak = Math.max(state.peak, state.current);
@@ -45,6 +51,7 @@ export async function startProbe(): Promise<Probe> {
     get entered() {
       return state.entered;
     },
+    seen,
     release() {
       released = true;
       for (const h of held) h();
@@ -55,6 +62,7 @@ export async function startProbe(): Promise<Probe> {
       state.current = 0;
       state.peak = 0;
       state.entered = 0;
+      seen.clear();
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

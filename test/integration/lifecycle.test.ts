@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
 import { cgroupDir } from '../helpers/cgroup-of.js';
 import { environmentGone, environmentProcesses } from '../helpers/host-processes.js';
-import { startServe } from '../helpers/serve-process.js';
+import { startServeProcess } from '../helpers/serve-process.js';
 import { sample, scrape } from '../helpers/metrics.js';
 
 
@@ -39,7 +39,7 @@ describe('updates retire environments gracefully', () => {
 describe('laminar serve', () => {
   it('deploys examples, serves them, and on SIGTERM lets in-flight work finish, then exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'laminar-serve-'));
-    const served = await startServe(dataDir, ['--functions', EXAMPLES]);
+    const served = await startServeProcess(dataDir, ['--functions', EXAMPLES]);
     const { child, url } = served;
     try {
       expect(served.output()).toMatch(/deployed 6 function\(s\)/);
@@ -78,7 +78,7 @@ describe('laminar serve', () => {
 
   it('killed with SIGKILL, takes every sandbox with it: nothing the functions started keeps running', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'laminar-kill-'));
-    const { child, url } = await startServe(dataDir);
+    const { child, url } = await startServeProcess(dataDir);
     try {
       const client = new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
       const fn = await deployFixture(client, 'pid');
@@ -96,7 +96,7 @@ describe('laminar serve', () => {
       await environmentGone(stream);
       // The environment's cgroup outlives the server that made it; the next start on the data dir removes it.
       expect(existsSync(group as string)).toBe(true);
-      const again = await startServe(dataDir);
+      const again = await startServeProcess(dataDir);
       try {
         expect(existsSync(group as string)).toBe(false);
       } finally {

@@ -9,18 +9,19 @@ import {
 } from '../../core/errors.js';
 import { tailBase64 } from '../../logs/report-line.js';
 import type { Registry } from '../../registry/registry.js';
-import type { EventInvoker } from '../../async/event-invoker.js';
+import type { EventSink } from '../../async/dispatcher.js';
+import { MAX_EVENT_PAYLOAD_BYTES } from '../../async/queue.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
 
 /** Lambda's request limits: 6 MB synchronous, 1 MB asynchronous (since Oct 2025). */
 export const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
-export const MAX_ASYNC_PAYLOAD = 1024 * 1024;
+export const MAX_ASYNC_PAYLOAD = MAX_EVENT_PAYLOAD_BYTES;
 const MAX_CLIENT_CONTEXT = 3583;
 
 export interface InvokeRouteOptions {
   registry: Registry;
   scheduler: Scheduler;
-  events: EventInvoker;
+  events: EventSink;
   partition: Partition;
 }
 
@@ -98,7 +99,14 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
       // Only a synchronous invoke says which version ran; DryRun and Event answers carry no header.
       if (invocationType === 'DryRun') return reply.code(204).send();
       if (invocationType === 'Event') {
-        o.events.submit(target, payload, req.id);
+        // The event names the function as the caller did, never the version resolved now: each
+        // attempt resolves it afresh. The 202 promises the event is on disk.
+        await o.events.submit({
+          functionName: ref.functionName,
+          ...(ref.qualifier !== undefined ? { qualifier: ref.qualifier } : {}),
+          payload,
+          requestId: req.id,
+        });
         return reply.code(202).send();
       }
 

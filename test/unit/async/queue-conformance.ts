@@ -191,6 +191,20 @@ export function queueConformance(name: string, make: () => Promise<QueueHarness>
         expect(await q.lease(T0 + 2 * VIS, VIS)).toBeDefined();
       }));
 
+    it('a default cap applies to every function the caps do not name', () =>
+      withQueue(async (q) => {
+        for (let i = 0; i < 3; i++) await q.enqueue(ev('named', i));
+        for (let i = 0; i < 3; i++) await q.enqueue(ev('other', i));
+        // Only the named function is leased while the default is 0: a full shared pool.
+        const opts = { caps: new Map([['named', 2]]), defaultCap: 0 };
+        const first = [await q.lease(T0, VIS, opts), await q.lease(T0, VIS, opts), await q.lease(T0, VIS, opts)];
+        expect(first.filter(Boolean).map((l) => l!.event.functionName)).toEqual(['named', 'named']);
+        // A default of 1 lets each unnamed function have one lease.
+        const one = { caps: new Map([['named', 2]]), defaultCap: 1 };
+        expect((await q.lease(T0, VIS, one))?.event.functionName).toBe('other');
+        expect(await q.lease(T0, VIS, one)).toBeUndefined();
+      }));
+
     it('fail moves the event to the failed store; listFailed pages it; replay queues it afresh', () =>
       withQueue(async (q) => {
         const events = [];

@@ -55,6 +55,7 @@ describe('decideRetry', () => {
     ['the last backoff ends at the maximum age', counters(0, 9, 0), throttled, 6 * HOUR - MIN, {}, { kind: 'retry', at: T0 + 6 * HOUR, counters: counters(0, 10, 0) }],
     ['throttled exactly at the maximum age: EventAgeExceeded', counters(0, 10, 0), throttled, 6 * HOUR, {}, { kind: 'drop', reason: 'EventAgeExceeded', counters: counters(0, 11, 0) }],
     ['throttled with reservation 0: dropped at once', counters(), throttled, 0, { reservedConcurrency: 0 }, { kind: 'drop', reason: 'ReservedConcurrencyZero', counters: counters(0, 1, 0) }],
+    ['the function was deleted: dropped, counters kept', counters(1, 2), { kind: 'function-not-found' }, MIN, {}, { kind: 'drop', reason: 'FunctionNotFound', counters: counters(1, 2) }],
     ['throttled with reservation 1: backoff', counters(), throttled, 0, { reservedConcurrency: 1 }, { kind: 'retry', at: T0 + 1000, counters: counters(0, 1, 0) }],
   ];
   for (const [name, before, outcome, after, over, expected] of table) {
@@ -159,5 +160,6 @@ describe('policy properties', () => {
     expect(failureCondition('RetriesExhausted')).toBe('RetriesExhausted');
     expect(failureCondition('EventAgeExceeded')).toBe('EventAgeExceeded');
     expect(failureCondition('ReservedConcurrencyZero')).toBe('RetriesExhausted');
+    expect(failureCondition('FunctionNotFound')).toBe('RetriesExhausted');
   });
 });

@@ -54,7 +54,7 @@ describe('bwrapArgs', () => {
   });
 
   it('makes the parents of mount points crossable (bubblewrap would make them 0700)', () => {
-    const dirs = pairs(args, '--dir', 1).map(([d]) => d);
+    const dirs = pairs(args, '--dir', 1).map(([d]) => String(d));
     expect(dirs).toEqual(['/etc', '/var', '/var/lang', '/var/lang/bin']);
     for (const d of dirs) expect(args[args.indexOf(d as string) - 2]).toBe('0755');
   });
