@@ -25,6 +25,20 @@ export const TARGETS: readonly Target[] = [
   { id: 'warm-p99', description: 'warm @100: p99 ≤ 1.5× Fastify + piscina', ratio: 'warm.c100.p99_vs_piscina', bound: 'max', goal: 1.5 },
   { id: 'throttle-rate', description: 'throttle @100: 429/s ≥ 80% of Fastify echo req/s', ratio: 'throttle.throttle_rps_vs_echo', bound: 'min', goal: 0.8 },
   { id: 'cold-start', description: 'cold start ≤ 1.5× raw new Worker + import + first call', ratio: 'cold.latency_vs_raw', bound: 'max', goal: 1.5 },
+  {
+    id: 'sandbox-cold-start',
+    description: 'sandboxed process: cold start ≤ 1.3× raw bwrap + node answering one Runtime API request',
+    ratio: 'kinds.sandboxed.cold_vs_floor',
+    bound: 'max',
+    goal: 1.3,
+  },
+  {
+    id: 'sandbox-warm',
+    description: 'sandboxed process: warm req/s ≥ 0.9× unsandboxed process, run by run',
+    ratio: 'kinds.sandboxed.c10.rps_vs_unsandboxed',
+    bound: 'min',
+    goal: 0.9,
+  },
 ];
 
 export function evaluateTargets(ratios: Readonly<Record<string, number>>, targets: readonly Target[] = TARGETS): TargetVerdict[] {

@@ -98,6 +98,12 @@ describe('goals', () => {
     expect(verdicts.find((v) => v.id === 'warm-p99')?.margin).toBeCloseTo(0.2);
     expect(verdicts.find((v) => v.id === 'cold-start')?.status).toBe('not measured');
   });
+
+  it('holds the sandbox to its own floor and to the unsandboxed process', () => {
+    const verdicts = evaluateTargets({ 'kinds.sandboxed.cold_vs_floor': 1.45, 'kinds.sandboxed.c10.rps_vs_unsandboxed': 0.97 });
+    expect(verdicts.find((v) => v.id === 'sandbox-cold-start')).toMatchObject({ status: 'missed', goal: 1.3 });
+    expect(verdicts.find((v) => v.id === 'sandbox-warm')).toMatchObject({ status: 'met', goal: 0.9 });
+  });
 });
 
 describe('mixed workload picker', () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compareToBaseline, judge, resolveTolerance, type Baseline, type Tolerance } from '../../loadtests/src/check/compare.js';
 import { formatCheck } from '../../loadtests/src/check/format.js';
 import { DEFAULT_TOLERANCES, FALLBACK_TOLERANCE } from '../../loadtests/src/check/tolerances.js';
+import { KINDS } from '../../loadtests/src/scenarios/kinds.js';
 
 const BASELINE: Baseline = {
   schema: 1,
@@ -152,6 +153,8 @@ describe('tolerance rules', () => {
       'throttle.admitted_vs_expected', 'mixed.c10.rps_vs_piscina', 'mixed.c10.p99_vs_piscina', 'mixed.cold_start_fraction',
       'mixed.throttle_fraction', 'provisioned.cold_start_fraction', 'provisioned.max_latency_vs_ondemand',
       'async.drain_rps_vs_piscina', 'autoscale.capacity_vs_expected',
+      'kinds.sandboxed.c10.rps_vs_unsandboxed', 'kinds.sandboxed.c10.p99_vs_unsandboxed',
+      ...KINDS.flatMap((k) => ['cold_vs_floor', 'init_vs_floor', 'rss_vs_floor', 'c10.rps_vs_echo', 'c10.p99_vs_echo'].map((r) => `kinds.${k.key}.${r}`)),
     ];
     for (const metric of produced) expect(resolveTolerance(metric, undefined, DEFAULT_TOLERANCES, FALLBACK_TOLERANCE), metric).not.toBe(FALLBACK_TOLERANCE);
   });

@@ -25,6 +25,12 @@ export const DEFAULT_TOLERANCES: Readonly<Record<string, Tolerance>> = {
   // Cold starts relative to a raw worker + import measured in the same run.
   'cold.latency_vs_raw': { better: 'lower', relative: 0.5, absolute: 0.25 },
   'cold.init_vs_raw': { better: 'lower', relative: 0.5, absolute: 0.25 },
+  // Each kind of environment against its own floor; warm figures as the other scenarios'.
+  'kinds.*.cold_vs_floor': { better: 'lower', relative: 0.5, absolute: 0.25 },
+  'kinds.*.init_vs_floor': { better: 'lower', relative: 0.5, absolute: 0.25 },
+  'kinds.*.rss_vs_floor': { better: 'lower', relative: 0.5, absolute: 0.25 },
+  'kinds.*.*.rps_vs_*': { better: 'higher', relative: 0.3, absolute: 0.02 },
+  'kinds.*.*.p99_vs_*': { better: 'lower', relative: 1, absolute: 0.5 },
   // Fractions (0..1): absolute slack.
   'mixed.cold_start_fraction': { better: 'lower', relative: 0, absolute: 0.1 },
   'mixed.throttle_fraction': { better: 'lower', relative: 0, absolute: 0.1 },

@@ -6,12 +6,13 @@ import type { ScenarioResult } from './result.js';
 /**
  * Records the floors next to the figure, and `<prefix>.rps_vs_<floor>` (higher is better) and
  * `<prefix>.p99_vs_<floor>` (lower is better) as medians of per-repetition ratios. A ratio that
- * cannot be stated honestly (a zero or missing side) is left out.
+ * cannot be stated honestly (a zero or missing side) is left out. Targets measured against the
+ * same floor runs (measureInterleaved) pass one `floorLabel`, so the floor is listed once.
  */
-export function compareToFloors(result: ScenarioResult, label: string, prefix: string, measured: PairedMeasured): void {
+export function compareToFloors(result: ScenarioResult, label: string, prefix: string, measured: PairedMeasured, floorLabel = label): void {
   result.loads[label] = measured.figure;
   for (const [kind, floor] of Object.entries(measured.floors) as [FloorKind, PairedMeasured][]) {
-    result.floors[`${FLOOR_LABELS[kind]} ${label}`] = floor.figure;
+    result.floors[`${FLOOR_LABELS[kind]} ${floorLabel}`] = floor.figure;
     // The first floor compared is the one the tables show next to the figure.
     result.floorOf[label] ??= { kind, prefix };
     const rps = pairedRatio(measured.runs, floor.runs, (r) => r.rps);

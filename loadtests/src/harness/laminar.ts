@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import {
   CreateAliasCommand,
   CreateFunctionCommand,
+  DeleteFunctionCommand,
   LambdaClient,
   PublishVersionCommand,
   PutFunctionConcurrencyCommand,
@@ -106,6 +107,11 @@ export class LaminarServer {
     return version;
   }
 
+  /** Deletes a function, which also ends its environments. */
+  async deleteFunction(name: string): Promise<void> {
+    await this.lambda.send(new DeleteFunctionCommand({ FunctionName: name }));
+  }
+
   async reserveConcurrency(name: string, reserved: number): Promise<void> {
     await this.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: reserved }));
   }
@@ -114,6 +120,13 @@ export class LaminarServer {
     const res = await fetch(`${this.url}/metrics`);
     if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
     return res.text();
+  }
+
+  /** GET /health: among others, whether process environments are sandboxed here. */
+  async health(): Promise<{ sandbox?: { enabled: boolean; description: string; warnings: string[] } }> {
+    const res = await fetch(`${this.url}/health`);
+    if (!res.ok) throw new Error(`GET /health answered ${res.status}`);
+    return (await res.json()) as { sandbox?: { enabled: boolean; description: string; warnings: string[] } };
   }
 
   stderr(): string {

@@ -37,9 +37,40 @@ export async function measurePaired(
   settings: Settings,
   hooks: MeasureHooks = {},
 ): Promise<PairedMeasured> {
+  const measured = await measureInterleaved({ only: spec }, kinds, floors, settings, {
+    afterWarmup: () => hooks.afterWarmup?.(),
+    beforeRun: (rep) => hooks.beforeRun?.(rep),
+    afterRun: (rep, _key, run) => hooks.afterRun?.(rep, run),
+  });
+  return measured.only;
+}
+
+/** Hooks of measureInterleaved: the same points, for each target by its key. */
+export interface InterleavedHooks {
+  afterWarmup?: () => Promise<void> | void;
+  beforeRun?: (rep: number, key: string) => Promise<void> | void;
+  afterRun?: (rep: number, key: string, run: LoadRun) => Promise<void> | void;
+}
+
+/**
+ * measurePaired for several targets at once: each repetition runs every floor, then every target
+ * in turn, so that any two targets can also be compared run by run (pairedRatio), e.g. two kinds
+ * of environment on two servers. Every target is paired with the same floor runs. The targets'
+ * order reverses every other repetition, so that none of them always runs first after the floor
+ * or always right after another (a machine whose load drifts would favour one side).
+ */
+export async function measureInterleaved<K extends string>(
+  specs: Readonly<Record<K, SteadySpec>>,
+  kinds: readonly FloorKind[],
+  floors: FloorServers,
+  settings: Settings,
+  hooks: InterleavedHooks = {},
+): Promise<Record<K, PairedMeasured>> {
+  const targets = Object.entries(specs) as [K, SteadySpec][];
+  const connections = targets[0]?.[1].connections ?? 1;
   const floorSpecs = new Map<FloorKind, SteadySpec>();
   for (const kind of kinds) {
-    floorSpecs.set(kind, { url: await floors.url(kind), path: FLOOR_PATH, body: '{}', connections: spec.connections });
+    floorSpecs.set(kind, { url: await floors.url(kind), path: FLOOR_PATH, body: '{}', connections });
   }
   const timed = async (s: SteadySpec, seconds: number) => {
     // autocannon drops its sockets at the end of a run while the server still finishes what they
@@ -49,19 +80,24 @@ export async function measurePaired(
   };
   if (settings.warmupSeconds > 0) {
     for (const s of floorSpecs.values()) await timed(s, settings.warmupSeconds);
-    await timed(spec, settings.warmupSeconds);
+    for (const [, s] of targets) await timed(s, settings.warmupSeconds);
   }
   await hooks.afterWarmup?.();
   const floorRuns = new Map<FloorKind, LoadRun[]>(kinds.map((k) => [k, []]));
-  const runs = await repeat(settings.reps, async (rep) => {
+  const runs = new Map<K, LoadRun[]>(targets.map(([k]) => [k, []]));
+  await repeat(settings.reps, async (rep) => {
     for (const [kind, s] of floorSpecs) floorRuns.get(kind)?.push(await timed(s, settings.durationSeconds));
-    await hooks.beforeRun?.(rep);
-    const run = await timed(spec, settings.durationSeconds);
-    await hooks.afterRun?.(rep, run);
-    return run;
+    for (const [key, s] of rep % 2 === 0 ? targets : [...targets].reverse()) {
+      await hooks.beforeRun?.(rep, key);
+      const run = await timed(s, settings.durationSeconds);
+      await hooks.afterRun?.(rep, key, run);
+      runs.get(key)?.push(run);
+    }
   });
-  const out: PairedMeasured = { figure: loadFigure(runs), runs, floors: {} };
-  for (const [kind, fr] of floorRuns) out.floors[kind] = { figure: loadFigure(fr), runs: fr };
+  const floorsMeasured: PairedMeasured['floors'] = {};
+  for (const [kind, fr] of floorRuns) floorsMeasured[kind] = { figure: loadFigure(fr), runs: fr };
+  const out = {} as Record<K, PairedMeasured>;
+  for (const [key, r] of runs) out[key] = { figure: loadFigure(r), runs: r, floors: floorsMeasured };
   return out;
 }
 

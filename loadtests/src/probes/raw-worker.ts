@@ -13,6 +13,8 @@ export interface RawColdStart {
   readyMs: number;
   /** new Worker → the first invocation's result is back. */
   firstCallMs: number;
+  /** What the thread added to this process's resident memory by its first result. */
+  rssMb: number;
 }
 
 export interface RawRequest {
@@ -23,6 +25,7 @@ const THREAD = fileURLToPath(new URL('./raw-worker-thread.js', import.meta.url))
 
 function measure(moduleUrl: string): Promise<RawColdStart> {
   return new Promise((resolve, reject) => {
+    const rssBefore = process.memoryUsage.rss();
     const t0 = performance.now();
     let readyMs = 0;
     const worker = new Worker(THREAD, { workerData: { moduleUrl } });
@@ -32,7 +35,8 @@ function measure(moduleUrl: string): Promise<RawColdStart> {
         worker.postMessage('{}');
       } else if (m.type === 'result') {
         const firstCallMs = performance.now() - t0;
-        void worker.terminate().then(() => resolve({ readyMs, firstCallMs }));
+        const rssMb = (process.memoryUsage.rss() - rssBefore) / (1024 * 1024);
+        void worker.terminate().then(() => resolve({ readyMs, firstCallMs, rssMb }));
       } else {
         void worker.terminate();
         reject(new Error(m.error ?? 'raw worker failed'));

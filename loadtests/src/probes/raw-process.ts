@@ -1,0 +1,236 @@
+/**
+ * The cold-start floor of a process environment, in its own process like the server: on each
+ * request from the parent (IPC), spawn a runtime that answers one invocation from a minimal
+ * Runtime API served here, and report how long that took. Unsandboxed, the runtime is started
+ * directly; sandboxed, it runs inside the same bubblewrap view Laminar builds for an environment
+ * (Laminar's own `bwrapArgs` and system view, loaded from the build it measures), so the floor
+ * is the sandbox without Laminar: no scheduler, no environment bookkeeping, no invoke API.
+ *
+ * Started as `node raw-process.js <Laminar's dist folder>`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, constants, copyFileSync, cpSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { treeRssMb } from '../harness/rss.js';
+
+export interface RawProcessRequest {
+  /** The function's folder (a folder of loadtests/functions). */
+  fixtureDir: string;
+  /** `node`: floor-runtime with the folder's index.mjs; `bootstrap`: the folder's own executable bootstrap. */
+  runtime: 'node' | 'bootstrap';
+  sandboxed: boolean;
+}
+
+export interface RawProcessColdStart {
+  /** spawn → the runtime asks for its first invocation (its Init is over). */
+  nextMs: number;
+  /** spawn → the invocation's response has arrived. */
+  responseMs: number;
+  /** Resident memory of the runtime's process tree (bubblewrap's own processes included) at its response. */
+  rssMb: number;
+}
+
+/** The shapes of Laminar's sandbox modules this probe uses (src/environments/sandbox/). */
+interface Mount {
+  host: string;
+  inside: string;
+}
+interface SandboxModules {
+  bwrapArgs(view: object, command: string, args: readonly string[]): string[];
+  NODE_INSIDE: string;
+  RUNTIME_ROOT: string;
+  TASK_ROOT: string;
+  buildSystemView(supportDir: string): { system: readonly Mount[]; symlinks: readonly { target: string; path: string }[] };
+  nodeRuntimeMounts(supportDir: string, environmentsDir: string, nodeBinary: string, runtimeRoot: string, nodeInside: string): Mount[];
+}
+
+interface Sandbox {
+  bwrap: string;
+  modules: SandboxModules;
+  system: ReturnType<SandboxModules['buildSystemView']>;
+  nodeMounts: Mount[];
+  identity: { kind: 'setpriv'; setpriv: string } | { kind: 'userns' };
+}
+
+const API = '/2018-06-01/runtime/invocation';
+/** Lambda's default /tmp, as Laminar gives a sandbox without EphemeralStorage. */
+const TMP_BYTES = 512 * 1024 * 1024;
+const TIMEOUT_MS = 10_000;
+const FLOOR_RUNTIME = fileURLToPath(new URL('./floor-runtime.js', import.meta.url));
+
+const laminarDist = process.argv[2] ?? '';
+// 0755: the sandbox user must be able to read the function's folder and the stand-in files.
+const workDir = mkdtempSync(join(tmpdir(), 'laminar-floor-'));
+chmodSync(workDir, 0o755);
+process.on('exit', () => rmSync(workDir, { recursive: true, force: true }));
+
+function findExecutable(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/bin', '/usr/sbin', '/sbin'])) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+let sandbox: Promise<Sandbox> | undefined;
+
+/** Built once, as Laminar builds its system view once at start. */
+function openSandbox(): Promise<Sandbox> {
+  sandbox ??= (async () => {
+    const load = (file: string) => import(pathToFileURL(join(laminarDist, 'environments', 'sandbox', file)).href) as Promise<Partial<SandboxModules>>;
+    const modules = { ...(await load('bwrap-args.js')), ...(await load('system-view.js')) } as SandboxModules;
+    const bwrap = findExecutable('bwrap');
+    if (bwrap === undefined) throw new Error('bubblewrap (bwrap) is not installed');
+    let identity: Sandbox['identity'] = { kind: 'userns' };
+    if (process.getuid?.() === 0) {
+      const setpriv = findExecutable('setpriv');
+      if (setpriv === undefined) throw new Error('running as root without setpriv');
+      identity = { kind: 'setpriv', setpriv };
+    }
+    const support = join(workDir, 'support');
+    const system = modules.buildSystemView(support);
+    const nodeMounts = modules.nodeRuntimeMounts(support, join(laminarDist, 'environments'), realpathSync(process.execPath), modules.RUNTIME_ROOT, modules.NODE_INSIDE);
+    return { bwrap, modules, system, nodeMounts, identity };
+  })();
+  return sandbox;
+}
+
+const codeDirs = new Map<string, string>();
+
+/** A copy of the function's folder, with the floor runtime beside a Node.js handler. */
+function codeDirOf(req: RawProcessRequest): string {
+  const key = `${req.runtime}:${req.fixtureDir}`;
+  let dir = codeDirs.get(key);
+  if (dir === undefined) {
+    dir = join(workDir, `code-${codeDirs.size}`);
+    cpSync(req.fixtureDir, dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    if (req.runtime === 'node') copyFileSync(FLOOR_RUNTIME, join(dir, 'floor-runtime.mjs'));
+    codeDirs.set(key, dir);
+  }
+  return dir;
+}
+
+interface Pending {
+  requestId: string;
+  t0: number;
+  child: ChildProcess;
+  nextMs?: number;
+  finish(outcome: { responseMs: number; rssMb: number } | Error): void;
+}
+
+let current: Pending | undefined;
+
+function serve(req: IncomingMessage, res: ServerResponse): void {
+  const p = current;
+  const url = req.url ?? '';
+  if (req.method === 'GET' && url === `${API}/next`) {
+    // A runtime that loops asks again after its response: that request waits until it is killed.
+    if (p === undefined || p.nextMs !== undefined) return;
+    p.nextMs = performance.now() - p.t0;
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'lambda-runtime-aws-request-id': p.requestId,
+      'lambda-runtime-deadline-ms': String(Date.now() + TIMEOUT_MS),
+      'lambda-runtime-invoked-function-arn': 'arn:aws:lambda:us-east-1:000000000000:function:floor',
+    });
+    res.end('{}');
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    if (p !== undefined && req.method === 'POST' && url === `${API}/${p.requestId}/response`) {
+      const responseMs = performance.now() - p.t0;
+      // Read while the runtime still runs, before it is told the response was taken.
+      const rssMb = p.child.pid === undefined ? Number.NaN : (treeRssMb(p.child.pid) ?? Number.NaN);
+      p.finish({ responseMs, rssMb });
+    } else {
+      p?.finish(new Error(`runtime called ${req.method} ${url}: ${Buffer.concat(chunks).toString('utf8')}`));
+    }
+    res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"OK"}');
+  });
+}
+
+const server = createServer(serve);
+server.listen(0, '127.0.0.1');
+await new Promise((r) => server.once('listening', r));
+const apiAddress = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+async function commandOf(req: RawProcessRequest): Promise<{ file: string; args: string[]; cwd: string; taskRoot: string }> {
+  const codeDir = codeDirOf(req);
+  if (!req.sandboxed) {
+    const direct = req.runtime === 'node' ? { file: process.execPath, args: [join(codeDir, 'floor-runtime.mjs')] } : { file: join(codeDir, 'bootstrap'), args: [] };
+    return { ...direct, cwd: codeDir, taskRoot: codeDir };
+  }
+  const sb = await openSandbox();
+  const { TASK_ROOT, NODE_INSIDE } = sb.modules;
+  const view = {
+    ...sb.system,
+    codeDir,
+    runtime: req.runtime === 'node' ? sb.nodeMounts : [],
+    tmpBytes: TMP_BYTES,
+    identity: sb.identity,
+    hostname: 'localhost',
+  };
+  const inside = req.runtime === 'node' ? { file: NODE_INSIDE, args: [join(TASK_ROOT, 'floor-runtime.mjs')] } : { file: join(TASK_ROOT, 'bootstrap'), args: [] };
+  return { file: sb.bwrap, args: sb.modules.bwrapArgs(view, inside.file, inside.args), cwd: '/', taskRoot: TASK_ROOT };
+}
+
+async function measure(req: RawProcessRequest): Promise<RawProcessColdStart> {
+  const cmd = await commandOf(req);
+  const env = { AWS_LAMBDA_RUNTIME_API: apiAddress, LAMBDA_TASK_ROOT: cmd.taskRoot, PATH: '/usr/local/bin:/usr/bin/:/bin', LANG: 'en_US.UTF-8', TZ: ':UTC' };
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    // Its own process group, as Laminar's environments, so that one kill ends all of it.
+    const child = spawn(cmd.file, cmd.args, { cwd: cmd.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (c: Buffer) => (output = (output + c.toString('utf8')).slice(-4096));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const exited = new Promise<void>((r) => child.once('close', () => r()));
+    const timer = setTimeout(() => pending.finish(new Error(`no response within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+    const pending: Pending = {
+      requestId: randomUUID(),
+      t0,
+      child,
+      finish: (outcome) => {
+        if (current !== pending) return;
+        current = undefined;
+        clearTimeout(timer);
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        // The next measurement starts with nothing of this one left running.
+        void exited.then(() => {
+          if (outcome instanceof Error) reject(new Error(`${outcome.message}\n${output}`));
+          else resolve({ nextMs: pending.nextMs ?? Number.NaN, ...outcome });
+        });
+      },
+    };
+    current = pending;
+    child.once('error', (err) => pending.finish(err));
+    child.once('exit', (code, signal) => pending.finish(new Error(`runtime exited (code ${code}, signal ${signal}) before its response`)));
+  });
+}
+
+process.on('message', (req: RawProcessRequest) => {
+  measure(req).then(
+    (result) => process.send?.({ ok: true, result }),
+    (err: unknown) => process.send?.({ ok: false, error: err instanceof Error ? err.message : String(err) }),
+  );
+});
+process.send?.({ ready: true });
