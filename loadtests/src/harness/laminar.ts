@@ -63,6 +63,9 @@ export class LaminarServer {
       'data-dir': dataDir,
       'print-function-logs': false,
       'log-level': 'warn',
+      // The scenarios' floors (a piscina dispatch, a raw Worker) are threads, so their functions
+      // run in threads unless a scenario says otherwise; kinds tags each function with its kind.
+      isolation: 'thread',
       ...options.flags,
     };
     const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
