@@ -29,6 +29,7 @@ export const DEFAULT_TOLERANCES: Readonly<Record<string, Tolerance>> = {
   'kinds.*.cold_vs_floor': { better: 'lower', relative: 0.5, absolute: 0.25 },
   'kinds.*.init_vs_floor': { better: 'lower', relative: 0.5, absolute: 0.25 },
   'kinds.*.rss_vs_floor': { better: 'lower', relative: 0.5, absolute: 0.25 },
+  'kinds.sandboxed.cold_vs_unsandboxed': { better: 'lower', relative: 0.5, absolute: 0.25 },
   'kinds.*.*.rps_vs_*': { better: 'higher', relative: 0.3, absolute: 0.02 },
   'kinds.*.*.p99_vs_*': { better: 'lower', relative: 1, absolute: 0.5 },
   // Fractions (0..1): absolute slack.

@@ -11,9 +11,10 @@
  *
  * For each kind: the cold start (end to end, and Init Duration) over its floor's spawn → response
  * (and spawn → first request for work); the host memory (RSS) each warm environment adds, over the
- * floor runtime's own; warm req/s and p99 at 10 connections over the bare Fastify echo. The warm
- * runs of every kind take turns within the same repetitions, so sandboxed and unsandboxed
- * processes are also compared run by run.
+ * floor runtime's own; warm req/s and p99 at 10 connections over the bare Fastify echo. Every
+ * kind has a server of its own, all up at once, and the kinds take turns within each repetition
+ * (cold starts and warm runs alike), so the kinds can also be compared with each other:
+ * sandboxed and unsandboxed processes are, repetition by repetition.
  *
  * Every function has 3,538 MB: two vCPUs' worth in Lambda's proportion (1,769 MB = one), as many
  * as a 2-core machine has, so a CPU quota in proportion to memory never holds a sandboxed
@@ -38,7 +39,7 @@ import { prewarm } from './warm.js';
 export const KIND_MEMORY_MB = 3538;
 const CONNECTIONS = 10;
 /** Fresh functions per repetition for the cold-start figure; each repetition's figure is their median. */
-const COLD_PER_REP = 4;
+const COLD_PER_REP = 6;
 
 interface Kind {
   key: 'thread' | 'sandboxed' | 'unsandboxed' | 'custom';
@@ -137,64 +138,115 @@ function setRatio(result: ScenarioResult, key: string, label: string, perRep: nu
   result.values[key] = { label, unit: '×', stat: stat(perRep) };
 }
 
-/** Cold starts of fresh functions, each next to a cold start of the kind's floor. */
-async function coldStarts(ctx: ScenarioContext, result: ScenarioResult, kind: Kind, server: LaminarServer, floors: Floors): Promise<FloorStart[]> {
-  const names = Array.from({ length: ctx.settings.reps * COLD_PER_REP + 1 }, (_, i) => `${kind.key}-cold-${i}`);
-  for (const name of names) await server.deploy(name, kind.fixture, kind.deploy);
-  const coldInvoke = async (name: string) => {
-    const inv = await invokeOnce(server.url, LaminarServer.invokePath(name));
-    if (inv.status !== 200) throw new Error(`${kind.label}: cold invoke of ${name} answered ${inv.status}: ${inv.body}`);
-    if (!inv.coldStart) result.notes.push(`${kind.label}: the first invocation of ${name} was not a cold start.`);
+/** One kind's cold starts: the functions it starts, and what was measured, per repetition. */
+class ColdSeries {
+  readonly floorStarts: FloorStart[] = [];
+  private readonly all = { laminar: [] as number[], floor: [] as number[] };
+  private readonly perRep = { laminar: [] as number[], init: [] as number[], floor: [] as number[], floorReady: [] as number[], ratio: [] as number[], initRatio: [] as number[] };
+  private rep = { laminar: [] as number[], init: [] as number[], floor: [] as number[], floorReady: [] as number[] };
+  private next = 0;
+
+  constructor(
+    readonly kind: Kind,
+    readonly server: LaminarServer,
+    readonly names: string[],
+  ) {}
+
+  /** A function not started yet. */
+  fresh(): string {
+    return this.names[this.next++] as string;
+  }
+
+  add(floor: FloorStart, inv: SingleInvoke): void {
+    this.floorStarts.push(floor);
+    this.rep.floor.push(floor.responseMs);
+    this.rep.floorReady.push(floor.readyMs);
+    this.rep.laminar.push(inv.latencyMs);
+    if (inv.initDurationMs !== undefined) this.rep.init.push(inv.initDurationMs);
+  }
+
+  endRep(): void {
+    const r = this.rep;
+    for (const k of Object.keys(r) as (keyof typeof r)[]) if (r[k].length > 0) this.perRep[k].push(median(r[k]));
+    this.all.laminar.push(...r.laminar);
+    this.all.floor.push(...r.floor);
+    this.perRep.ratio.push(median(r.laminar) / median(r.floor));
+    if (r.init.length > 0) this.perRep.initRatio.push(median(r.init) / median(r.floorReady));
+    this.rep = { laminar: [], init: [], floor: [], floorReady: [] };
+  }
+
+  /** The median cold invoke of each repetition. */
+  get laminarPerRep(): number[] {
+    return this.perRep.laminar;
+  }
+
+  report(result: ScenarioResult): void {
+    const { key: k, label, floorLabel } = this.kind;
+    const p = this.perRep;
+    result.values[`${k} cold start`] = { label: `${label}: cold invoke, end to end`, unit: 'ms', stat: stat(p.laminar) };
+    if (p.init.length > 0) result.values[`${k} init`] = { label: `${label}: Init Duration`, unit: 'ms', stat: stat(p.init) };
+    result.values[`${k} floor cold start`] = { label: `${label}: floor, ${floorLabel}`, unit: 'ms', stat: stat(p.floor) };
+    result.values[`${k} floor ready`] = { label: `${label}: floor, start → ready for work`, unit: 'ms', stat: stat(p.floorReady) };
+    setRatio(result, `${k}.cold_vs_floor`, `${label}: cold invoke / floor`, p.ratio);
+    setRatio(result, `${k}.init_vs_floor`, `${label}: Init Duration / floor start → ready`, p.initRatio);
+    result.samples[`${label}: cold invoke`] = this.all.laminar;
+    result.samples[`floor: ${floorLabel}`] = this.all.floor;
+  }
+}
+
+/**
+ * Cold starts of fresh functions, each next to a cold start of its kind's floor. Every kind takes
+ * its turn within each repetition, so the kinds' figures, not only their ratios, share the
+ * machine's state of the moment.
+ */
+async function coldStarts(ctx: ScenarioContext, result: ScenarioResult, servers: Map<Kind, LaminarServer>, floors: Floors): Promise<ColdSeries[]> {
+  const series: ColdSeries[] = [];
+  for (const [kind, server] of servers) {
+    const names = Array.from({ length: ctx.settings.reps * COLD_PER_REP + 1 }, (_, i) => `${kind.key}-cold-${i}`);
+    for (const name of names) await server.deploy(name, kind.fixture, kind.deploy);
+    series.push(new ColdSeries(kind, server, names));
+  }
+  const coldInvoke = async (s: ColdSeries) => {
+    const name = s.fresh();
+    const inv = await invokeOnce(s.server.url, LaminarServer.invokePath(name));
+    if (inv.status !== 200) throw new Error(`${s.kind.label}: cold invoke of ${name} answered ${inv.status}: ${inv.body}`);
+    if (!inv.coldStart) result.notes.push(`${s.kind.label}: the first invocation of ${name} was not a cold start.`);
     return inv;
   };
   // The first start of each pays one-off costs (page cache, the first thread or sandbox): not reported.
-  await floors.measure(kind);
-  await coldInvoke(names[0] as string);
-
-  const all = { laminar: [] as number[], init: [] as number[], floor: [] as number[], floorReady: [] as number[] };
-  const perRep = { laminar: [] as number[], init: [] as number[], floor: [] as number[], floorReady: [] as number[], cold: [] as number[], initRatio: [] as number[] };
-  const floorStarts: FloorStart[] = [];
-  for (let rep = 0; rep < ctx.settings.reps; rep++) {
-    const rs = { laminar: [] as number[], init: [] as number[], floor: [] as number[], floorReady: [] as number[] };
-    for (let i = 0; i < COLD_PER_REP; i++) {
-      const name = names[1 + rep * COLD_PER_REP + i] as string;
-      // Taking turns at going first: on a machine whose load drifts, neither side always comes second.
-      let floor: FloorStart;
-      let inv: SingleInvoke;
-      if (i % 2 === 0) {
-        floor = await floors.measure(kind);
-        inv = await coldInvoke(name);
-      } else {
-        inv = await coldInvoke(name);
-        floor = await floors.measure(kind);
-      }
-      floorStarts.push(floor);
-      rs.floor.push(floor.responseMs);
-      rs.floorReady.push(floor.readyMs);
-      rs.laminar.push(inv.latencyMs);
-      if (inv.initDurationMs !== undefined) rs.init.push(inv.initDurationMs);
-    }
-    for (const k of Object.keys(rs) as (keyof typeof rs)[]) {
-      all[k].push(...rs[k]);
-      if (rs[k].length > 0) perRep[k].push(median(rs[k]));
-    }
-    perRep.cold.push(median(rs.laminar) / median(rs.floor));
-    if (rs.init.length > 0) perRep.initRatio.push(median(rs.init) / median(rs.floorReady));
+  for (const s of series) {
+    await floors.measure(s.kind);
+    await coldInvoke(s);
   }
-  // Idle, their runtimes would stay up for the rest of the run (each with its memory watchdog) and
-  // tax the figures measured after them.
-  for (const name of names) await server.deleteFunction(name);
-
-  const k = kind.key;
-  result.values[`${k} cold start`] = { label: `${kind.label}: cold invoke, end to end`, unit: 'ms', stat: stat(perRep.laminar) };
-  if (perRep.init.length > 0) result.values[`${k} init`] = { label: `${kind.label}: Init Duration`, unit: 'ms', stat: stat(perRep.init) };
-  result.values[`${k} floor cold start`] = { label: `${kind.label}: floor, ${kind.floorLabel}`, unit: 'ms', stat: stat(perRep.floor) };
-  result.values[`${k} floor ready`] = { label: `${kind.label}: floor, start → ready for work`, unit: 'ms', stat: stat(perRep.floorReady) };
-  setRatio(result, `${k}.cold_vs_floor`, `${kind.label}: cold invoke / floor`, perRep.cold);
-  setRatio(result, `${k}.init_vs_floor`, `${kind.label}: Init Duration / floor start → ready`, perRep.initRatio);
-  result.samples[`${kind.label}: cold invoke`] = all.laminar;
-  result.samples[`floor: ${kind.floorLabel}`] = all.floor;
-  return floorStarts;
+  for (let rep = 0; rep < ctx.settings.reps; rep++) {
+    ctx.settings.log(`  cold starts, repetition ${rep + 1}/${ctx.settings.reps}`);
+    for (let i = 0; i < COLD_PER_REP; i++) {
+      for (const s of i % 2 === 0 ? series : [...series].reverse()) {
+        // Taking turns at going first: on a machine whose load drifts, neither side always comes second.
+        if (i % 2 === 0) {
+          const floor = await floors.measure(s.kind);
+          s.add(floor, await coldInvoke(s));
+        } else {
+          const inv = await coldInvoke(s);
+          s.add(await floors.measure(s.kind), inv);
+        }
+      }
+    }
+    for (const s of series) s.endRep();
+  }
+  for (const s of series) {
+    s.report(result);
+    // Idle, their runtimes would stay up for the rest of the run (each with its memory watchdog) and
+    // tax the figures measured after them.
+    for (const name of s.names) await s.server.deleteFunction(name);
+  }
+  const sandboxed = series.find((s) => s.kind.key === 'sandboxed');
+  const unsandboxed = series.find((s) => s.kind.key === 'unsandboxed');
+  if (sandboxed && unsandboxed) {
+    const perRep = sandboxed.laminarPerRep.map((v, i) => v / (unsandboxed.laminarPerRep[i] ?? Number.NaN));
+    setRatio(result, 'sandboxed.cold_vs_unsandboxed', 'cold invoke, sandboxed / unsandboxed process (same repetitions)', perRep);
+  }
+  return series;
 }
 
 /** Environments that exist for a function, idle or busy. */
@@ -250,15 +302,12 @@ export const kinds: Scenario = {
     const floors = await Floors.start();
     try {
       await startServers(ctx, result, servers);
-      const floorStarts = new Map<Kind, FloorStart[]>();
-      for (const [kind, server] of servers) {
-        ctx.settings.log(`  ${kind.label}: cold starts, each next to one of its floor (${kind.floorLabel})`);
-        floorStarts.set(kind, await coldStarts(ctx, result, kind, server, floors));
-      }
+      ctx.settings.log(`  cold starts of every kind, each next to one of its floor`);
+      const cold = await coldStarts(ctx, result, servers, floors);
       const specs: Record<string, SteadySpec> = {};
       for (const [kind, server] of servers) {
         ctx.settings.log(`  ${kind.label}: ${CONNECTIONS} warm environments`);
-        specs[kind.key] = await warmEnvironments(result, kind, server, floorStarts.get(kind) ?? []);
+        specs[kind.key] = await warmEnvironments(result, kind, server, cold.find((c) => c.kind === kind)?.floorStarts ?? []);
       }
       ctx.settings.log(`  warm at ${CONNECTIONS} connections, every kind in turn within each repetition (with the echo floor)`);
       const measured = await measureInterleaved(specs, ['echo'], ctx.floors, ctx.settings);
