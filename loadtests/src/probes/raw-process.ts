@@ -3,13 +3,14 @@
  * request from the parent (IPC), spawn a runtime that answers one invocation from a minimal
  * Runtime API served here, and report how long that took. Unsandboxed, the runtime is started
  * directly; sandboxed, it runs inside the same bubblewrap view Laminar builds for an environment
- * (Laminar's own `bwrapArgs` and system view, loaded from the build it measures), so the floor
- * is the sandbox without Laminar: no scheduler, no environment bookkeeping, no invoke API.
+ * (Laminar's own `bwrapArgs`, system view and seccomp filter, loaded from the build it measures),
+ * so the floor is the sandbox without Laminar: no scheduler, no environment bookkeeping, no
+ * invoke API, and no cgroup (creating and joining one is part of Laminar's work).
  *
  * Started as `node raw-process.js <Laminar's dist folder>`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, constants, copyFileSync, cpSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, closeSync, constants, copyFileSync, cpSync, mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,8 @@ interface SandboxModules {
   TASK_ROOT: string;
   buildSystemView(supportDir: string): { system: readonly Mount[]; symlinks: readonly { target: string; path: string }[] };
   nodeRuntimeMounts(supportDir: string, environmentsDir: string, nodeBinary: string, runtimeRoot: string, nodeInside: string): Mount[];
+  /** The seccomp program of every sandbox (seccomp.ts), in builds that have one. */
+  userNamespaceFilter?: () => Buffer;
 }
 
 interface Sandbox {
@@ -56,6 +59,8 @@ interface Sandbox {
   system: ReturnType<SandboxModules['buildSystemView']>;
   nodeMounts: Mount[];
   identity: { kind: 'setpriv'; setpriv: string } | { kind: 'userns' };
+  /** The seccomp program's file, where the build has one and this kernel takes it. */
+  seccompFile?: string;
 }
 
 const API = '/2018-06-01/runtime/invocation';
@@ -89,7 +94,8 @@ let sandbox: Promise<Sandbox> | undefined;
 function openSandbox(): Promise<Sandbox> {
   sandbox ??= (async () => {
     const load = (file: string) => import(pathToFileURL(join(laminarDist, 'environments', 'sandbox', file)).href) as Promise<Partial<SandboxModules>>;
-    const modules = { ...(await load('bwrap-args.js')), ...(await load('system-view.js')) } as SandboxModules;
+    const seccomp = await load('seccomp.js').catch(() => ({}));
+    const modules = { ...(await load('bwrap-args.js')), ...(await load('system-view.js')), ...seccomp } as SandboxModules;
     const bwrap = findExecutable('bwrap');
     if (bwrap === undefined) throw new Error('bubblewrap (bwrap) is not installed');
     let identity: Sandbox['identity'] = { kind: 'userns' };
@@ -101,7 +107,23 @@ function openSandbox(): Promise<Sandbox> {
     const support = join(workDir, 'support');
     const system = modules.buildSystemView(support);
     const nodeMounts = modules.nodeRuntimeMounts(support, join(laminarDist, 'environments'), realpathSync(process.execPath), modules.RUNTIME_ROOT, modules.NODE_INSIDE);
-    return { bwrap, modules, system, nodeMounts, identity };
+    const sandbox: Sandbox = { bwrap, modules, system, nodeMounts, identity };
+    if (modules.userNamespaceFilter !== undefined) {
+      const file = join(support, 'seccomp.bpf');
+      writeFileSync(file, modules.userNamespaceFilter());
+      // As Laminar does: where this kernel refuses the filter, sandboxes run without it.
+      const fd = openSync(file, 'r');
+      try {
+        const view = { ...system, codeDir: '/usr', runtime: [], tmpBytes: 1024 * 1024, identity, hostname: 'localhost', seccompFd: 3 };
+        execFileSync(bwrap, modules.bwrapArgs(view, '/bin/sh', ['-c', 'exit 0']), { timeout: 10_000, env: {}, stdio: ['ignore', 'ignore', 'ignore', fd] });
+        sandbox.seccompFile = file;
+      } catch {
+        // no seccomp filters here
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return sandbox;
   })();
   return sandbox;
 }
@@ -168,7 +190,16 @@ server.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
 const apiAddress = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-async function commandOf(req: RawProcessRequest): Promise<{ file: string; args: string[]; cwd: string; taskRoot: string }> {
+interface Command {
+  file: string;
+  args: string[];
+  cwd: string;
+  taskRoot: string;
+  /** A descriptor for the child's fd 3 (the seccomp program), closed once the child has it. */
+  fd3?: number;
+}
+
+async function commandOf(req: RawProcessRequest): Promise<Command> {
   const codeDir = codeDirOf(req);
   if (!req.sandboxed) {
     const direct = req.runtime === 'node' ? { file: process.execPath, args: [join(codeDir, 'floor-runtime.mjs')] } : { file: join(codeDir, 'bootstrap'), args: [] };
@@ -176,8 +207,11 @@ async function commandOf(req: RawProcessRequest): Promise<{ file: string; args: 
   }
   const sb = await openSandbox();
   const { TASK_ROOT, NODE_INSIDE } = sb.modules;
+  // A descriptor per sandbox, as Laminar opens one: bubblewrap reads the program from its offset.
+  const fd3 = sb.seccompFile === undefined ? undefined : openSync(sb.seccompFile, 'r');
   const view = {
     ...sb.system,
+    ...(fd3 === undefined ? {} : { seccompFd: 3 }),
     codeDir,
     runtime: req.runtime === 'node' ? sb.nodeMounts : [],
     tmpBytes: TMP_BYTES,
@@ -185,7 +219,7 @@ async function commandOf(req: RawProcessRequest): Promise<{ file: string; args: 
     hostname: 'localhost',
   };
   const inside = req.runtime === 'node' ? { file: NODE_INSIDE, args: [join(TASK_ROOT, 'floor-runtime.mjs')] } : { file: join(TASK_ROOT, 'bootstrap'), args: [] };
-  return { file: sb.bwrap, args: sb.modules.bwrapArgs(view, inside.file, inside.args), cwd: '/', taskRoot: TASK_ROOT };
+  return { file: sb.bwrap, args: sb.modules.bwrapArgs(view, inside.file, inside.args), cwd: '/', taskRoot: TASK_ROOT, ...(fd3 === undefined ? {} : { fd3 }) };
 }
 
 async function measure(req: RawProcessRequest): Promise<RawProcessColdStart> {
@@ -194,7 +228,12 @@ async function measure(req: RawProcessRequest): Promise<RawProcessColdStart> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     // Its own process group, as Laminar's environments, so that one kill ends all of it.
-    const child = spawn(cmd.file, cmd.args, { cwd: cmd.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd.file, cmd.args, { cwd: cmd.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', ...(cmd.fd3 === undefined ? [] : [cmd.fd3])] });
+    } finally {
+      if (cmd.fd3 !== undefined) closeSync(cmd.fd3);
+    }
     let output = '';
     const keep = (c: Buffer) => (output = (output + c.toString('utf8')).slice(-4096));
     child.stdout?.on('data', keep);

@@ -304,6 +304,10 @@ export const kinds: Scenario = {
       await startServers(ctx, result, servers);
       ctx.settings.log(`  cold starts of every kind, each next to one of its floor`);
       const cold = await coldStarts(ctx, result, servers, floors);
+      // Read once the limits have settled (a server learns its cgroups shortly after start).
+      for (const [kind, server] of servers) {
+        if (kind.sandboxed === true) result.notes.push(`${kind.label}: ${(await server.health()).sandbox?.description ?? 'no sandbox in /health'}.`);
+      }
       const specs: Record<string, SteadySpec> = {};
       for (const [kind, server] of servers) {
         ctx.settings.log(`  ${kind.label}: ${CONNECTIONS} warm environments`);
