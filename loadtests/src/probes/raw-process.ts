@@ -74,6 +74,9 @@ const laminarDist = process.argv[2] ?? '';
 const workDir = mkdtempSync(join(tmpdir(), 'laminar-floor-'));
 chmodSync(workDir, 0o755);
 process.on('exit', () => rmSync(workDir, { recursive: true, force: true }));
+// Stopped by its parent (SIGTERM) or orphaned: exit normally, so that the folder above goes too.
+process.once('SIGTERM', () => process.exit(0));
+process.once('disconnect', () => process.exit(0));
 
 function findExecutable(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/bin', '/usr/sbin', '/sbin'])) {
