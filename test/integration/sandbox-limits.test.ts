@@ -1,7 +1,9 @@
 /**
  * The limits a sandbox's cgroup puts on an environment, read back from the host's cgroup files
  * while a real server runs: CPU in proportion to MemorySize after Init (1,769 MB = one vCPU), or
- * none when `environmentCpu` is `unlimited`; MemorySize of memory; a pids limit.
+ * none when `environmentCpu` is `unlimited`; MemorySize of memory; a pids limit. And the sandbox
+ * as its function sees it: the sandbox user without privileges, a /tmp of EphemeralStorage, its
+ * code and the system read-only.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,5 +55,24 @@ describe('with environmentCpu unlimited', () => {
     const pid = await runtimePid(h, await deployFixture(h.client, 'pid', { MemorySize: 128 }));
     expect(cpuQuotaUs(pid)).toBeUndefined();
     expect(readFileSync(join(cgroupDir(pid, 'pids') as string, 'pids.max'), 'utf8').trim()).toBe('64');
+  });
+});
+
+describe('the sandbox from inside', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startLaminar();
+  });
+  afterAll(async () => h.close());
+
+  it('runs as uid 993 with no capabilities, no_new_privs and a seccomp filter; /tmp is EphemeralStorage; /var/task and /usr are read-only', async () => {
+    const name = await deployFixture(h.client, 'sandbox-view', { EphemeralStorage: { Size: 1024 } });
+    const out = await h.client.send(new InvokeCommand({ FunctionName: name, Payload: '{}' }));
+    const view = decode(out.Payload) as Record<string, unknown>;
+    expect(view).toMatchObject({ uid: '993\t993\t993\t993', noNewPrivs: '1', capEff: '0000000000000000', capBnd: '0000000000000000', seccomp: '2' });
+    expect(view.tmpBytes).toBe(1024 * 1024 * 1024);
+    expect(view.task).toContain('ro');
+    expect(view.usr).toContain('ro');
+    expect(view.tmpMount).toContain('rw');
   });
 });

@@ -47,8 +47,13 @@ export interface Exit {
 
 export interface HostedProcess {
   readonly child: ChildProcess;
-  /** The runtime's own exit: a sandbox reports a runtime killed by a signal as status 128+n. */
-  exitOf(code: number | null, signal: NodeJS.Signals | null): Exit;
+  /**
+   * How the runtime ended, once it has (a sandbox's status 128+n already read as signal n);
+   * undefined while it runs.
+   */
+  readonly exit: Exit | undefined;
+  /** Calls `waiter` when the runtime ends (at once if it has); returns how to stop waiting. */
+  onExit(waiter: (exit: Exit) => void): () => void;
   /** Peak memory of everything the environment ran, in MB, when the host measures it (a cgroup). */
   peakMemoryMb(): number | undefined;
   /** True once the environment's memory limit killed one of its processes. */
@@ -67,6 +72,37 @@ export interface ProcessHost {
   /** Where the Node.js runtime whose bootstrap is at `hostBootstrap` (a compiled file of Laminar) appears. */
   nodeRuntime(hostBootstrap: string): NodeRuntimePaths;
   start(request: StartRequest): Promise<HostedProcess>;
+}
+
+/**
+ * Follows one child's end: the exit as the host reads it, and whoever waits for it, in the order
+ * they started waiting.
+ */
+export class ExitWatch {
+  exit: Exit | undefined;
+  private readonly waiters = new Set<(exit: Exit) => void>();
+
+  constructor(child: ChildProcess, exitOf: (code: number | null, signal: NodeJS.Signals | null) => Exit = (code, signal) => ({ code, signal })) {
+    // A child that could not be started ends with neither a status nor a signal.
+    child.on('error', () => this.note({ code: null, signal: null }));
+    child.on('exit', (code, signal) => this.note(exitOf(code, signal)));
+  }
+
+  onExit(waiter: (exit: Exit) => void): () => void {
+    if (this.exit !== undefined) {
+      waiter(this.exit);
+      return () => undefined;
+    }
+    this.waiters.add(waiter);
+    return () => void this.waiters.delete(waiter);
+  }
+
+  private note(exit: Exit): void {
+    if (this.exit !== undefined) return;
+    this.exit = exit;
+    for (const waiter of this.waiters) waiter(exit);
+    this.waiters.clear();
+  }
 }
 
 /** How often the memory watchdog of an environment without a cgroup looks at its processes. */
@@ -103,9 +139,13 @@ export class DirectHost implements ProcessHost {
     });
     const watchdog = this.options.memoryWatchdog === true ? new RssWatchdog(child, request.spec.memoryMb) : undefined;
     let released = false;
+    const watch = new ExitWatch(child);
     return Promise.resolve({
       child,
-      exitOf: (code, signal) => ({ code, signal }),
+      get exit() {
+        return watch.exit;
+      },
+      onExit: (waiter) => watch.onExit(waiter),
       peakMemoryMb: () => undefined,
       outOfMemory: () => watchdog?.exceeded ?? false,
       initDone: () => Promise.resolve(),

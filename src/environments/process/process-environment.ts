@@ -41,8 +41,6 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private api: RuntimeApiServer | undefined;
   private child: ChildProcess | undefined;
   private hosted: HostedProcess | undefined;
-  private exit: Exit | undefined;
-  private readonly exitWaiters = new Set<(exit: Exit) => void>();
   /** Output of the current phase, as much as `limiter` keeps: a chatty runtime costs the server a bounded amount. */
   private output = '';
   private readonly limiter: LogLimiter;
@@ -68,7 +66,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
 
   /** The runtime's process id while it runs. */
   get pid(): number | undefined {
-    return this.exit === undefined ? this.child?.pid : undefined;
+    return this.hosted?.exit === undefined ? this.child?.pid : undefined;
   }
 
   init(): Promise<InitResult> {
@@ -244,8 +242,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     };
     child.stdout?.on('data', collect(new StringDecoder('utf8')));
     child.stderr?.on('data', collect(new StringDecoder('utf8')));
-    child.on('error', () => this.noteExit({ code: null, signal: null }));
-    child.on('exit', (code, signal) => this.noteExit(hosted.exitOf(code, signal)));
+    hosted.onExit(() => this.noteExit());
   }
 
   /** Why the runtime ended: the memory limit, else its exit status or signal. */
@@ -254,23 +251,15 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     return exitFailure(exit.code, exit.signal);
   }
 
-  private noteExit(exit: Exit): void {
-    if (this.exit !== undefined) return;
-    this.exit = exit;
-    // An idle runtime that exits leaves nothing to run on; a busy one is reported by its invocation.
-    if (this.lifecycle.state === 'ready') this.lifecycle.move('died');
-    for (const waiter of this.exitWaiters) waiter(exit);
-    this.exitWaiters.clear();
+  /** Calls `waiter` when the runtime ends; only once it has been started. */
+  private onExit(waiter: (exit: Exit) => void): () => void {
+    if (this.hosted === undefined) throw new Error('the runtime has not been started');
+    return this.hosted.onExit(waiter);
   }
 
-  /** Calls `waiter` when the runtime exits (at once if it has); returns how to stop waiting. */
-  private onExit(waiter: (exit: Exit) => void): () => void {
-    if (this.exit !== undefined) {
-      waiter(this.exit);
-      return () => undefined;
-    }
-    this.exitWaiters.add(waiter);
-    return () => void this.exitWaiters.delete(waiter);
+  private noteExit(): void {
+    // An idle runtime that exits leaves nothing to run on; a busy one is reported by its invocation.
+    if (this.lifecycle.state === 'ready') this.lifecycle.move('died');
   }
 
   /** Kills everything the runtime started, waits for the runtime to be gone, closes its API. */
@@ -278,7 +267,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     const hosted = this.hosted;
     if (hosted !== undefined) {
       const released = hosted.release();
-      if (this.exit === undefined) await new Promise<void>((resolve) => this.onExit(() => resolve()));
+      if (this.hosted?.exit === undefined) await new Promise<void>((resolve) => this.onExit(() => resolve()));
       await released;
     }
     await this.api?.close();
@@ -287,7 +276,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   /** Allows a Runtime API connection only from the runtime or a process it started. */
   private authorize(socket: Socket): Promise<boolean> | boolean {
     const root = this.child?.pid;
-    if (root === undefined || this.exit !== undefined) return false;
+    if (root === undefined || this.hosted?.exit !== undefined) return false;
     const tree = processTree(root);
     return peerPidAuthorizer(tree.isAllowedPid, { candidatePids: tree.candidatePids })(socket);
   }
@@ -299,7 +288,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     // The cgroup's peak counts everything the environment charged (children, /tmp); the processes'
     // own peaks count the pages of shared files another cgroup touched first: the larger of both.
     const measured = this.hosted?.peakMemoryMb() ?? 0;
-    const mb = Math.max(measured, this.exit === undefined ? treePeakMb(leader) : 0);
+    const mb = Math.max(measured, this.hosted?.exit === undefined ? treePeakMb(leader) : 0);
     if (mb > this.peakMemoryMb) this.peakMemoryMb = mb;
   }
 

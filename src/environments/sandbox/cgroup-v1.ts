@@ -10,6 +10,7 @@ import {
   bracePath,
   childGroups,
   exists,
+  KeptControl,
   killUntilEmpty,
   makeGroupDir,
   readBytes,
@@ -106,6 +107,7 @@ class V1Group implements Cgroup {
   /** One directory per distinct hierarchy. */
   readonly dirs: readonly string[];
   readonly procsFiles: readonly string[];
+  private readonly peak: KeptControl;
 
   constructor(
     private readonly mounts: Mounts,
@@ -114,6 +116,7 @@ class V1Group implements Cgroup {
   ) {
     this.dirs = hierarchiesOf(mounts).map((h) => join(h, relative));
     this.procsFiles = this.dirs.map((d) => join(d, 'cgroup.procs'));
+    this.peak = new KeptControl(this.memoryFile('memory.max_usage_in_bytes'));
   }
 
   dirOf(controller: Controller): string {
@@ -145,7 +148,7 @@ class V1Group implements Cgroup {
   }
 
   peakBytes(): number {
-    return readBytes(this.memoryFile('memory.max_usage_in_bytes'));
+    return this.peak.readBytes();
   }
 
   currentBytes(): number {
@@ -167,6 +170,7 @@ class V1Group implements Cgroup {
 
   async remove(): Promise<void> {
     await this.killAll();
+    this.peak.close();
     for (const dir of this.dirs) await removeGroupDir(dir);
   }
 }

@@ -7,14 +7,13 @@
  * The mount point is a parameter, so the file protocol can be exercised against a folder laid
  * out like a cgroup2 mount on machines whose v2 hierarchy has no controllers.
  */
-import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertGroupName, cpuMaxLine, keyedValue, type CgroupLimits } from './cgroup-limits.js';
 import {
-  CgroupError,
   childGroups,
-  codeOf,
   exists,
+  KeptControl,
   killUntilEmpty,
   makeGroupDir,
   readBytes,
@@ -141,21 +140,17 @@ class V2Group implements Cgroup {
   readonly procsFiles: readonly string[];
   readonly resetPeak?: () => void;
   /** memory.peak stays open: since 6.12 a reset is per descriptor, so reads must use the one that reset. */
-  private peakFd: number | undefined;
+  private readonly peak: KeptControl;
 
   constructor(
     readonly path: string,
     private readonly features: V2Features,
   ) {
     this.procsFiles = [this.file('cgroup.procs')];
+    this.peak = new KeptControl(this.file('memory.peak'), features.peakResettable);
     if (features.peakResettable) {
       this.resetPeak = () => {
-        const file = this.file('memory.peak');
-        try {
-          writeSync(this.peakDescriptor(), 'reset', 0);
-        } catch (err) {
-          throw new CgroupError(`Cannot write 'reset' to ${file}: ${codeOf(err)}`, file, { cause: err });
-        }
+        this.peak.write('reset');
       };
     }
   }
@@ -174,30 +169,8 @@ class V2Group implements Cgroup {
     return writeControl(this.file('cpu.max'), cpuMaxLine(cpu));
   }
 
-  private peakDescriptor(): number {
-    if (this.peakFd === undefined) {
-      const file = this.file('memory.peak');
-      try {
-        this.peakFd = openSync(file, this.features.peakResettable ? 'r+' : 'r');
-      } catch (err) {
-        throw new CgroupError(`Cannot open ${file}: ${codeOf(err)}`, file, { cause: err });
-      }
-    }
-    return this.peakFd;
-  }
-
   peakBytes(): number {
-    if (!this.features.peak) return this.currentBytes();
-    const file = this.file('memory.peak');
-    const buffer = Buffer.alloc(32);
-    let text: string;
-    try {
-      text = buffer.toString('utf8', 0, readSync(this.peakDescriptor(), buffer, 0, buffer.length, 0)).trim();
-    } catch (err) {
-      throw new CgroupError(`Cannot read ${file}: ${codeOf(err)}`, file, { cause: err });
-    }
-    if (!/^\d+$/.test(text)) throw new CgroupError(`${file} holds '${text}', expected a number of bytes`, file);
-    return Number(text);
+    return this.features.peak ? this.peak.readBytes() : this.currentBytes();
   }
 
   currentBytes(): number {
@@ -217,10 +190,7 @@ class V2Group implements Cgroup {
 
   async remove(): Promise<void> {
     await this.killAll();
-    if (this.peakFd !== undefined) {
-      closeSync(this.peakFd);
-      this.peakFd = undefined;
-    }
+    this.peak.close();
     await removeGroupDir(this.path);
   }
 }

@@ -10,7 +10,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { EnvironmentSpec } from '../environment.js';
 import type { Exit, FunctionPaths, HostedProcess, NodeRuntimePaths, ProcessHost, StartRequest } from '../process/host.js';
-import { RssWatchdog } from '../process/host.js';
+import { ExitWatch, RssWatchdog } from '../process/host.js';
 import { killGroup } from '../process/proc.js';
 import { bwrapArgs, NODE_INSIDE, OPT_ROOT, RUNTIME_ROOT, TASK_ROOT, type Mount, type SandboxView } from './bwrap-args.js';
 import type { Cgroup, CgroupSupport } from './cgroup-types.js';
@@ -112,9 +112,13 @@ export class SandboxHost implements ProcessHost {
     // What the cgroup counted, kept from just before it is removed: a runtime's failure is
     // classified after its exit has already released the environment.
     let final: { oomKills: number; peakBytes: number } | undefined;
+    const watch = new ExitWatch(child, signalledExit);
     return {
       child,
-      exitOf: (code, signal) => signalledExit(code, signal),
+      get exit() {
+        return watch.exit;
+      },
+      onExit: (waiter) => watch.onExit(waiter),
       peakMemoryMb: () => (cgroup === undefined ? undefined : Math.max(1, Math.ceil((final?.peakBytes ?? cgroup.peakBytes()) / (1024 * 1024)))),
       outOfMemory: () => (cgroup !== undefined ? (final?.oomKills ?? cgroup.oomKills()) > oomBefore : (watchdog?.exceeded ?? false)),
       initDone: async () => {

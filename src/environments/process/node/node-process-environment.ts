@@ -78,9 +78,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   private child: ChildProcess | undefined;
   private hosted: HostedProcess | undefined;
   private channel: Socket | undefined;
-  private exit: Exit | undefined;
   private closed = false;
-  private readonly exitWaiters = new Set<(exit: Exit) => void>();
   private readonly closeWaiters = new Set<() => void>();
   private onFrame: ((header: ReplyHeader, body: Buffer) => void) | undefined;
   /**
@@ -120,12 +118,12 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
   /** The runtime's process id while it runs. */
   get pid(): number | undefined {
-    return this.exit === undefined ? this.child?.pid : undefined;
+    return this.hosted?.exit === undefined ? this.child?.pid : undefined;
   }
 
   /** Processes of this environment still running: the runtime, until it has exited. */
   get processCount(): number {
-    return this.child !== undefined && this.exit === undefined ? 1 : 0;
+    return this.child !== undefined && this.hosted?.exit === undefined ? 1 : 0;
   }
 
   init(): Promise<InitResult> {
@@ -290,8 +288,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     });
     // A write to a runtime that just died fails here; its exit is what reports the failure.
     channel.on('error', () => undefined);
-    child.on('error', () => this.noteExit({ code: null, signal: null }));
-    child.on('exit', (code, signal) => this.noteExit(hosted.exitOf(code, signal)));
+    hosted.onExit(() => this.noteExit());
     child.on('close', () => {
       this.closed = true;
       for (const waiter of this.closeWaiters) waiter();
@@ -354,25 +351,17 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     this.output += this.limiter.write(text);
   }
 
-  private noteExit(exit: Exit): void {
-    if (this.exit !== undefined) return;
-    this.exit = exit;
+  /** Calls `waiter` when the runtime ends; only once it has been started. */
+  private onExit(waiter: (exit: Exit) => void): () => void {
+    if (this.hosted === undefined) throw new Error('the runtime has not been started');
+    return this.hosted.onExit(waiter);
+  }
+
+  private noteExit(): void {
     // An idle runtime that exits leaves nothing to run on; a busy one is reported by its invocation.
     if (this.lifecycle.state === 'ready') this.lifecycle.move('died');
     // What the function started must not outlive it.
     void this.hosted?.release();
-    for (const waiter of this.exitWaiters) waiter(exit);
-    this.exitWaiters.clear();
-  }
-
-  /** Calls `waiter` when the runtime exits (at once if it has); returns how to stop waiting. */
-  private onExit(waiter: (exit: Exit) => void): () => void {
-    if (this.exit !== undefined) {
-      waiter(this.exit);
-      return () => undefined;
-    }
-    this.exitWaiters.add(waiter);
-    return () => void this.exitWaiters.delete(waiter);
   }
 
   /** Marks the environment unusable and kills its processes now; /tmp stays until destroy(). */
@@ -387,7 +376,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     if (hosted === undefined) return;
     // The group outlives its leader while anything the function started is still running.
     const released = hosted.release();
-    if (this.exit === undefined) await new Promise<void>((resolveExit) => this.onExit(() => resolveExit()));
+    if (this.hosted?.exit === undefined) await new Promise<void>((resolveExit) => this.onExit(() => resolveExit()));
     await released;
     await this.drained();
     this.channel?.destroy();
