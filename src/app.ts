@@ -99,11 +99,12 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     scalingRateWindowMs: config.scalingRateWindowSeconds * 1000,
   });
   const reservations = new Reservations(ledger, registry);
+  const cgroups = config.sandbox === 'off' ? Promise.resolve({ unavailable: 'config sandbox is off' }) : openCgroups(dataDir);
   const opened = openProcessHost({
     mode: config.sandbox === 'off' ? 'off' : 'auto',
     workDir: join(dataDir, 'sandbox'),
     nodeBootstrap: defaultNodeProcessBootstrapPath(),
-    cgroups: config.sandbox === 'off' ? Promise.resolve({ unavailable: 'config sandbox is off' }) : openCgroups(dataDir),
+    cgroups,
     environmentCpu: config.environmentCpu === 'unlimited' ? 'unlimited' : 'proportional',
     pidsMax: config.environmentPidsMax,
   });
@@ -226,6 +227,10 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         await scheduler.close(config.shutdownTimeoutSeconds * 1000);
         await dispatcher.close();
         await logs.close();
+        // Every environment is gone: the parent group goes too, rather than one empty group per
+        // data dir ever served accumulating under /sys/fs/cgroup.
+        const c = await cgroups;
+        if (!('unavailable' in c)) await c.dispose().catch(() => undefined);
       } finally {
         await queue.close();
         registry.close();

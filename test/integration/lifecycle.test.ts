@@ -7,6 +7,13 @@ import { EXAMPLES, deployFixture, startLaminar, type Harness } from '../helpers/
 import { cgroupDir } from '../helpers/cgroup-of.js';
 import { environmentGone, environmentProcesses } from '../helpers/host-processes.js';
 import { startServeProcess } from '../helpers/serve-process.js';
+import { cgroupParentName } from '../../src/environments/sandbox/cgroups.js';
+
+/** Where a server on `dataDir` keeps its parent cgroup: one folder per v1 controller, or one on v2. */
+function parentGroups(dataDir: string): string[] {
+  const name = cgroupParentName(dataDir);
+  return ['memory', 'cpu', 'pids', 'unified', ''].map((c) => join('/sys/fs/cgroup', c, name)).filter((d) => existsSync(d));
+}
 import { sample, scrape } from '../helpers/metrics.js';
 
 
@@ -63,6 +70,8 @@ describe('laminar serve', () => {
       client.destroy();
       const inFlight = fetch(`${url}/2015-03-31/functions/${slow}/invocations`, { method: 'POST', body: '{"ms":800}' });
       await new Promise((r) => setTimeout(r, 300));
+      // The sandboxes' parent group exists while the server runs and leaves with it.
+      expect(parentGroups(dataDir).length).toBeGreaterThan(0);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       const res = await inFlight;
@@ -70,6 +79,7 @@ describe('laminar serve', () => {
       expect(await res.json()).toEqual({ slept: 800 });
       expect(await exited).toBe(0);
       expect(served.output()).toMatch(/SIGTERM received, draining/);
+      expect(parentGroups(dataDir)).toEqual([]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });

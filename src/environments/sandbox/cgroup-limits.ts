@@ -41,6 +41,19 @@ export function limitsFor(memoryMb: number, options: { pidsMax?: number; cpu?: b
   return limits;
 }
 
+/**
+ * The CPU weight of the server's parent group with `live` environments in it: as much as that
+ * many ordinary processes. Every environment's group sits under the one parent, and the parent
+ * competes with the processes beside it (the server, other programs) by its weight alone; at the
+ * default weight ten busy environments would share what one process gets, where the same ten
+ * unsandboxed processes would get ten shares. v1 counts a nice-0 process as 1,024 (cpu.shares,
+ * up to 262,144); v2 counts it as 100 (cpu.weight, up to 10,000).
+ */
+export function parentCpuWeight(version: 'v1' | 'v2', live: number): number {
+  const n = Math.max(1, Math.floor(live));
+  return version === 'v1' ? Math.min(262_144, 1024 * n) : Math.min(10_000, 100 * n);
+}
+
 /** cgroup v2 `cpu.max`: "quota period", or "max period" for no limit. */
 export function cpuMaxLine(cpu: CgroupLimits['cpu']): string {
   return cpu ? `${cpu.quotaUs} ${cpu.periodUs}` : `max ${CFS_PERIOD_US}`;

@@ -19,6 +19,7 @@ import {
   writeControl,
   writeControlSync,
 } from './cgroup-files.js';
+import { ParentCpuWeight } from './cgroup-parent-weight.js';
 import type { Cgroup, CgroupProbe, CgroupSupport } from './cgroup-types.js';
 
 /** The controllers an environment is limited by, in the order they are named in messages. */
@@ -52,6 +53,7 @@ class V1Support implements CgroupSupport {
   readonly version = 'v1';
   readonly parentPaths: readonly string[];
   private readonly hierarchies: string[];
+  private readonly weight: ParentCpuWeight;
 
   constructor(
     private readonly mounts: Mounts,
@@ -59,6 +61,7 @@ class V1Support implements CgroupSupport {
   ) {
     this.hierarchies = hierarchiesOf(mounts);
     this.parentPaths = this.hierarchies.map((h) => join(h, parent));
+    this.weight = new ParentCpuWeight(join(mounts.cpu, parent, 'cpu.shares'), 'v1');
   }
 
   describe(): string {
@@ -67,7 +70,7 @@ class V1Support implements CgroupSupport {
 
   async create(name: string, limits: CgroupLimits): Promise<Cgroup> {
     assertGroupName('cgroup name', name);
-    const group = this.group(name);
+    const group = this.group(name, () => this.weight.removed());
     const made: string[] = [];
     try {
       for (const dir of group.dirs) {
@@ -83,6 +86,7 @@ class V1Support implements CgroupSupport {
       for (const dir of made) await removeGroupDir(dir).catch(() => undefined);
       throw err;
     }
+    await this.weight.added();
     return group;
   }
 
@@ -98,8 +102,8 @@ class V1Support implements CgroupSupport {
     for (const dir of this.parentPaths) await removeGroupDir(dir);
   }
 
-  private group(name: string): V1Group {
-    return new V1Group(this.mounts, join(this.parent, name), bracePath(this.hierarchies, join(this.parent, name)));
+  private group(name: string, onRemoved?: () => Promise<void>): V1Group {
+    return new V1Group(this.mounts, join(this.parent, name), bracePath(this.hierarchies, join(this.parent, name)), onRemoved);
   }
 }
 
@@ -113,6 +117,8 @@ class V1Group implements Cgroup {
     private readonly mounts: Mounts,
     private readonly relative: string,
     readonly path: string,
+    /** Called once, when the group's directories are gone. */
+    private onRemoved?: () => Promise<void>,
   ) {
     this.dirs = hierarchiesOf(mounts).map((h) => join(h, relative));
     this.procsFiles = this.dirs.map((d) => join(d, 'cgroup.procs'));
@@ -172,5 +178,8 @@ class V1Group implements Cgroup {
     await this.killAll();
     this.peak.close();
     for (const dir of this.dirs) await removeGroupDir(dir);
+    const removed = this.onRemoved;
+    this.onRemoved = undefined;
+    await removed?.();
   }
 }

@@ -21,6 +21,7 @@ import {
   removeGroupDir,
   writeControl,
 } from './cgroup-files.js';
+import { ParentCpuWeight } from './cgroup-parent-weight.js';
 import type { Cgroup, CgroupProbe, CgroupSupport } from './cgroup-types.js';
 
 export const V2_CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
@@ -93,12 +94,14 @@ export async function setUpV2(mount: string, parent: string): Promise<CgroupProb
 class V2Support implements CgroupSupport {
   readonly version = 'v2';
   readonly parentPaths: readonly string[];
+  private readonly weight: ParentCpuWeight;
 
   constructor(
     private readonly parentDir: string,
     readonly features: V2Features,
   ) {
     this.parentPaths = [parentDir];
+    this.weight = new ParentCpuWeight(join(parentDir, 'cpu.weight'), 'v2');
   }
 
   describe(): string {
@@ -107,7 +110,7 @@ class V2Support implements CgroupSupport {
 
   async create(name: string, limits: CgroupLimits): Promise<Cgroup> {
     assertGroupName('cgroup name', name);
-    const group = new V2Group(join(this.parentDir, name), this.features);
+    const group = new V2Group(join(this.parentDir, name), this.features, () => this.weight.removed());
     await makeGroupDir(group.path);
     try {
       await writeControl(group.file('memory.max'), String(limits.memoryBytes));
@@ -121,6 +124,7 @@ class V2Support implements CgroupSupport {
       await removeGroupDir(group.path).catch(() => undefined);
       throw err;
     }
+    await this.weight.added();
     return group;
   }
 
@@ -145,6 +149,8 @@ class V2Group implements Cgroup {
   constructor(
     readonly path: string,
     private readonly features: V2Features,
+    /** Called once, when the group's directory is gone. */
+    private onRemoved?: () => Promise<void>,
   ) {
     this.procsFiles = [this.file('cgroup.procs')];
     this.peak = new KeptControl(this.file('memory.peak'), features.peakResettable);
@@ -192,5 +198,8 @@ class V2Group implements Cgroup {
     await this.killAll();
     this.peak.close();
     await removeGroupDir(this.path);
+    const removed = this.onRemoved;
+    this.onRemoved = undefined;
+    await removed?.();
   }
 }

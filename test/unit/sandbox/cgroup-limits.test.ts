@@ -4,6 +4,7 @@ import {
   cpuMaxLine,
   keyedValue,
   limitsFor,
+  parentCpuWeight,
   v1MemoryWriteOrder,
   LAMBDA_PIDS_MAX,
 } from '../../../src/environments/sandbox/cgroup-limits.js';
@@ -62,6 +63,18 @@ describe("the kernel's spelling of limits", () => {
     expect(keyedValue(events, 'oom_kill')).toBe(1);
     expect(keyedValue(events, 'max')).toBe(17);
     expect(keyedValue('oom_kill_disable 0\nunder_oom 0\n', 'oom_kill')).toBeUndefined();
+  });
+});
+
+describe('parentCpuWeight', () => {
+  it('counts one ordinary process per live environment, at least one, within what each hierarchy accepts', () => {
+    expect(parentCpuWeight('v1', 0)).toBe(1024);
+    expect(parentCpuWeight('v1', 1)).toBe(1024);
+    expect(parentCpuWeight('v1', 10)).toBe(10_240);
+    expect(parentCpuWeight('v1', 1000)).toBe(262_144);
+    expect(parentCpuWeight('v2', 0)).toBe(100);
+    expect(parentCpuWeight('v2', 7)).toBe(700);
+    expect(parentCpuWeight('v2', 500)).toBe(10_000);
   });
 });
 

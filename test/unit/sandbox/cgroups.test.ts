@@ -221,6 +221,25 @@ describe.skipIf(!probe.ok)(title, () => {
     expect(await restarted.removeStale()).toBe(0);
   });
 
+  it("weighs the parent group's CPU as one process per live environment", async () => {
+    const weighed = await supportFor(`${RUN}-weight`);
+    const file = weighed.version === 'v1' ? 'cpu.shares' : 'cpu.weight';
+    const one = weighed.version === 'v1' ? 1024 : 100;
+    const parentFile = weighed.parentPaths.map((d) => join(d, file)).find((f) => existsSync(f)) as string;
+    const weight = () => Number(readFileSync(parentFile, 'utf8').trim());
+    const a = await weighed.create('a', limitsFor(128));
+    expect(weight()).toBe(one);
+    const b = await weighed.create('b', limitsFor(128));
+    const c = await weighed.create('c', limitsFor(128));
+    expect(weight()).toBe(3 * one);
+    await b.remove();
+    await b.remove();
+    expect(weight()).toBe(2 * one);
+    await a.remove();
+    await c.remove();
+    expect(weight()).toBe(one);
+  });
+
   it('names the file the kernel refused, and leaves no half-made group', async () => {
     const limits = { ...limitsFor(128), cpu: { quotaUs: 10, periodUs: 100_000 } };
     const file = support.version === 'v1' ? 'cpu.cfs_quota_us' : 'cpu.max';
