@@ -27,7 +27,7 @@ export const TARGETS: readonly Target[] = [
   { id: 'cold-start', description: 'cold start ≤ 1.5× raw new Worker + import + first call', ratio: 'cold.latency_vs_raw', bound: 'max', goal: 1.5 },
   {
     id: 'sandbox-cold-start',
-    description: 'sandboxed process: cold start ≤ 1.3× raw bwrap + node answering one Runtime API request',
+    description: 'sandboxed process: cold start ≤ 1.3× raw bwrap + node (same heap flag) answering one Runtime API request',
     ratio: 'kinds.sandboxed.cold_vs_floor',
     bound: 'max',
     goal: 1.3,

@@ -26,6 +26,13 @@ export interface RawProcessRequest {
   /** `node`: floor-runtime with the folder's index.mjs; `bootstrap`: the folder's own executable bootstrap. */
   runtime: 'node' | 'bootstrap';
   sandboxed: boolean;
+  /**
+   * For `node`: the function's MemorySize, to start node with the heap limit Laminar's runtime
+   * (like Lambda's bootstrap) derives from it. Any V8 flag makes V8 reject Node's built-in code
+   * cache, which costs a cold start tens of milliseconds; a floor without the flag would count
+   * that against the sandbox although both kinds of process environment, and Lambda, pay it.
+   */
+  memoryMb?: number;
 }
 
 export interface RawProcessColdStart {
@@ -202,10 +209,24 @@ interface Command {
   fd3?: number;
 }
 
+let heapLimits: Promise<((memoryMb: number) => { maxOldGenerationSizeMb: number }) | undefined> | undefined;
+
+/** node's arguments before the script: the heap limit of Laminar's runtime for req.memoryMb. */
+async function nodeFlags(req: RawProcessRequest): Promise<string[]> {
+  if (req.memoryMb === undefined) return [];
+  heapLimits ??= import(pathToFileURL(join(laminarDist, 'environments', 'node', 'heap-limits.js')).href).then(
+    (m: { heapLimits?: (memoryMb: number) => { maxOldGenerationSizeMb: number } }) => m.heapLimits,
+    () => undefined,
+  );
+  const limits = await heapLimits;
+  return limits === undefined ? [] : [`--max-old-space-size=${limits(req.memoryMb).maxOldGenerationSizeMb}`];
+}
+
 async function commandOf(req: RawProcessRequest): Promise<Command> {
   const codeDir = codeDirOf(req);
+  const flags = req.runtime === 'node' ? await nodeFlags(req) : [];
   if (!req.sandboxed) {
-    const direct = req.runtime === 'node' ? { file: process.execPath, args: [join(codeDir, 'floor-runtime.mjs')] } : { file: join(codeDir, 'bootstrap'), args: [] };
+    const direct = req.runtime === 'node' ? { file: process.execPath, args: [...flags, join(codeDir, 'floor-runtime.mjs')] } : { file: join(codeDir, 'bootstrap'), args: [] };
     return { ...direct, cwd: codeDir, taskRoot: codeDir };
   }
   const sb = await openSandbox();
@@ -221,7 +242,7 @@ async function commandOf(req: RawProcessRequest): Promise<Command> {
     identity: sb.identity,
     hostname: 'localhost',
   };
-  const inside = req.runtime === 'node' ? { file: NODE_INSIDE, args: [join(TASK_ROOT, 'floor-runtime.mjs')] } : { file: join(TASK_ROOT, 'bootstrap'), args: [] };
+  const inside = req.runtime === 'node' ? { file: NODE_INSIDE, args: [...flags, join(TASK_ROOT, 'floor-runtime.mjs')] } : { file: join(TASK_ROOT, 'bootstrap'), args: [] };
   return { file: sb.bwrap, args: sb.modules.bwrapArgs(view, inside.file, inside.args), cwd: '/', taskRoot: TASK_ROOT, ...(fd3 === undefined ? {} : { fd3 }) };
 }
 

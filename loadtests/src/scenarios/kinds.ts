@@ -7,6 +7,10 @@
  * | Node.js, thread (`laminar:isolation=thread`) | default | a raw `new Worker` + import + first call |
  * | Node.js, sandboxed process (the default) | default (bubblewrap) | `bwrap … node` in the view Laminar builds, answering one Runtime API request |
  * | Node.js, unsandboxed process | `--sandbox off` | the same `node` without bubblewrap |
+ *
+ * The Node.js floors start node with the heap limit Laminar's runtime passes for the same
+ * MemorySize (`--max-old-space-size`, as Lambda's own bootstrap does): any V8 flag makes V8
+ * reject Node's built-in code cache, a cost of the runtime's command line, not of the sandbox.
  * | custom runtime (Python on the Runtime API) | default (bubblewrap) | the same bootstrap in the same view |
  *
  * For each kind: the cold start (end to end, and Init Duration) over its floor's spawn → response
@@ -68,8 +72,8 @@ export const KINDS: readonly Kind[] = [
     fixture: 'noop',
     deploy: { memoryMb, tags: { 'laminar:isolation': 'process' } },
     sandboxed: true,
-    floor: { kind: 'process', request: { runtime: 'node', sandboxed: true } },
-    floorLabel: 'raw bwrap + node, one Runtime API request',
+    floor: { kind: 'process', request: { runtime: 'node', sandboxed: true, memoryMb } },
+    floorLabel: 'raw bwrap + node (same heap flag), one Runtime API request',
   },
   {
     key: 'unsandboxed',
@@ -77,8 +81,8 @@ export const KINDS: readonly Kind[] = [
     fixture: 'noop',
     deploy: { memoryMb, tags: { 'laminar:isolation': 'process' } },
     sandboxed: false,
-    floor: { kind: 'process', request: { runtime: 'node', sandboxed: false } },
-    floorLabel: 'raw node, one Runtime API request',
+    floor: { kind: 'process', request: { runtime: 'node', sandboxed: false, memoryMb } },
+    floorLabel: 'raw node (same heap flag), one Runtime API request',
   },
   {
     key: 'custom',
