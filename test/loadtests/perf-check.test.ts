@@ -152,7 +152,7 @@ describe('tolerance rules', () => {
       'cold.latency_vs_raw', 'cold.init_vs_raw', 'throttle.throttle_rps_vs_echo', 'throttle.throttle_p99_vs_echo',
       'throttle.admitted_vs_expected', 'mixed.c10.rps_vs_piscina', 'mixed.c10.p99_vs_piscina', 'mixed.cold_start_fraction',
       'mixed.throttle_fraction', 'provisioned.cold_start_fraction', 'provisioned.max_latency_vs_ondemand',
-      'async.drain_rps_vs_piscina', 'autoscale.capacity_vs_expected',
+      'async.drain_rps_vs_piscina', 'async.accept_rps_vs_echo', 'autoscale.capacity_vs_expected',
       'kinds.sandboxed.c10.rps_vs_unsandboxed', 'kinds.sandboxed.c10.p99_vs_unsandboxed', 'kinds.sandboxed.cold_vs_unsandboxed',
       ...KINDS.flatMap((k) => ['cold_vs_floor', 'init_vs_floor', 'rss_vs_floor', 'c10.rps_vs_echo', 'c10.p99_vs_echo'].map((r) => `kinds.${k.key}.${r}`)),
     ];

@@ -2,6 +2,11 @@
  * async: a burst of Event invocations (202 Accepted) to a fresh function, then the time until
  * all of them have run (laminar_invocations_total reaches the burst size). Event age comes from
  * laminar_async_event_age_seconds when the server exports it.
+ *
+ * Two rates, each against a floor run just before the burst: the accept rate (202s per second,
+ * each one committed to the event queue on disk first) against the bare Fastify echo answering
+ * the same POST, and the drain rate (events run per second) against Fastify + piscina running a
+ * trivial task per request.
  */
 import { performance } from 'node:perf_hooks';
 import { LaminarServer, withLaminar } from '../harness/laminar.js';
@@ -12,7 +17,7 @@ import type { ScenarioResult } from '../harness/result.js';
 import { median, stat } from '../harness/stats.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
 
-export const BURST = 100;
+export const BURST = 1000;
 const CONNECTIONS = 10;
 const DRAIN_TIMEOUT_MS = 60_000;
 const AGE_METRIC = 'laminar_async_event_age_seconds';
@@ -85,22 +90,30 @@ async function burstAndDrain(server: LaminarServer, fn: string): Promise<Drain> 
 export const asyncScenario: Scenario = {
   name: 'async',
   title: 'Async (Event) burst',
-  description: `a burst of ${BURST} Event invokes to a fresh function: time to drain, event age`,
+  description: `a burst of ${BURST} Event invokes to a fresh function: accept rate against the echo, drain rate against piscina, event age`,
   async run(ctx: ScenarioContext, result: ScenarioResult) {
     await withLaminar({}, async (server) => {
       const names = Array.from({ length: ctx.settings.reps }, (_, i) => `async-${i}`);
       for (const n of names) await server.deploy(n, 'noop');
       const drains: Drain[] = [];
       const floor: LoadRun[] = [];
+      const echo: LoadRun[] = [];
       if (ctx.settings.warmupSeconds > 0) await floorRun(ctx.floors, 'piscina', CONNECTIONS, ctx.settings.warmupSeconds);
       for (const [i, name] of names.entries()) {
-        ctx.settings.log(`  async burst ${i + 1}/${names.length} (after a piscina floor run)`);
+        ctx.settings.log(`  async burst ${i + 1}/${names.length} (after an echo and a piscina floor run)`);
+        echo.push(await floorRun(ctx.floors, 'echo', CONNECTIONS, ctx.settings.durationSeconds));
         floor.push(await floorRun(ctx.floors, 'piscina', CONNECTIONS, ctx.settings.durationSeconds));
         drains.push(await burstAndDrain(server, name));
       }
       const ageExported = hasMetric(await server.scrape(), AGE_METRIC);
 
       const drainRps = drains.map((d) => d.ran / d.drainSeconds);
+      const acceptRps = drains.map((d) => d.accepted / d.acceptSeconds);
+      result.values.acceptRps = { label: 'accept rate (202s, each committed first)', unit: 'events/s', stat: stat(acceptRps) };
+      result.values.echo = { label: `Fastify echo floor @${CONNECTIONS}, run before each burst`, unit: 'req/s', stat: stat(echo.map((r) => r.rps)) };
+      const acceptPerRep = stat(acceptRps.map((r, i) => r / (echo[i]?.rps ?? Number.NaN)));
+      result.ratios.accept_rps_vs_echo = acceptPerRep.median;
+      result.ratioSpread.accept_rps_vs_echo = acceptPerRep;
       result.values.accept = { label: `time to accept ${BURST} events (all 202)`, unit: 's', stat: stat(drains.map((d) => d.acceptSeconds)) };
       result.values.drain = { label: `time until all ${BURST} have run`, unit: 's', stat: stat(drains.map((d) => d.drainSeconds)) };
       result.values.drainRps = { label: 'drain rate', unit: 'events/s', stat: stat(drainRps) };
