@@ -8,6 +8,7 @@ import { Dispatcher } from './async/dispatcher.js';
 import { DEFAULT_RETRY_CONFIG } from './async/retry-policy.js';
 import { SqliteEventQueue } from './async/sqlite-queue.js';
 import { AutoScaling } from './autoscaling/index.js';
+import { SqliteTargetStore } from './autoscaling/sqlite-target-store.js';
 import { folderConfiguration, folderLayers, readFolderSettings, zipFolder, type FolderConfiguration, type FolderLayer } from './cli/package-folder.js';
 import type { Partition } from './core/arn.js';
 import { SystemClock, type Clock } from './core/clock.js';
@@ -71,6 +72,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const logs = new LogStore(LogStore.folderFor(dataDir), { retentionBytes: config.logRetentionBytes, ...(echo ? { echo } : {}) });
   let registry: Registry;
   let queue: SqliteEventQueue;
+  let targets: SqliteTargetStore;
   try {
     registry = Registry.open({
       dataDir,
@@ -80,11 +82,18 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       ...(options.random ? { random: options.random } : {}),
     });
     try {
+      targets = SqliteTargetStore.inDataDir(dataDir);
+    } catch (err) {
+      registry.close();
+      throw err;
+    }
+    try {
       queue = SqliteEventQueue.inDataDir(dataDir);
       // The lock makes this the data dir's only server: a lease still held was held by a server
       // that died, so its events run again now rather than after their visibility timeout.
       queue.releaseAllLeases(clock.now());
     } catch (err) {
+      targets.close();
       registry.close();
       throw err;
     }
@@ -154,8 +163,12 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     retrySettings: () => retrySettings,
     onError: (err) => server.log.error(err, 'asynchronous invocation: the event queue failed; the event stays queued'),
   });
+  // Targets whose function was deleted (even while the server was down) stay registered, as in
+  // Application Auto Scaling: the loop reads no data for them and a scheduled action that runs
+  // records a Failed activity naming the missing function, until the target is deregistered.
   const autoscaling = new AutoScaling({
     clock,
+    store: targets,
     port: provisioned,
     periodMs: config.autoscalingEvaluationPeriodSeconds * 1000,
     partition,
@@ -233,6 +246,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         if (!('unavailable' in c)) await c.dispose().catch(() => undefined);
       } finally {
         await queue.close();
+        targets.close();
         registry.close();
         dataDirLock.release();
       }

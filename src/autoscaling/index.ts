@@ -10,17 +10,19 @@
  * - Metrics: `bindMetrics({ onAction })` and `desiredCapacity()` feed
  *   `laminar_autoscaling_actions_total` and `laminar_autoscaling_desired_capacity`.
  *
- * State is in memory (`MemoryTargetStore`) unless another `TargetStore` is passed.
+ * State is in memory (`MemoryTargetStore`) unless another `TargetStore` is passed; the server
+ * keeps it in `<dataDir>/autoscaling.db` (`SqliteTargetStore`).
  */
 export { AutoScaling, QUOTAS, type AutoScalingOptions, type DesiredCapacitySample } from './service.js';
 export { appAutoScalingRoutes, toScalingError, OPERATIONS, type AppAutoScalingRouteOptions } from './routes.js';
 export type { AutoScalingMetricsSink } from './actuator.js';
-export { MemoryTargetStore, type TargetStore } from './target-store.js';
+export { MemoryTargetStore, DEFAULT_ACTIVITY_RETENTION, type TargetStore } from './target-store.js';
+export { SqliteTargetStore, ScalingDatabaseError, AUTOSCALING_DB, type SqliteTargetStoreOptions } from './sqlite-target-store.js';
 export { ScalingLoop, type LoopOptions } from './loop.js';
 export { targetTracking, TARGET_TRACKING_RULES, type TargetTrackingSpec, type TrackingDecision } from './policy.js';
 export { knativeScale, type KnativeSpec, type KnativeState, type ConcurrencySample } from './knative-policy.js';
 export { evaluateAlarm, lastPeriods, type AlarmState, type Datapoint } from './alarms.js';
-export { parseSchedule, nextFireTime, type ParsedSchedule } from './schedule.js';
+export { parseSchedule, nextFireTime, lastFireTime, type ParsedSchedule } from './schedule.js';
 export * from './errors.js';
 export type * from './api-shapes.js';
 export type { Direction, KnativeSettings, PolicyType, TargetKey } from './types.js';

@@ -4,7 +4,15 @@
  * port, feeds the sampler, and asks the policies for a decision: Knative-style policies on every
  * tick, target tracking policies when a period closes. A decision is applied through the
  * actuator, i.e. through PutProvisionedConcurrencyConfig's code path. Scheduled actions run on
- * their own clock timers. Time comes only from the injected Clock; `stop()` cancels every timer.
+ * their own clock timers, re-armed from the store at `start()`. Time comes only from the
+ * injected Clock; `stop()` cancels every timer.
+ *
+ * After a restart (a new loop over a persistent store) the records are all there but the
+ * samples, cooldown times and Knative-style panic state are not: they live in memory, as the
+ * utilization they describe does. Policies start again as on a newly registered target: target
+ * tracking waits for fresh datapoints (3 periods to scale out, 15 to scale in), a Knative-style
+ * policy averages the samples it has so far, and a cooldown (Lambda's default is 0 s) still
+ * running at the restart is not carried over.
  *
  * Combining policies (as AWS does): any policy that wants to scale out wins, the largest desired
  * capacity first; scale in happens only when every policy of the target was evaluated and wants
@@ -17,7 +25,7 @@ import { knativeScale, type KnativeState } from './knative-policy.js';
 import { targetTracking, type Cooldowns } from './policy.js';
 import type { ProvisionedConcurrencyPort, ProvisionedUsage } from './port.js';
 import { TargetSampler } from './sampler.js';
-import { nextFireTime, parseSchedule } from './schedule.js';
+import { lastFireTime, nextFireTime, parseSchedule, type ScheduleWindow } from './schedule.js';
 import type { TargetStore } from './target-store.js';
 import type { Direction, NotScaledReason, ScalableTargetRecord, ScalingPolicyRecord, ScheduledActionRecord } from './types.js';
 
@@ -70,7 +78,7 @@ export class ScalingLoop {
     if (this.running) return;
     this.running = true;
     this.armTick();
-    for (const a of this.o.store.listScheduledActions()) this.armScheduledAction(a);
+    this.resumeScheduledActions();
   }
 
   stop(): void {
@@ -97,16 +105,22 @@ export class ScalingLoop {
     this.states.get(resourceId)?.knative.delete(name);
   }
 
+  /**
+   * Arms the action's next run and stores when that is (`nextRunAt`), so that a server that is
+   * down at that time knows at its next start that the run was missed.
+   */
   armScheduledAction(action: ScheduledActionRecord): void {
     this.disarmScheduledAction(action.resourceId, action.name);
     if (!this.running) return;
     let at: number | undefined;
     try {
       const parsed = parseSchedule(action.schedule, action.timezone);
-      at = nextFireTime(parsed, this.o.clock.now(), { startMs: action.startTime, endMs: action.endTime, anchorMs: action.createdAt });
+      at = nextFireTime(parsed, this.o.clock.now(), windowOf(action));
     } catch {
-      return; // validated when put; an expression that stopped parsing simply never runs
+      at = undefined; // validated when put; an expression that stopped parsing simply never runs
     }
+    const stored = this.o.store.getScheduledAction(action.resourceId, action.name);
+    if (stored && stored.nextRunAt !== at) this.o.store.putScheduledAction({ ...stored, nextRunAt: at });
     if (at !== undefined) this.armAt(`${action.resourceId}\n${action.name}`, at, () => this.fire(action.resourceId, action.name));
   }
 
@@ -216,6 +230,24 @@ export class ScalingLoop {
     state.lastNotScaled = blocked?.key;
   }
 
+  /**
+   * Arms every stored action. One whose stored run passed while the loop was stopped (the server
+   * was down then) runs once now, for its latest missed occurrence: an action sets bounds, so an
+   * earlier missed run of it would be overwritten at once. Missed actions run in the order of
+   * those occurrences, so the bounds end as the last of them would have left them had the server
+   * never stopped. Running one arms its next run as usual.
+   */
+  private resumeScheduledActions(): void {
+    const now = this.o.clock.now();
+    const missed: { action: ScheduledActionRecord; at: number }[] = [];
+    for (const action of this.o.store.listScheduledActions()) {
+      if (action.nextRunAt !== undefined && action.nextRunAt <= now) missed.push({ action, at: latestMissedRun(action, action.nextRunAt, now) });
+      else this.armScheduledAction(action);
+    }
+    missed.sort((a, b) => a.at - b.at);
+    for (const { action } of missed) this.fire(action.resourceId, action.name);
+  }
+
   private fire(resourceId: string, name: string): void {
     this.scheduleTimers.delete(`${resourceId}\n${name}`);
     const action = this.o.store.getScheduledAction(resourceId, name);
@@ -286,5 +318,18 @@ export class ScalingLoop {
       this.states.set(resourceId, s);
     }
     return s;
+  }
+}
+
+function windowOf(action: ScheduledActionRecord): ScheduleWindow {
+  return { startMs: action.startTime, endMs: action.endTime, anchorMs: action.createdAt };
+}
+
+/** The action's last occurrence in [armedAt, now]; armedAt itself was one, so there is at least that. */
+function latestMissedRun(action: ScheduledActionRecord, armedAt: number, now: number): number {
+  try {
+    return Math.max(armedAt, lastFireTime(parseSchedule(action.schedule, action.timezone), now, windowOf(action)) ?? armedAt);
+  } catch {
+    return armedAt;
   }
 }

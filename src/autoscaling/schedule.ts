@@ -109,3 +109,30 @@ export function nextFireTime(schedule: ParsedSchedule, afterMs: number, window: 
   if (next === undefined || (window.endMs !== undefined && next > window.endMs)) return undefined;
   return next;
 }
+
+/**
+ * The last run at or before `atOrBeforeMs` inside the window, or undefined when there is none:
+ * which occurrence a server that was down should catch up on.
+ */
+export function lastFireTime(schedule: ParsedSchedule, atOrBeforeMs: number, window: ScheduleWindow): number | undefined {
+  const upto = window.endMs !== undefined ? Math.min(atOrBeforeMs, window.endMs) : atOrBeforeMs;
+  let last: number | undefined;
+  switch (schedule.kind) {
+    case 'at':
+      last = schedule.atMs <= upto ? schedule.atMs : undefined;
+      break;
+    case 'rate': {
+      const anchor = window.startMs ?? window.anchorMs;
+      const first = window.startMs !== undefined ? 0 : 1;
+      const k = Math.floor((upto - anchor) / schedule.intervalMs);
+      last = k >= first ? anchor + k * schedule.intervalMs : undefined;
+      break;
+    }
+    case 'cron':
+      // previousRuns is strictly before its reference; one millisecond more makes it "at or before".
+      last = schedule.cron.previousRuns(1, new Date(upto + 1))[0]?.getTime();
+      break;
+  }
+  if (last === undefined || (window.startMs !== undefined && last < window.startMs)) return undefined;
+  return last;
+}

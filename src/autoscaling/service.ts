@@ -1,7 +1,8 @@
 /**
  * Application Auto Scaling for Lambda provisioned concurrency: the operations, over a
  * TargetStore, with the loop doing the scaling. State is in memory by default (`MemoryTargetStore`);
- * pass another TargetStore to persist it.
+ * the server passes a `SqliteTargetStore` in its data dir, so that everything accepted survives a
+ * restart and `start()` resumes the scheduled actions from it.
  */
 import type { Partition } from '../core/arn.js';
 import type { Clock } from '../core/clock.js';

@@ -1,8 +1,9 @@
 /**
  * Where scalable targets, policies, scheduled actions and activities live. Synchronous on
- * purpose: better-sqlite3 is synchronous too, so a SQLite implementation can replace
- * `MemoryTargetStore` without changing a caller. Records are copied in and out so a caller can
- * never mutate stored state by accident (a database would behave the same way).
+ * purpose: better-sqlite3 is synchronous too, so `SqliteTargetStore` (the server's, in the data
+ * dir) and `MemoryTargetStore` (an embedder's or a test's) are interchangeable without changing a
+ * caller; one conformance suite holds both to the same behaviour. Records are copied in and out
+ * so a caller can never mutate stored state by accident (a database behaves the same way).
  */
 import type { ScalableTargetRecord, ScalingActivityRecord, ScalingPolicyRecord, ScheduledActionRecord } from './types.js';
 
@@ -25,10 +26,14 @@ export interface TargetStore {
   putScheduledAction(action: ScheduledActionRecord): void;
   deleteScheduledAction(resourceId: string, name: string): void;
 
+  /** Keeps a bounded number per target: adding one may drop that target's oldest. */
   addActivity(activity: ScalingActivityRecord): void;
   /** Newest first. */
   listActivities(resourceId?: string): ScalingActivityRecord[];
 }
+
+/** Activities kept per target by default; see `SqliteTargetStoreOptions.activityRetention` for why a count. */
+export const DEFAULT_ACTIVITY_RETENTION = 500;
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -40,7 +45,7 @@ export class MemoryTargetStore implements TargetStore {
   private readonly activities: ScalingActivityRecord[] = [];
 
   /** @param activityRetention activities kept per target; older ones are dropped. */
-  constructor(private readonly activityRetention = 500) {}
+  constructor(private readonly activityRetention = DEFAULT_ACTIVITY_RETENTION) {}
 
   getTarget(resourceId: string): ScalableTargetRecord | undefined {
     const t = this.targets.get(resourceId);

@@ -104,6 +104,11 @@ export interface ScheduledActionRecord {
   minCapacity: number | undefined;
   maxCapacity: number | undefined;
   createdAt: number;
+  /**
+   * When the loop has the action's next run armed (absent: none armed). Not part of the API
+   * shape: it is kept so that a server that was down at that time runs the action when it starts.
+   */
+  nextRunAt?: number | undefined;
 }
 
 export type ActivityStatus = 'Pending' | 'InProgress' | 'Successful' | 'Overridden' | 'Unfulfilled' | 'Failed';

@@ -41,7 +41,7 @@ export async function serve(values: Record<string, unknown>): Promise<void> {
   try {
     laminar = createLaminar(config);
   } catch (err) {
-    // Another server on the data dir, a damaged registry or event queue: the message says what to do.
+    // Another server on the data dir, a damaged registry, event queue or autoscaling database: the message says what to do.
     if (err instanceof DataDirError || err instanceof EventDatabaseError) {
       process.stderr.write(`laminar: ${err.message}\n`);
       process.exit(1);

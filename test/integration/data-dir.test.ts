@@ -131,6 +131,41 @@ describe('a damaged registry.db', () => {
   });
 });
 
+describe('a damaged autoscaling.db', () => {
+  it('refuses a 0-byte autoscaling.db, naming it, leaves no lock behind, and starts with the functions intact once it is moved away', async () => {
+    const dir = freshDir();
+    const h = await start(dir);
+    const fn = await deployFixture(h.client, 'echo');
+    await stop(h);
+    const db = join(dir, 'autoscaling.db');
+    for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+    writeFileSync(db, '');
+    const failed = startLaminar({}, {}, dir);
+    await expect(failed).rejects.toThrow(`Autoscaling database ${db} is empty (0 bytes)`);
+    await expect(failed).rejects.toThrow(/move it .* out of the data dir to start with no scalable targets/);
+    expect(existsSync(join(dir, 'laminar.lock'))).toBe(false);
+    expect(statSync(db).size).toBe(0);
+
+    rmSync(db);
+    const again = await start(dir);
+    const { Functions } = await again.client.send(new ListFunctionsCommand({}));
+    expect(Functions?.map((f) => f.FunctionName)).toEqual([fn]);
+  });
+
+  it('serve prints the reason and exits non-zero without a stack trace', async () => {
+    const dir = freshDir();
+    const db = join(dir, 'autoscaling.db');
+    writeFileSync(db, '');
+    const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dir, '--print-function-logs', 'false'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code).toBe(1);
+    expect(stderr.startsWith(`laminar: Autoscaling database ${db} is empty (0 bytes)`)).toBe(true);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('environment leftovers', () => {
   it('removes environment /tmp folders a crashed server left behind', async () => {
     const dir = freshDir();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScalingValidationException } from '../../../src/autoscaling/errors.js';
-import { nextFireTime, parseSchedule } from '../../../src/autoscaling/schedule.js';
+import { lastFireTime, nextFireTime, parseSchedule } from '../../../src/autoscaling/schedule.js';
 
 const T0 = Date.UTC(2026, 0, 1); // a Thursday
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -78,5 +78,43 @@ describe('schedule expressions', () => {
 
   it('refuses an unknown Timezone', () => {
     expect(() => parseSchedule('rate(1 minute)', 'Mars/Olympus_Mons')).toThrow(/Invalid Timezone 'Mars\/Olympus_Mons'/);
+  });
+});
+
+describe('the last run at or before an instant (what a restarted server catches up on)', () => {
+  const H = 3_600_000;
+  const last = (expression: string, at: number, o: { timezone?: string; startMs?: number; endMs?: number } = {}) =>
+    iso(lastFireTime(parseSchedule(expression, o.timezone), at, { startMs: o.startMs, endMs: o.endMs, anchorMs: T0 }));
+
+  it.each([
+    // expression, instant, window, last run
+    ['at(2026-01-01T08:00:00)', T0 + 8 * H, {}, '2026-01-01T08:00:00.000Z'],
+    ['at(2026-01-01T08:00:00)', T0 + 8 * H - 1, {}, undefined],
+    ['at(2026-01-01T08:00:00)', T0 + 30 * H, { endMs: T0 + 7 * H }, undefined],
+    ['at(2026-01-01T08:00:00)', T0 + 30 * H, { startMs: T0 + 9 * H }, undefined],
+    ['rate(1 hour)', T0 + 5 * H + 1, {}, '2026-01-01T05:00:00.000Z'],
+    ['rate(1 hour)', T0 + 5 * H, {}, '2026-01-01T05:00:00.000Z'],
+    ['rate(1 hour)', T0 + H - 1, {}, undefined], // counted from creation, which is not a run
+    ['rate(1 hour)', T0 + 5 * H, { endMs: T0 + 2 * H + 1 }, '2026-01-01T02:00:00.000Z'],
+    ['rate(5 minutes)', T0 + H, { startMs: T0 + 90_000 }, '2026-01-01T00:56:30.000Z'],
+    ['rate(5 minutes)', T0 + 90_000, { startMs: T0 + 90_000 }, '2026-01-01T00:01:30.000Z'], // StartTime is a run
+    ['cron(0 12 ? * MON-FRI *)', Date.UTC(2026, 0, 5, 9), {}, '2026-01-02T12:00:00.000Z'], // Monday morning: Friday noon
+    ['cron(0 12 ? * MON-FRI *)', Date.UTC(2026, 0, 2, 12), {}, '2026-01-02T12:00:00.000Z'],
+    ['cron(0 12 ? * MON-FRI *)', Date.UTC(2026, 0, 5, 9), { startMs: Date.UTC(2026, 0, 3) }, undefined],
+    ['cron(0 8 * * ? *)', Date.UTC(2026, 0, 2, 7, 30), { timezone: 'Europe/Paris' }, '2026-01-02T07:00:00.000Z'],
+  ] as const)('%s at %s, window %j: %s', (expression, at, window, want) => {
+    expect(last(expression, at, window)).toBe(want);
+  });
+
+  it('agrees with nextFireTime: the run after the last one is the next one', () => {
+    for (const expression of ['rate(7 minutes)', 'cron(0/15 * * * ? *)', 'cron(0 8 ? * MON-FRI *)']) {
+      const s = parseSchedule(expression);
+      for (let at = T0 + 3_600_000; at < T0 + 5 * 86_400_000; at += 6_173_000) {
+        const prev = lastFireTime(s, at, { anchorMs: T0 });
+        expect(prev).toBeDefined();
+        expect(prev!).toBeLessThanOrEqual(at);
+        expect(nextFireTime(s, prev!, { anchorMs: T0 })!).toBeGreaterThan(at);
+      }
+    }
   });
 });
