@@ -39,6 +39,17 @@ export const TARGETS: readonly Target[] = [
     bound: 'min',
     goal: 0.9,
   },
+  // P12: each kind of environment against the floor of its kind (one backend per request in
+  // flight, as Lambda runs one invocation per environment), at 100 connections.
+  { id: 'thread-c100-rps', description: 'thread @100: req/s ≥ 0.85× a piscina pool per request in flight', ratio: 'kinds.thread.c100.rps_vs_piscina-each', bound: 'min', goal: 0.85 },
+  { id: 'thread-c100-p99', description: 'thread @100: p99 ≤ 1.5× a piscina pool per request in flight', ratio: 'kinds.thread.c100.p99_vs_piscina-each', bound: 'max', goal: 1.5 },
+  { id: 'thread-c100-echo', description: 'thread @100: req/s ≥ 0.28× the Fastify echo', ratio: 'kinds.thread.c100.rps_vs_echo', bound: 'min', goal: 0.28 },
+  { id: 'sandboxed-c100-rps', description: 'sandboxed process @100: req/s ≥ 0.85× a sandboxed child process per request', ratio: 'kinds.sandboxed.c100.rps_vs_sandboxed-processes', bound: 'min', goal: 0.85 },
+  { id: 'sandboxed-c100-p99', description: 'sandboxed process @100: p99 ≤ 1.5× a sandboxed child process per request', ratio: 'kinds.sandboxed.c100.p99_vs_sandboxed-processes', bound: 'max', goal: 1.5 },
+  { id: 'sandboxed-c100-echo', description: 'sandboxed process @100: req/s ≥ 0.25× the Fastify echo', ratio: 'kinds.sandboxed.c100.rps_vs_echo', bound: 'min', goal: 0.25 },
+  { id: 'custom-c100-rps', description: 'custom runtime @100: req/s ≥ 0.85× the same bootstrap on a bare Runtime API', ratio: 'kinds.custom.c100.rps_vs_runtime-api', bound: 'min', goal: 0.85 },
+  { id: 'custom-c100-p99', description: 'custom runtime @100: p99 ≤ 1.5× the same bootstrap on a bare Runtime API', ratio: 'kinds.custom.c100.p99_vs_runtime-api', bound: 'max', goal: 1.5 },
+  { id: 'thread-c100-cpu-main', description: "thread @100: main-thread CPU per invoke ≤ 2× the echo's", ratio: 'kinds.thread.c100.cpu_main_vs_echo', bound: 'max', goal: 2 },
 ];
 
 export function evaluateTargets(ratios: Readonly<Record<string, number>>, targets: readonly Target[] = TARGETS): TargetVerdict[] {

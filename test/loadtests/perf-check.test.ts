@@ -155,6 +155,11 @@ describe('tolerance rules', () => {
       'async.drain_rps_vs_piscina', 'async.accept_rps_vs_echo', 'autoscale.capacity_vs_expected',
       'kinds.sandboxed.c10.rps_vs_unsandboxed', 'kinds.sandboxed.c10.p99_vs_unsandboxed', 'kinds.sandboxed.cold_vs_unsandboxed',
       ...KINDS.flatMap((k) => ['cold_vs_floor', 'init_vs_floor', 'rss_vs_floor', 'c10.rps_vs_echo', 'c10.p99_vs_echo'].map((r) => `kinds.${k.key}.${r}`)),
+      ...KINDS.flatMap((k) =>
+        ['c10', ...(k.at100 ? ['c100'] : [])].flatMap((c) =>
+          [...k.warmFloors.flatMap((f) => [`rps_vs_${f}`, `p99_vs_${f}`]), 'cpu_main_vs_echo', 'cpu_env_vs_floor'].map((r) => `kinds.${k.key}.${c}.${r}`),
+        ),
+      ),
     ];
     for (const metric of produced) expect(resolveTolerance(metric, undefined, DEFAULT_TOLERANCES, FALLBACK_TOLERANCE), metric).not.toBe(FALLBACK_TOLERANCE);
   });

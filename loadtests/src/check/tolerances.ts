@@ -32,6 +32,9 @@ export const DEFAULT_TOLERANCES: Readonly<Record<string, Tolerance>> = {
   'kinds.sandboxed.cold_vs_unsandboxed': { better: 'lower', relative: 0.5, absolute: 0.25 },
   'kinds.*.*.rps_vs_*': { better: 'higher', relative: 0.3, absolute: 0.02 },
   'kinds.*.*.p99_vs_*': { better: 'lower', relative: 1, absolute: 0.5 },
+  // CPU per request against a floor's: the budget of the invoke path on each side.
+  'kinds.*.*.cpu_main_vs_echo': { better: 'lower', relative: 0.5, absolute: 0.25 },
+  'kinds.*.*.cpu_env_vs_floor': { better: 'lower', relative: 0.5, absolute: 0.25 },
   // Fractions (0..1): absolute slack.
   'mixed.cold_start_fraction': { better: 'lower', relative: 0, absolute: 0.1 },
   'mixed.throttle_fraction': { better: 'lower', relative: 0, absolute: 0.1 },

@@ -6,6 +6,7 @@
  */
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import autocannon, { type AutocannonRequest } from 'autocannon';
+import type { CpuPerRequest } from './cpu.js';
 
 export interface LoadSpec {
   /** Base URL of the server. */
@@ -72,6 +73,8 @@ export interface LoadRun {
   throttleLatency: Percentiles;
   otherStatuses: Record<string, number>;
   timeline: TimelinePoint[];
+  /** CPU per response on each side, when the run was metered (measureInterleaved with a server pid). */
+  cpu?: CpuPerRequest;
 }
 
 function summarize(h: RecordableHistogram): Percentiles {

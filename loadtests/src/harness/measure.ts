@@ -4,6 +4,7 @@
  * the figure divided by it then share the machine's state of the moment: on a shared, noisy
  * machine the per-repetition ratio is far steadier than either number alone.
  */
+import { meterCpu } from './cpu.js';
 import { loadFigure, type LoadFigure } from './figures.js';
 import { FLOOR_PATH, type FloorKind, type FloorServers } from './floors.js';
 import { runLoad, type LoadRun, type LoadSpec } from './load.js';
@@ -19,7 +20,10 @@ export interface MeasureHooks {
   afterRun?: (rep: number, run: LoadRun) => Promise<void> | void;
 }
 
-export type SteadySpec = Omit<LoadSpec, 'durationSeconds' | 'amount'>;
+export type SteadySpec = Omit<LoadSpec, 'durationSeconds' | 'amount'> & {
+  /** The server's process id: its CPU per request on each side is recorded with every run. */
+  serverPid?: number;
+};
 
 export interface Measured {
   figure: LoadFigure;
@@ -70,13 +74,18 @@ export async function measureInterleaved<K extends string>(
   const connections = targets[0]?.[1].connections ?? 1;
   const floorSpecs = new Map<FloorKind, SteadySpec>();
   for (const kind of kinds) {
-    floorSpecs.set(kind, { url: await floors.url(kind), path: FLOOR_PATH, body: '{}', connections });
+    const url = await floors.url(kind);
+    const serverPid = await floors.pid(kind);
+    floorSpecs.set(kind, { url, path: FLOOR_PATH, body: '{}', connections, ...(serverPid !== undefined ? { serverPid } : {}) });
   }
-  const timed = async (s: SteadySpec, seconds: number) => {
+  const timed = async ({ serverPid, ...s }: SteadySpec, seconds: number) => {
     // autocannon drops its sockets at the end of a run while the server still finishes what they
     // carried; a pause keeps that tail out of the next run (it would offer extra concurrency).
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    return runLoad({ ...s, durationSeconds: seconds });
+    const meter = serverPid === undefined ? undefined : meterCpu(serverPid);
+    const run = await runLoad({ ...s, durationSeconds: seconds });
+    const cpu = meter?.stop(run.ok + run.throttled + run.other);
+    return cpu === undefined ? run : { ...run, cpu };
   };
   if (settings.warmupSeconds > 0) {
     for (const s of floorSpecs.values()) await timed(s, settings.warmupSeconds);

@@ -9,16 +9,17 @@
  *
  * Started as `node raw-process.js <Laminar's dist folder>`.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, closeSync, constants, copyFileSync, cpSync, mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { treeRssMb } from '../harness/rss.js';
+import { SandboxLauncher } from './sandbox-launch.js';
 
 export interface RawProcessRequest {
   /** The function's folder (a folder of loadtests/functions). */
@@ -44,35 +45,7 @@ export interface RawProcessColdStart {
   rssMb: number;
 }
 
-/** The shapes of Laminar's sandbox modules this probe uses (src/environments/sandbox/). */
-interface Mount {
-  host: string;
-  inside: string;
-}
-interface SandboxModules {
-  bwrapArgs(view: object, command: string, args: readonly string[]): string[];
-  NODE_INSIDE: string;
-  RUNTIME_ROOT: string;
-  TASK_ROOT: string;
-  buildSystemView(supportDir: string): { system: readonly Mount[]; symlinks: readonly { target: string; path: string }[] };
-  nodeRuntimeMounts(supportDir: string, environmentsDir: string, nodeBinary: string, runtimeRoot: string, nodeInside: string): Mount[];
-  /** The seccomp program of every sandbox (seccomp.ts), in builds that have one. */
-  userNamespaceFilter?: () => Buffer;
-}
-
-interface Sandbox {
-  bwrap: string;
-  modules: SandboxModules;
-  system: ReturnType<SandboxModules['buildSystemView']>;
-  nodeMounts: Mount[];
-  identity: { kind: 'setpriv'; setpriv: string } | { kind: 'userns' };
-  /** The seccomp program's file, where the build has one and this kernel takes it. */
-  seccompFile?: string;
-}
-
 const API = '/2018-06-01/runtime/invocation';
-/** Lambda's default /tmp, as Laminar gives a sandbox without EphemeralStorage. */
-const TMP_BYTES = 512 * 1024 * 1024;
 const TIMEOUT_MS = 10_000;
 const FLOOR_RUNTIME = fileURLToPath(new URL('./floor-runtime.js', import.meta.url));
 
@@ -85,56 +58,11 @@ process.on('exit', () => rmSync(workDir, { recursive: true, force: true }));
 process.once('SIGTERM', () => process.exit(0));
 process.once('disconnect', () => process.exit(0));
 
-function findExecutable(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/bin', '/usr/sbin', '/sbin'])) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-let sandbox: Promise<Sandbox> | undefined;
+let sandbox: Promise<SandboxLauncher> | undefined;
 
 /** Built once, as Laminar builds its system view once at start. */
-function openSandbox(): Promise<Sandbox> {
-  sandbox ??= (async () => {
-    const load = (file: string) => import(pathToFileURL(join(laminarDist, 'environments', 'sandbox', file)).href) as Promise<Partial<SandboxModules>>;
-    const seccomp = await load('seccomp.js').catch(() => ({}));
-    const modules = { ...(await load('bwrap-args.js')), ...(await load('system-view.js')), ...seccomp } as SandboxModules;
-    const bwrap = findExecutable('bwrap');
-    if (bwrap === undefined) throw new Error('bubblewrap (bwrap) is not installed');
-    let identity: Sandbox['identity'] = { kind: 'userns' };
-    if (process.getuid?.() === 0) {
-      const setpriv = findExecutable('setpriv');
-      if (setpriv === undefined) throw new Error('running as root without setpriv');
-      identity = { kind: 'setpriv', setpriv };
-    }
-    const support = join(workDir, 'support');
-    const system = modules.buildSystemView(support);
-    const nodeMounts = modules.nodeRuntimeMounts(support, join(laminarDist, 'environments'), realpathSync(process.execPath), modules.RUNTIME_ROOT, modules.NODE_INSIDE);
-    const sandbox: Sandbox = { bwrap, modules, system, nodeMounts, identity };
-    if (modules.userNamespaceFilter !== undefined) {
-      const file = join(support, 'seccomp.bpf');
-      writeFileSync(file, modules.userNamespaceFilter());
-      // As Laminar does: where this kernel refuses the filter, sandboxes run without it.
-      const fd = openSync(file, 'r');
-      try {
-        const view = { ...system, codeDir: '/usr', runtime: [], tmpBytes: 1024 * 1024, identity, hostname: 'localhost', seccompFd: 3 };
-        execFileSync(bwrap, modules.bwrapArgs(view, '/bin/sh', ['-c', 'exit 0']), { timeout: 10_000, env: {}, stdio: ['ignore', 'ignore', 'ignore', fd] });
-        sandbox.seccompFile = file;
-      } catch {
-        // no seccomp filters here
-      } finally {
-        closeSync(fd);
-      }
-    }
-    return sandbox;
-  })();
+function openSandbox(): Promise<SandboxLauncher> {
+  sandbox ??= SandboxLauncher.open(laminarDist, join(workDir, 'support'));
   return sandbox;
 }
 
@@ -230,20 +158,9 @@ async function commandOf(req: RawProcessRequest): Promise<Command> {
     return { ...direct, cwd: codeDir, taskRoot: codeDir };
   }
   const sb = await openSandbox();
-  const { TASK_ROOT, NODE_INSIDE } = sb.modules;
-  // A descriptor per sandbox, as Laminar opens one: bubblewrap reads the program from its offset.
-  const fd3 = sb.seccompFile === undefined ? undefined : openSync(sb.seccompFile, 'r');
-  const view = {
-    ...sb.system,
-    ...(fd3 === undefined ? {} : { seccompFd: 3 }),
-    codeDir,
-    runtime: req.runtime === 'node' ? sb.nodeMounts : [],
-    tmpBytes: TMP_BYTES,
-    identity: sb.identity,
-    hostname: 'localhost',
-  };
-  const inside = req.runtime === 'node' ? { file: NODE_INSIDE, args: [...flags, join(TASK_ROOT, 'floor-runtime.mjs')] } : { file: join(TASK_ROOT, 'bootstrap'), args: [] };
-  return { file: sb.bwrap, args: sb.modules.bwrapArgs(view, inside.file, inside.args), cwd: '/', taskRoot: TASK_ROOT, ...(fd3 === undefined ? {} : { fd3 }) };
+  const inside = req.runtime === 'node' ? { file: sb.nodeInside, args: [...flags, join(sb.taskRoot, 'floor-runtime.mjs')] } : { file: join(sb.taskRoot, 'bootstrap'), args: [] };
+  const cmd = sb.command(codeDir, inside.file, inside.args, { node: req.runtime === 'node', seccompFdIndex: 3 });
+  return { file: cmd.file, args: cmd.args, cwd: '/', taskRoot: cmd.taskRoot, ...(cmd.seccompFd === undefined ? {} : { fd3: cmd.seccompFd }) };
 }
 
 async function measure(req: RawProcessRequest): Promise<RawProcessColdStart> {

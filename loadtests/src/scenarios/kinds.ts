@@ -15,7 +15,12 @@
  *
  * For each kind: the cold start (end to end, and Init Duration) over its floor's spawn → response
  * (and spawn → first request for work); the host memory (RSS) each warm environment adds, over the
- * floor runtime's own; warm req/s and p99 at 10 connections over the bare Fastify echo. Every
+ * floor runtime's own; warm req/s, p99 and CPU per request on each side (server main thread,
+ * its other threads, the processes under it, the load generator) at 10 connections, and at 100
+ * for thread, sandboxed process and custom runtime, each over the bare Fastify echo and over the
+ * floor of its kind: the same work with Lambda's semantics (one backend per request in flight)
+ * without Laminar (harness/floors.ts: `piscina-each` and `workers`, `sandboxed-processes`,
+ * `processes`, `runtime-api`). Every
  * kind has a server of its own, all up at once, and the kinds take turns within each repetition
  * (cold starts and warm runs alike), so the kinds can also be compared with each other:
  * sandboxed and unsandboxed processes are, repetition by repetition.
@@ -29,7 +34,10 @@ import { pathToFileURL } from 'node:url';
 import { compareToFloors } from '../harness/compare.js';
 import { invokeOnce, type SingleInvoke } from '../harness/invoke.js';
 import { LaminarServer, type DeployOptions } from '../harness/laminar.js';
-import { measureInterleaved, pairedRatio, type SteadySpec } from '../harness/measure.js';
+import type { CpuPerRequest } from '../harness/cpu.js';
+import { FLOOR_LABELS, type FloorKind } from '../harness/floors.js';
+import type { LoadRun } from '../harness/load.js';
+import { measureInterleaved, pairedRatio, type PairedMeasured, type SteadySpec } from '../harness/measure.js';
 import { FUNCTIONS_DIR } from '../harness/paths.js';
 import { parseProm, promValue } from '../harness/prom.js';
 import { RawProcessProbe, RawWorkerProbe } from '../harness/raw-probe.js';
@@ -41,7 +49,8 @@ import type { Scenario, ScenarioContext } from './scenario.js';
 import { prewarm } from './warm.js';
 
 export const KIND_MEMORY_MB = 3538;
-const CONNECTIONS = 10;
+/** Warm load at these connection counts; kinds without `at100` only at the first. */
+const CONNECTION_COUNTS = [10, 100];
 /** Fresh functions per repetition for the cold-start figure; each repetition's figure is their median. */
 const COLD_PER_REP = 6;
 
@@ -54,6 +63,12 @@ interface Kind {
   sandboxed?: boolean;
   floor: { kind: 'worker' } | { kind: 'process'; request: Omit<RawProcessRequest, 'fixtureDir'> };
   floorLabel: string;
+  /** The floors of its kind for warm load (one backend per request in flight), the first one the reference. */
+  warmFloors: readonly FloorKind[];
+  /** Measured at 100 connections too (the kinds the goals at 100 name); otherwise at 10 only. */
+  at100: boolean;
+  /** Where its environments spend CPU: threads of the server, or processes under it. */
+  environmentSide: 'threads' | 'children';
 }
 
 const memoryMb = KIND_MEMORY_MB;
@@ -65,6 +80,9 @@ export const KINDS: readonly Kind[] = [
     deploy: { memoryMb, tags: { 'laminar:isolation': 'thread' } },
     floor: { kind: 'worker' },
     floorLabel: 'raw new Worker + import + call',
+    warmFloors: ['piscina-each', 'workers'],
+    at100: true,
+    environmentSide: 'threads',
   },
   {
     key: 'sandboxed',
@@ -74,6 +92,9 @@ export const KINDS: readonly Kind[] = [
     sandboxed: true,
     floor: { kind: 'process', request: { runtime: 'node', sandboxed: true, memoryMb } },
     floorLabel: 'raw bwrap + node (same heap flag), one Runtime API request',
+    warmFloors: ['sandboxed-processes'],
+    at100: true,
+    environmentSide: 'children',
   },
   {
     key: 'unsandboxed',
@@ -83,6 +104,9 @@ export const KINDS: readonly Kind[] = [
     sandboxed: false,
     floor: { kind: 'process', request: { runtime: 'node', sandboxed: false, memoryMb } },
     floorLabel: 'raw node (same heap flag), one Runtime API request',
+    warmFloors: ['processes'],
+    at100: false,
+    environmentSide: 'children',
   },
   {
     key: 'custom',
@@ -92,6 +116,9 @@ export const KINDS: readonly Kind[] = [
     sandboxed: true,
     floor: { kind: 'process', request: { runtime: 'bootstrap', sandboxed: true } },
     floorLabel: 'raw bwrap + the same bootstrap, one request',
+    warmFloors: ['runtime-api'],
+    at100: true,
+    environmentSide: 'children',
   },
 ];
 
@@ -259,31 +286,100 @@ async function environments(server: LaminarServer, fn: string): Promise<number> 
   return ['idle', 'busy'].reduce((n, state) => n + (promValue(m, 'laminar_environments', { function: fn, state }) ?? 0), 0);
 }
 
-/** One environment per connection, and the host memory (the server's process tree) each adds. */
-async function warmEnvironments(result: ScenarioResult, kind: Kind, server: LaminarServer, floorStarts: FloorStart[]): Promise<SteadySpec> {
-  const fn = `${kind.key}-warm`;
-  await server.deploy(fn, kind.fixture, kind.deploy);
+/** The kind's warm function, deployed once and warmed to each connection count in turn. */
+function warmFunction(kind: Kind): string {
+  return `${kind.key}-warm`;
+}
+
+/**
+ * One environment per connection; at the first count, also the host memory (the server's
+ * process tree) each adds.
+ */
+async function warmEnvironments(result: ScenarioResult, kind: Kind, server: LaminarServer, connections: number, floorStarts: FloorStart[] | undefined): Promise<SteadySpec> {
+  const fn = warmFunction(kind);
   const path = LaminarServer.invokePath(fn);
   const pid = server.pid;
   const before = pid === undefined ? undefined : treeRssMb(pid);
-  await prewarm(server, path, CONNECTIONS);
-  const envs = await environments(server, fn);
+  const envsBefore = await environments(server, fn);
+  await prewarm(server, path, connections);
+  const envs = (await environments(server, fn)) - envsBefore;
   const after = pid === undefined ? undefined : treeRssMb(pid);
-  if (before !== undefined && after !== undefined && envs > 0) {
+  if (floorStarts !== undefined && before !== undefined && after !== undefined && envs > 0) {
     const perEnv = (after - before) / envs;
     const floorRss = median(floorStarts.map((f) => f.rssMb));
     result.values[`${kind.key} rss per environment`] = { label: `${kind.label}: host memory per warm environment (RSS)`, unit: 'MB', stat: stat([perEnv]) };
     result.values[`${kind.key} floor rss`] = { label: `${kind.label}: floor's memory (RSS)`, unit: 'MB', stat: stat(floorStarts.map((f) => f.rssMb)) };
     if (Number.isFinite(floorRss) && floorRss > 0) setRatio(result, `${kind.key}.rss_vs_floor`, `${kind.label}: RSS per environment / floor`, [perEnv / floorRss]);
   }
-  return { url: server.url, path, body: '{}', connections: CONNECTIONS };
+  return { url: server.url, path, body: '{}', connections, ...(pid !== undefined ? { serverPid: pid } : {}) };
+}
+
+/** The median of one CPU side over a set of runs, in µs per request. */
+function cpuMedian(runs: readonly LoadRun[], side: keyof CpuPerRequest): number {
+  const values = runs.flatMap((r) => (r.cpu === undefined ? [] : [r.cpu[side]]));
+  return values.length > 0 ? median(values) : Number.NaN;
+}
+
+const CPU_SIDES: readonly [keyof CpuPerRequest, string][] = [
+  ['mainUs', 'server main thread'],
+  ['threadsUs', "server's other threads"],
+  ['childrenUs', 'processes under the server'],
+  ['loadgenUs', 'load generator'],
+];
+
+/**
+ * CPU µs per request on each side, for the kind and for its floors, and two ratios: the main
+ * thread against the echo's, the environment side against the floor of the kind's.
+ */
+function reportCpu(result: ScenarioResult, kind: Kind, label: string, prefix: string, m: PairedMeasured): void {
+  const rows: [string, readonly LoadRun[]][] = [[kind.label, m.runs], ...Object.entries(m.floors).map(([f, fm]) => [`floor: ${FLOOR_LABELS[f as FloorKind]}`, fm?.runs ?? []] as [string, readonly LoadRun[]])];
+  for (const [who, runs] of rows) {
+    for (const [side, sideLabel] of CPU_SIDES) {
+      const v = cpuMedian(runs, side);
+      if (Number.isFinite(v)) result.values[`${prefix} cpu ${who} ${side}`] = { label: `${label}, ${who}: CPU per request, ${sideLabel}`, unit: 'µs', stat: stat([v]) };
+    }
+  }
+  const echoMain = cpuMedian(m.floors.echo?.runs ?? [], 'mainUs');
+  const main = cpuMedian(m.runs, 'mainUs');
+  if (echoMain > 0 && Number.isFinite(main)) setRatio(result, `${prefix}.cpu_main_vs_echo`, `${label}: CPU per request on the main thread / the echo's`, [main / echoMain]);
+  const reference = kind.warmFloors[0];
+  const side = kind.environmentSide === 'threads' ? 'threadsUs' : 'childrenUs';
+  const floorEnv = reference === undefined ? Number.NaN : cpuMedian(m.floors[reference]?.runs ?? [], side);
+  const env = cpuMedian(m.runs, side);
+  if (floorEnv > 0 && Number.isFinite(env)) setRatio(result, `${prefix}.cpu_env_vs_floor`, `${label}: CPU per request in the environments / the floor of its kind's`, [env / floorEnv]);
+}
+
+/** Warm load at one connection count: every kind in turn within each repetition, with the echo and the floors of the kinds. */
+async function warmAt(ctx: ScenarioContext, result: ScenarioResult, servers: Map<Kind, LaminarServer>, connections: number, cold: ColdSeries[]): Promise<Record<string, PairedMeasured>> {
+  const included = [...servers].filter(([kind]) => connections === CONNECTION_COUNTS[0] || kind.at100);
+  const specs: Record<string, SteadySpec> = {};
+  for (const [kind, server] of included) {
+    ctx.settings.log(`  ${kind.label}: ${connections} warm environments`);
+    const floorStarts = connections === CONNECTION_COUNTS[0] ? (cold.find((c) => c.kind === kind)?.floorStarts ?? []) : undefined;
+    specs[kind.key] = await warmEnvironments(result, kind, server, connections, floorStarts);
+  }
+  const floorKinds: FloorKind[] = ['echo', ...new Set(included.flatMap(([kind]) => kind.warmFloors))];
+  ctx.settings.log(`  warm at ${connections} connections, every kind in turn within each repetition (with ${floorKinds.join(', ')})`);
+  const measured = await measureInterleaved(specs, floorKinds, ctx.floors, ctx.settings);
+  for (const [kind] of included) {
+    const m = measured[kind.key];
+    if (!m) continue;
+    // Each kind against the echo and the floors of its own kind only, its reference floor first.
+    const own: PairedMeasured['floors'] = {};
+    for (const f of [...kind.warmFloors, 'echo'] as FloorKind[]) if (m.floors[f]) own[f] = m.floors[f];
+    const mine = { ...m, floors: own };
+    const label = `${kind.label} @${connections}`;
+    compareToFloors(result, label, `${kind.key}.c${connections}`, mine, `@${connections}`);
+    reportCpu(result, kind, label, `${kind.key}.c${connections}`, mine);
+  }
+  return measured;
 }
 
 /** Servers for the kinds this machine can run; a kind that needs a sandbox it cannot have is left out, with a note. */
 async function startServers(ctx: ScenarioContext, result: ScenarioResult, servers: Map<Kind, LaminarServer>): Promise<void> {
   // Every function is charged 3,538 MB; the budget is bookkeeping (a no-op uses tens of MB), so
   // it must not be what limits the environments of a run.
-  const hostMemoryMb = KIND_MEMORY_MB * (ctx.settings.reps * COLD_PER_REP + 1 + 4 * CONNECTIONS);
+  const hostMemoryMb = KIND_MEMORY_MB * (ctx.settings.reps * COLD_PER_REP + 1 + 4 * Math.max(...CONNECTION_COUNTS));
   for (const kind of KINDS) {
     const flags = { 'host-memory-mb': hostMemoryMb, ...(kind.sandboxed === false ? { sandbox: 'off' } : {}) };
     const server = await LaminarServer.start({ flags });
@@ -312,23 +408,17 @@ export const kinds: Scenario = {
       for (const [kind, server] of servers) {
         if (kind.sandboxed === true) result.notes.push(`${kind.label}: ${(await server.health()).sandbox?.description ?? 'no sandbox in /health'}.`);
       }
-      const specs: Record<string, SteadySpec> = {};
-      for (const [kind, server] of servers) {
-        ctx.settings.log(`  ${kind.label}: ${CONNECTIONS} warm environments`);
-        specs[kind.key] = await warmEnvironments(result, kind, server, cold.find((c) => c.kind === kind)?.floorStarts ?? []);
-      }
-      ctx.settings.log(`  warm at ${CONNECTIONS} connections, every kind in turn within each repetition (with the echo floor)`);
-      const measured = await measureInterleaved(specs, ['echo'], ctx.floors, ctx.settings);
-      for (const kind of servers.keys()) {
-        const m = measured[kind.key];
-        if (m) compareToFloors(result, `${kind.label} @${CONNECTIONS}`, `${kind.key}.c${CONNECTIONS}`, m, `@${CONNECTIONS}`);
-      }
-      const sandboxed = measured.sandboxed;
-      const unsandboxed = measured.unsandboxed;
-      if (sandboxed && unsandboxed) {
-        const prefix = `sandboxed.c${CONNECTIONS}`;
-        setRatio(result, `${prefix}.rps_vs_unsandboxed`, 'warm req/s, sandboxed / unsandboxed process (run by run)', pairedRatio(sandboxed.runs, unsandboxed.runs, (r) => r.rps)?.runs ?? []);
-        setRatio(result, `${prefix}.p99_vs_unsandboxed`, 'warm p99, sandboxed / unsandboxed process (run by run)', pairedRatio(sandboxed.runs, unsandboxed.runs, (r) => r.latency.p99)?.runs ?? []);
+      for (const [kind, server] of servers) await server.deploy(warmFunction(kind), kind.fixture, kind.deploy);
+      const counts = ctx.settings.connections ? [ctx.settings.connections] : CONNECTION_COUNTS;
+      for (const connections of counts) {
+        const measured = await warmAt(ctx, result, servers, connections, cold);
+        const sandboxed = measured.sandboxed;
+        const unsandboxed = measured.unsandboxed;
+        if (sandboxed && unsandboxed) {
+          const prefix = `sandboxed.c${connections}`;
+          setRatio(result, `${prefix}.rps_vs_unsandboxed`, 'warm req/s, sandboxed / unsandboxed process (run by run)', pairedRatio(sandboxed.runs, unsandboxed.runs, (r) => r.rps)?.runs ?? []);
+          setRatio(result, `${prefix}.p99_vs_unsandboxed`, 'warm p99, sandboxed / unsandboxed process (run by run)', pairedRatio(sandboxed.runs, unsandboxed.runs, (r) => r.latency.p99)?.runs ?? []);
+        }
       }
       result.charts.push({
         title: 'Cold starts by kind, each next to its floor: every sample (ms)',
