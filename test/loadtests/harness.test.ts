@@ -118,3 +118,26 @@ describe('mixed workload picker', () => {
     expect(share).toBeLessThan(0.8);
   });
 });
+
+describe('CPU per request', () => {
+  it('charges a busy child process to the processes under the server, not to its threads', async () => {
+    const { spawn } = await import('node:child_process');
+    const { once } = await import('node:events');
+    const { meterCpu, sampleCpu } = await import('../../loadtests/src/harness/cpu.js');
+    // A child that spins for 300 ms of CPU, then waits to be killed (so it is alive at both samples).
+    const child = spawn(process.execPath, ['-e', 'const t = process.cpuUsage(); while (process.cpuUsage(t).user < 300_000); process.stdout.write("done"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const meter = meterCpu(process.pid);
+      const before = sampleCpu(process.pid);
+      await once(child.stdout, 'data');
+      const after = sampleCpu(process.pid);
+      expect(after.children - before.children).toBeGreaterThan(250e6);
+      expect(after.main).toBeGreaterThan(0);
+      const perRequest = meter.stop(1000);
+      expect(perRequest?.childrenUs).toBeGreaterThan(250);
+      expect(meter.stop(0)).toBeUndefined();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
