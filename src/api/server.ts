@@ -10,6 +10,7 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { lambdaValidatorCompiler } from './validation/fastify.js';
 import { accountRoutes } from './routes/account.js';
 import { concurrencyRoutes, type ConcurrencyService } from './routes/concurrency.js';
+import { eventInvokeConfigRoutes } from './routes/event-invoke-config.js';
 import { functionRoutes } from './routes/functions.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { layerRoutes } from './routes/layers.js';
@@ -71,6 +72,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(tagRoutes, { registry: deps.registry, partition: deps.partition });
   app.register(layerRoutes, { registry: deps.registry });
   app.register(concurrencyRoutes, { concurrency: deps.concurrency, partition: deps.partition });
+  app.register(eventInvokeConfigRoutes, { registry: deps.registry, partition: deps.partition });
   app.register(provisionedRoutes, { provisioned: deps.provisioned, partition: deps.partition });
   app.register(accountRoutes, {
     registry: deps.registry,
