@@ -199,5 +199,8 @@ export const ProvisionedQuery = query({
 
 export const ListEventInvokeConfigsQuery = query({ Marker: str(), MaxItems: int({ min: 1, max: 50 }) });
 
+/** Laminar's own listing of the failed-event store. */
+export const ListFailedEventsQuery = query({ FunctionName: str({ min: 1, max: 170 }), Marker: str(), MaxItems: int({ min: 1, max: 1000 }) }, ['FunctionName']);
+
 /** `?tagKeys=a&tagKeys=b`; the route reads a single key as a list of one. */
 export const UntagResourceQuery = query({ tagKeys: list(str()) }, ['tagKeys']);
