@@ -299,7 +299,11 @@ export class Registry {
    * fallback from an alias or version to $LATEST, as in Lambda.
    */
   eventInvokeConfigFor(name: string, qualifier: string | undefined): StoredEventInvokeConfig | undefined {
-    return eventInvokeConfigs.eventInvokeConfigFor(this.internals, name, qualifier);
+    // Read at every attempt of every event: cached until the next registry write.
+    const cache = this.asyncCache();
+    const key = `${name}\u0000${qualifier ?? ''}`;
+    if (!cache.configs.has(key)) cache.configs.set(key, eventInvokeConfigs.eventInvokeConfigFor(this.internals, name, qualifier));
+    return cache.configs.get(key);
   }
 
   /**
@@ -308,8 +312,25 @@ export class Registry {
    * current documentation has it.
    */
   deadLetterTarget(name: string): string | undefined {
-    const arn = this.store.getVersion(name, LATEST_NUM)?.config.DeadLetterConfig?.TargetArn;
-    return arn ? arn : undefined;
+    const cache = this.asyncCache();
+    if (!cache.deadLetters.has(name)) {
+      const arn = this.store.getVersion(name, LATEST_NUM)?.config.DeadLetterConfig?.TargetArn;
+      cache.deadLetters.set(name, arn ? arn : undefined);
+    }
+    return cache.deadLetters.get(name);
+  }
+
+  private asyncSettings: {
+    generation: number;
+    configs: Map<string, StoredEventInvokeConfig | undefined>;
+    deadLetters: Map<string, string | undefined>;
+  } = { generation: -1, configs: new Map(), deadLetters: new Map() };
+
+  private asyncCache(): Registry['asyncSettings'] {
+    if (this.asyncSettings.generation !== this.store.generation) {
+      this.asyncSettings = { generation: this.store.generation, configs: new Map(), deadLetters: new Map() };
+    }
+    return this.asyncSettings;
   }
 
   // ---- layers ----------------------------------------------------------------------------

@@ -301,7 +301,7 @@ function matchParams(f: LayerMatch): { runtime: string | null; arch: string | nu
 }
 
 export class Store {
-  /** Bumped by every write of functions, versions or aliases; read caches compare it. */
+  /** Bumped by every write of functions, versions, aliases or event invoke configs; read caches compare it. */
   generation = 0;
   private readonly db: Database.Database;
   private readonly stmt: Statements;
@@ -457,6 +457,7 @@ export class Store {
   }
 
   putEventInvokeConfig(row: EventInvokeConfigRow): void {
+    this.generation++;
     this.stmt.putEic.run(row.functionName, row.qualifier, JSON.stringify(row.config), row.lastModified);
   }
 
@@ -467,6 +468,7 @@ export class Store {
 
   /** True when there was a config to delete. */
   deleteEventInvokeConfig(fn: string, qualifier: string): boolean {
+    this.generation++;
     return this.stmt.delEic.run(fn, qualifier).changes > 0;
   }
 

@@ -103,6 +103,18 @@ describe('retry settings from the event invoke config', () => {
     expect(await metric('laminar_async_events_dropped_total', { function: fn, reason: 'RetriesExhausted' })).toBe(2);
   });
 
+  it('a config written between attempts applies from the next attempt on', async () => {
+    const fn = await deployFixture(h.client, 'throws');
+    await event(fn, {});
+    await settle();
+    // Lambda's defaults when the first attempt ran: a retry is due at 60 s.
+    await configure({ FunctionName: fn, MaximumRetryAttempts: 0 });
+    await advance(60_000);
+    await advance(120_000);
+    expect(await metric('laminar_invocations_total', { function: fn })).toBe(2);
+    expect(await metric('laminar_async_events_dropped_total', { function: fn, reason: 'RetriesExhausted' })).toBe(1);
+  });
+
   it('MaximumEventAgeInSeconds 60: the retry at 60 s runs, the one at 3 minutes would be too late', async () => {
     const fn = await deployFixture(h.client, 'throws');
     await configure({ FunctionName: fn, MaximumEventAgeInSeconds: 60 });
