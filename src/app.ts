@@ -4,7 +4,7 @@ import { join, resolve, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { somaxconn } from './api/listen-backlog.js';
 import { buildServer } from './api/server.js';
-import { Dispatcher } from './async/dispatcher.js';
+import { Dispatcher, type EventSettings, type RetrySettings } from './async/dispatcher.js';
 import { DEFAULT_RETRY_CONFIG } from './async/retry-policy.js';
 import { SqliteEventQueue } from './async/sqlite-queue.js';
 import { AutoScaling } from './autoscaling/index.js';
@@ -150,7 +150,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     if (e.version === '$LATEST') reservations.forget(e.functionName);
   });
   provisioned.restore();
-  const retrySettings = { ...DEFAULT_RETRY_CONFIG, functionErrorBaseDelayMs: config.asyncRetryBaseDelaySeconds * 1000 };
+  const retryDefaults = { ...DEFAULT_RETRY_CONFIG, functionErrorBaseDelayMs: config.asyncRetryBaseDelaySeconds * 1000 };
   const dispatcher = new Dispatcher({
     queue,
     scheduler,
@@ -159,8 +159,8 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     metrics,
     clock,
     maxConcurrency: config.asyncMaxConcurrency,
-    // Until event invoke configs exist, every function has Lambda's defaults.
-    retrySettings: () => retrySettings,
+    eventSettings: (name, qualifier) => eventSettings(registry, retryDefaults, name, qualifier),
+    partition,
     onError: (err) => server.log.error(err, 'asynchronous invocation: the event queue failed; the event stays queued'),
   });
   // Targets whose function was deleted (even while the server was down) stay registered, as in
@@ -183,6 +183,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     registry,
     scheduler,
     events: dispatcher,
+    failedEvents: dispatcher,
     autoscaling,
     metrics,
     partition,
@@ -250,6 +251,27 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         registry.close();
         dataDirLock.release();
       }
+    },
+  };
+}
+
+/**
+ * What an Event invocation runs under: the event invoke config of the qualifier it names (Lambda's
+ * defaults for settings the config leaves out, or without one) and the function's dead-letter queue.
+ */
+function eventSettings(registry: Registry, defaults: RetrySettings, name: string, qualifier: string | undefined): EventSettings {
+  const config = registry.eventInvokeConfigFor(name, qualifier);
+  const deadLetter = registry.deadLetterTarget(name);
+  const onSuccess = config?.DestinationConfig.OnSuccess.Destination;
+  const onFailure = config?.DestinationConfig.OnFailure.Destination;
+  return {
+    ...defaults,
+    ...(config?.MaximumRetryAttempts !== undefined ? { maximumRetryAttempts: config.MaximumRetryAttempts } : {}),
+    ...(config?.MaximumEventAgeInSeconds !== undefined ? { maximumEventAgeSeconds: config.MaximumEventAgeInSeconds } : {}),
+    destinations: {
+      ...(onSuccess ? { onSuccess } : {}),
+      ...(onFailure ? { onFailure } : {}),
+      ...(deadLetter ? { deadLetter } : {}),
     },
   };
 }

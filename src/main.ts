@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpointFrom, lambdaClient } from './cli/client.js';
 import { deploy } from './cli/deploy.js';
+import { failedEvents, replayEvent } from './cli/events.js';
 import { invoke } from './cli/invoke.js';
 import { showLogs } from './cli/logs.js';
 import { alias, publish } from './cli/versions.js';
@@ -26,10 +27,15 @@ Commands:
           10% of its invocations to version 2; without --weights all go to --version.
   logs    NAME [--follow] [--data-dir D]
           Print a function's logs (START/END/REPORT and app output).
+  events failed NAME
+          List the function's events kept for its dead-letter queue or for destinations
+          Laminar does not deliver to (queues, topics, event buses, buckets).
+  events replay ID
+          Queue a kept event again, as if accepted now.
   dashboards [DIR]
           Write the Grafana dashboards (default: dashboards/).
 
-deploy, invoke, publish and alias talk to a running server: --endpoint URL or LAMINAR_ENDPOINT (default http://127.0.0.1:9000).
+deploy, invoke, publish, alias and events talk to a running server: --endpoint URL or LAMINAR_ENDPOINT (default http://127.0.0.1:9000).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -140,6 +146,20 @@ async function main(argv: string[]): Promise<number> {
       const dataDir = resolve(values['data-dir'] ?? process.env.LAMINAR_DATA_DIR ?? '.laminar');
       await showLogs(LogStore.folderFor(dataDir), name, { follow: values.follow ?? false });
       return 0;
+    }
+    case 'events': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { endpoint: { type: 'string' } } });
+      const [sub, arg] = positionals;
+      const endpoint = endpointFrom(values.endpoint);
+      if (sub === 'failed' && arg) {
+        process.stdout.write(JSON.stringify(await failedEvents(endpoint, arg), null, 2) + '\n');
+        return 0;
+      }
+      if (sub === 'replay' && arg) {
+        process.stdout.write(JSON.stringify(await replayEvent(endpoint, arg), null, 2) + '\n');
+        return 0;
+      }
+      throw new UsageError('events needs a subcommand: laminar events failed NAME, or laminar events replay ID');
     }
     case 'dashboards': {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });

@@ -10,6 +10,8 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { lambdaValidatorCompiler } from './validation/fastify.js';
 import { accountRoutes } from './routes/account.js';
 import { concurrencyRoutes, type ConcurrencyService } from './routes/concurrency.js';
+import { eventInvokeConfigRoutes } from './routes/event-invoke-config.js';
+import { failedEventRoutes, type FailedEventStore } from './routes/failed-events.js';
 import { functionRoutes } from './routes/functions.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { layerRoutes } from './routes/layers.js';
@@ -22,6 +24,8 @@ export interface ServerDeps {
   registry: Registry;
   scheduler: Scheduler;
   events: EventSink;
+  /** The events kept for dead-letter queues and undelivered destinations. */
+  failedEvents: FailedEventStore;
   autoscaling: AutoScaling;
   concurrency: ConcurrencyService;
   provisioned: ProvisionedService;
@@ -71,6 +75,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(tagRoutes, { registry: deps.registry, partition: deps.partition });
   app.register(layerRoutes, { registry: deps.registry });
   app.register(concurrencyRoutes, { concurrency: deps.concurrency, partition: deps.partition });
+  app.register(eventInvokeConfigRoutes, { registry: deps.registry, partition: deps.partition });
+  app.register(failedEventRoutes, { failedEvents: deps.failedEvents, partition: deps.partition });
   app.register(provisionedRoutes, { provisioned: deps.provisioned, partition: deps.partition });
   app.register(accountRoutes, {
     registry: deps.registry,

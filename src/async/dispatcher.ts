@@ -14,15 +14,22 @@
  *   synchronous invokes; within that, the queue takes functions in turn.
  * - Shutdown: an attempt that shutdown cut short (or refused) is not counted: its lease stays,
  *   and the next start releases it to run again with the retries it had.
+ * - Destinations: a finished event's record and a dropped event are delivered as
+ *   `destinations.ts` plans it, before the event leaves the queue, so a crash in between delivers
+ *   twice rather than never (at least once, as everything here).
  */
+import { randomUUID } from 'node:crypto';
+import { functionArn, type Partition } from '../core/arn.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { LaminarError, ResourceNotFoundException, TooManyRequestsException } from '../core/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ResolvedTarget } from '../registry/types.js';
 import { unreservedCapacity, unreservedInFlight, unreservedProvisioned, type Ledger } from '../scheduler/admission/ledger.js';
 import type { InvocationResult, InvokeOptions } from '../scheduler/scheduler.js';
+import { invocationRecord } from './destination-record.js';
+import { failurePlan, successPlan, type DeliveryPlan, type EventDestinations, type StoredTarget } from './destinations.js';
 import { leaseCaps } from './lease-caps.js';
-import type { AttemptRecord, EventQueue, Lease, QueuedEvent } from './queue.js';
+import { EventPayloadTooLargeError, type AttemptRecord, type EventCounters, type EventQueue, type FailedEvent, type Lease, type ListFailedOptions, type QueuedEvent } from './queue.js';
 import {
   DEFAULT_RETRY_CONFIG,
   decideAttempt,
@@ -42,8 +49,13 @@ export const LEASE_VISIBILITY_MS = (900 + 60) * 1000;
 /** How soon to look again when a due event is held back by capacity that synchronous invokes use. */
 export const BLOCKED_RETRY_MS = 1000;
 
-/** The retry settings of a function and qualifier (its event invoke config, once it has one). */
+/** The retry settings of a function and qualifier. */
 export type RetrySettings = Omit<RetryConfig, 'reservedConcurrency'>;
+
+/** What an Event invocation of a function and qualifier runs under: its event invoke config and dead-letter queue. */
+export interface EventSettings extends RetrySettings {
+  destinations?: EventDestinations;
+}
 
 /** What the invoke route hands over for an Event invocation. */
 export interface SubmittedEvent {
@@ -76,8 +88,13 @@ export interface DispatcherOptions {
   clock: Clock;
   /** Attempts in flight at once, across functions. */
   maxConcurrency: number;
-  /** @defaultValue Lambda's defaults (2 retries, 6 hours, about 1 and 2 minutes apart) for every function */
-  retrySettings?: (functionName: string, qualifier: string | undefined) => RetrySettings;
+  /**
+   * Read at each attempt, so a changed config applies from the next attempt on.
+   * @defaultValue Lambda's defaults (2 retries, 6 hours, about 1 and 2 minutes apart) and no destinations, for every function
+   */
+  eventSettings?: (functionName: string, qualifier: string | undefined) => EventSettings;
+  /** The region and account of the ARNs in invocation records. */
+  partition: Partition;
   /** Faults of the queue itself (the events stay leased and run again after a restart). */
   onError?: (err: unknown) => void;
 }
@@ -85,6 +102,12 @@ export interface DispatcherOptions {
 interface Attempted {
   outcome: AttemptOutcome;
   record?: AttemptRecord;
+}
+
+/** The settings an attempt runs under, read once when it starts. */
+interface Settings {
+  retry: RetryConfig;
+  destinations: EventDestinations;
 }
 
 export class Dispatcher implements EventSink {
@@ -111,6 +134,24 @@ export class Dispatcher implements EventSink {
     await this.o.queue.enqueue({ ...event, acceptedAt: this.o.clock.now() });
     this.o.metrics.asyncReceived.inc({ function: event.functionName });
     this.notify();
+  }
+
+  /** The failed-event store of a function, oldest first. */
+  listFailed(functionName: string, opts?: ListFailedOptions): Promise<FailedEvent[]> {
+    return this.o.queue.listFailed(functionName, opts);
+  }
+
+  /**
+   * Queues a stored event again as if accepted now (full retries and maximum age), with its id
+   * and request id; undefined when the store has no such event. Counted as received again.
+   */
+  async replay(id: string): Promise<QueuedEvent | undefined> {
+    const event = await this.o.queue.replay(id, this.o.clock.now());
+    if (event) {
+      this.o.metrics.asyncReceived.inc({ function: event.functionName });
+      this.notify();
+    }
+    return event;
   }
 
   /** Attempts in flight now. */
@@ -214,10 +255,11 @@ export class Dispatcher implements EventSink {
     this.attempts.add(p);
   }
 
-  private config(e: QueuedEvent): RetryConfig {
-    const settings = this.o.retrySettings?.(e.functionName, e.qualifier) ?? DEFAULT_RETRY_CONFIG;
+  private settings(e: QueuedEvent): Settings {
+    const given: EventSettings = this.o.eventSettings?.(e.functionName, e.qualifier) ?? DEFAULT_RETRY_CONFIG;
+    const { destinations, ...retry } = given;
     const reserved = this.o.scheduler.reservation(e.functionName);
-    return reserved === undefined ? { ...settings } : { ...settings, reservedConcurrency: reserved };
+    return { retry: reserved === undefined ? retry : { ...retry, reservedConcurrency: reserved }, destinations: destinations ?? {} };
   }
 
   /**
@@ -226,18 +268,18 @@ export class Dispatcher implements EventSink {
    */
   private async attempt(lease: Lease): Promise<void> {
     const e = lease.event;
-    const cfg = this.config(e);
+    const settings = this.settings(e);
     const now = this.o.clock.now();
-    const before = decideAttempt(e, now, cfg);
-    if (before.kind === 'drop') return this.drop(lease, before.reason);
+    const before = decideAttempt(e, now, settings.retry);
+    if (before.kind === 'drop') return this.drop(lease, settings, before.reason, e.counters, e.lastAttempt);
     let target: ResolvedTarget;
     try {
       target = this.o.resolve(e.functionName, e.qualifier);
     } catch (err) {
-      return this.after(lease, cfg, failure(err, now));
+      return this.after(lease, settings, failure(err, now));
     }
     this.o.metrics.asyncEventAge.observe({ function: e.functionName }, (now - e.acceptedAt) / 1000);
-    return this.after(lease, cfg, await this.invoke(target, e));
+    return this.after(lease, settings, await this.invoke(target, e));
   }
 
   private async invoke(target: ResolvedTarget, e: QueuedEvent): Promise<Attempted> {
@@ -247,17 +289,9 @@ export class Dispatcher implements EventSink {
     if (unreserved) this.runningUnreserved++;
     try {
       const result = await this.o.scheduler.invoke(target, { requestId: e.requestId }, e.payload);
-      if (!result.functionError) return { outcome: { kind: 'success' } };
-      return {
-        outcome: { kind: 'function-error' },
-        record: {
-          at: this.o.clock.now(),
-          statusCode: 200,
-          executedVersion: result.executedVersion,
-          functionError: 'Unhandled',
-          responsePayload: result.payload,
-        },
-      };
+      const record: AttemptRecord = { at: this.o.clock.now(), statusCode: 200, executedVersion: result.executedVersion, responsePayload: result.payload };
+      if (!result.functionError) return { outcome: { kind: 'success' }, record };
+      return { outcome: { kind: 'function-error' }, record: { ...record, functionError: 'Unhandled' } };
     } catch (err) {
       return failure(err, this.o.clock.now());
     } finally {
@@ -268,32 +302,128 @@ export class Dispatcher implements EventSink {
     }
   }
 
-  private async after(lease: Lease, cfg: RetryConfig, attempted: Attempted): Promise<void> {
-    const { outcome, record } = attempted;
+  private async after(lease: Lease, settings: Settings, attempted: Attempted): Promise<void> {
+    const { outcome } = attempted;
     // Shutdown refused or cut short the attempt: it says nothing about the event. Left leased,
     // the event runs again after the restart with the retries it had.
     if (this.stopped && outcome.kind !== 'success') return;
     const e = lease.event;
-    const decision = decideRetry(e, outcome, this.o.clock.now(), cfg);
+    const decision = decideRetry(e, outcome, this.o.clock.now(), settings.retry);
+    const record = lastResponse(attempted.record, e.lastAttempt);
     switch (decision.kind) {
-      case 'done':
-        await this.settle(this.o.queue.complete(e.id, lease.token));
+      case 'done': {
+        const plan = successPlan(settings.destinations, this.o.partition);
+        if (!plan) {
+          await this.settle(this.o.queue.complete(e.id, lease.token));
+          return;
+        }
+        await this.deliver(lease, plan, 'Success', decision.counters, record);
         return;
+      }
       case 'retry':
         await this.settle(this.o.queue.reschedule(e.id, lease.token, decision.at, decision.counters, record));
         return;
       case 'drop':
-        return this.drop(lease, decision.reason);
+        return this.drop(lease, settings, decision.reason, decision.counters, record);
     }
   }
 
   /**
-   * The event leaves the queue without success. With no destination or dead-letter queue to
-   * deliver it to (they are not configurable yet), it is gone, as in Lambda, and counted.
+   * The event leaves the queue without success, counted whether or not it goes anywhere (as
+   * Lambda's AsyncEventsDropped is): to its on-failure destination and dead-letter queue when
+   * the function has them, otherwise it is gone.
    */
-  private async drop(lease: Lease, reason: DropReason): Promise<void> {
-    if (await this.settle(this.o.queue.complete(lease.event.id, lease.token))) {
-      this.o.metrics.asyncDropped.inc({ function: lease.event.functionName, reason });
+  private async drop(lease: Lease, settings: Settings, reason: DropReason, counters: EventCounters, record: AttemptRecord | undefined): Promise<void> {
+    const plan = failurePlan(settings.destinations, reason, this.o.partition);
+    const left = plan
+      ? await this.deliver(lease, plan, reason, counters, record)
+      : await this.settle(this.o.queue.complete(lease.event.id, lease.token));
+    if (left) this.o.metrics.asyncDropped.inc({ function: lease.event.functionName, reason });
+  }
+
+  /**
+   * Carries out a delivery plan, then takes the event out of the queue: into the failed-event
+   * store when a target of the plan is stored there, else completed. True when this holder's
+   * write removed the event (false for a lease that was lost meanwhile).
+   */
+  private async deliver(lease: Lease, plan: DeliveryPlan, reason: string, counters: EventCounters, record: AttemptRecord | undefined): Promise<boolean> {
+    const e = lease.event;
+    const now = this.o.clock.now();
+    if (plan.invoke) {
+      const rec = invocationRecord({
+        condition: plan.condition,
+        requestId: e.requestId,
+        functionArn: functionArn(this.o.partition, e.functionName, e.qualifier ?? '$LATEST'),
+        payload: e.payload,
+        invocations: counters.invocations,
+        ...(record ? { lastAttempt: record } : {}),
+        now,
+      });
+      await this.invokeDestination(e.functionName, plan.invoke, Buffer.from(JSON.stringify(rec)));
+    }
+    if (plan.store.length === 0) return this.settle(this.o.queue.complete(e.id, lease.token));
+    return this.store(lease, plan.store, reason, now, counters, record);
+  }
+
+  /** Sends a record to a Lambda destination as an Event invocation of it; a failure is counted, never retried. */
+  private async invokeDestination(source: string, invoke: NonNullable<DeliveryPlan['invoke']>, record: Buffer): Promise<void> {
+    const labels = { function: source, type: 'lambda' };
+    // The series exists from the first delivery, so a rate over it sees the first failure.
+    this.o.metrics.destinationDeliveryFailures.inc(labels, 0);
+    const target = invoke.target;
+    try {
+      if (!target) throw new ResourceNotFoundException(`The destination ${invoke.arn} is not a function of this region and account.`);
+      // A destination deleted since the config was written is a failed delivery now, not an
+      // event that would be dropped FunctionNotFound later. Other refusals (Pending) pass: the
+      // event waits in the queue like any other.
+      try {
+        this.o.resolve(target.functionName, target.qualifier);
+      } catch (err) {
+        if (err instanceof ResourceNotFoundException) throw err;
+      }
+      await this.submit({
+        functionName: target.functionName,
+        ...(target.qualifier !== undefined ? { qualifier: target.qualifier } : {}),
+        payload: record,
+        requestId: randomUUID(),
+      });
+    } catch (err) {
+      this.o.metrics.destinationDeliveryFailures.inc(labels);
+      if (!(err instanceof ResourceNotFoundException || err instanceof EventPayloadTooLargeError)) this.o.onError?.(err);
+    }
+  }
+
+  /**
+   * Keeps the event in the failed-event store, bound for targets Laminar does not deliver to.
+   * When the store refuses the write, the delivery failed: counted for each target, and the
+   * event leaves the queue anyway, as Lambda deletes an event whose dead-letter send failed.
+   */
+  private async store(
+    lease: Lease,
+    targets: StoredTarget[],
+    reason: string,
+    now: number,
+    counters: EventCounters,
+    record: AttemptRecord | undefined,
+  ): Promise<boolean> {
+    const e = lease.event;
+    const fn = e.functionName;
+    for (const t of targets) {
+      if (t.role === 'dead-letter') this.o.metrics.deadLetterErrors.inc({ function: fn }, 0);
+      else this.o.metrics.destinationDeliveryFailures.inc({ function: fn, type: t.type }, 0);
+    }
+    try {
+      const ending = { counters, destinations: targets.map((t) => t.arn), ...(record ? { lastAttempt: record } : {}) };
+      const kept = await this.settle(this.o.queue.fail(e.id, lease.token, reason, now, ending));
+      if (kept) this.o.metrics.asyncStored.inc({ function: fn, reason });
+      return kept;
+    } catch (err) {
+      this.o.onError?.(err);
+      for (const t of targets) {
+        if (t.role === 'dead-letter') this.o.metrics.deadLetterErrors.inc({ function: fn });
+        else this.o.metrics.destinationDeliveryFailures.inc({ function: fn, type: t.type });
+      }
+      return this.settle(this.o.queue.complete(e.id, lease.token));
     }
   }
 
@@ -306,6 +436,17 @@ export class Dispatcher implements EventSink {
     this.notify();
     return write;
   }
+}
+
+/**
+ * The attempt record to keep: this attempt's when it reached the function, else the last one
+ * that did. A throttle after a function error keeps the error's response for the record of a
+ * later drop, as Lambda's EventAgeExceeded record names the error it last saw.
+ */
+function lastResponse(current: AttemptRecord | undefined, previous: AttemptRecord | undefined): AttemptRecord | undefined {
+  if (current?.executedVersion !== undefined) return current;
+  if (previous?.executedVersion !== undefined) return previous;
+  return current ?? previous;
 }
 
 /** How an attempt that did not reach the function (or whose target is gone) ended. */

@@ -11,6 +11,7 @@ import {
   type AttemptRecord,
   type EventCounters,
   type EventQueue,
+  type FailEnding,
   type FailedEvent,
   type Lease,
   type LeaseOptions,
@@ -30,6 +31,7 @@ interface Entry {
 function copy<T extends QueuedEvent>(e: T): T {
   const out = { ...e, counters: { ...e.counters } };
   if (e.lastAttempt) out.lastAttempt = { ...e.lastAttempt };
+  if ('destinations' in out && Array.isArray(out.destinations)) out.destinations = [...(out.destinations as string[])];
   return out;
 }
 
@@ -123,12 +125,13 @@ export class MemoryEventQueue implements EventQueue {
     return true;
   }
 
-  async fail(id: string, token: string, reason: string, now: number, lastAttempt?: AttemptRecord): Promise<boolean> {
+  async fail(id: string, token: string, reason: string, now: number, ending: FailEnding = {}): Promise<boolean> {
     const h = this.held(id, token);
     if (!h) return false;
     this.remove(h.id, h.entry);
-    const failed: FailedEvent = { ...h.entry.event, reason, failedAt: now };
-    if (lastAttempt) failed.lastAttempt = { ...lastAttempt };
+    const failed: FailedEvent = { ...h.entry.event, reason, failedAt: now, destinations: [...(ending.destinations ?? [])] };
+    if (ending.counters) failed.counters = { ...ending.counters };
+    if (ending.lastAttempt) failed.lastAttempt = { ...ending.lastAttempt };
     this.failed.set(h.id, failed);
     return true;
   }
@@ -147,7 +150,7 @@ export class MemoryEventQueue implements EventQueue {
     const f = this.failed.get(n);
     if (!f) return undefined;
     this.failed.delete(n);
-    const { reason: _r, failedAt: _f, lastAttempt: _l, ...rest } = f;
+    const { reason: _r, failedAt: _f, lastAttempt: _l, destinations: _d, ...rest } = f;
     const event: QueuedEvent = { ...rest, acceptedAt: now, runAt: now, counters: { ...ZERO_COUNTERS }, deliveries: 0 };
     this.add(n, event, now);
     return copy(event);

@@ -101,9 +101,23 @@ export interface LeaseOptions {
 }
 
 export interface FailedEvent extends QueuedEvent {
-  /** Why the event left the queue, e.g. `RetriesExhausted`, `EventAgeExceeded`. */
+  /** Why the event left the queue, e.g. `RetriesExhausted`, `EventAgeExceeded`, `Success`. */
   reason: string;
   failedAt: number;
+  /**
+   * The targets the event was bound for when it was stored (a dead-letter queue, a destination
+   * Laminar does not deliver to); empty when none was named.
+   */
+  destinations: string[];
+}
+
+/** How an event that goes to the failed store ended; what is left out is kept as the queue has it. */
+export interface FailEnding {
+  /** The counters after the last attempt. */
+  counters?: EventCounters;
+  lastAttempt?: AttemptRecord;
+  /** The targets the event was bound for (a dead-letter queue, destinations Laminar does not deliver to). */
+  destinations?: readonly string[];
 }
 
 export interface ListFailedOptions {
@@ -138,10 +152,10 @@ export interface EventQueue {
   reschedule(id: string, token: string, runAt: number, counters: EventCounters, lastAttempt?: AttemptRecord): Promise<boolean>;
 
   /**
-   * Moves the event to the failed store, where it can be listed and replayed. False (and nothing
-   * changes) for a stale token.
+   * Moves the event to the failed store, where it can be listed and replayed, with how it ended.
+   * False (and nothing changes) for a stale token.
    */
-  fail(id: string, token: string, reason: string, now: number, lastAttempt?: AttemptRecord): Promise<boolean>;
+  fail(id: string, token: string, reason: string, now: number, ending?: FailEnding): Promise<boolean>;
 
   /** Events of the function in the failed store, oldest first. */
   listFailed(functionName: string, opts?: ListFailedOptions): Promise<FailedEvent[]>;

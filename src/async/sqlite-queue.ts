@@ -34,6 +34,7 @@ import {
   type AttemptRecord,
   type EventCounters,
   type EventQueue,
+  type FailEnding,
   type FailedEvent,
   type Lease,
   type LeaseOptions,
@@ -109,6 +110,8 @@ const MIGRATIONS: readonly string[] = [
      failed_at INTEGER NOT NULL
    );
    CREATE INDEX failed_by_function ON failed_events(function_name, id);`,
+  // The targets a stored event was bound for (a JSON list of ARNs).
+  `ALTER TABLE failed_events ADD COLUMN destinations TEXT;`,
 ];
 
 interface RawEvent {
@@ -131,6 +134,7 @@ interface RawEvent {
 interface RawFailed extends Omit<RawEvent, 'lease_token'> {
   reason: string;
   failed_at: number;
+  destinations: string | null;
 }
 
 function toEvent(r: Omit<RawEvent, 'lease_token'>): QueuedEvent {
@@ -208,9 +212,9 @@ function prepare(db: Database.Database) {
     remove: p('DELETE FROM events WHERE id = ?'),
     insertFailed: p(
       `INSERT OR REPLACE INTO failed_events (id, function_name, qualifier, request_id, payload, accepted_at, due_at,
-         deliveries, invocations, function_errors, throttles, last_attempt, last_response, reason, failed_at)
+         deliveries, invocations, function_errors, throttles, last_attempt, last_response, reason, failed_at, destinations)
        VALUES (@id, @function_name, @qualifier, @request_id, @payload, @accepted_at, @due_at,
-         @deliveries, @invocations, @function_errors, @throttles, @last_attempt, @last_response, @reason, @failed_at)`,
+         @deliveries, @invocations, @function_errors, @throttles, @last_attempt, @last_response, @reason, @failed_at, @destinations)`,
     ),
     failedPage: p<RawFailed>('SELECT * FROM failed_events WHERE function_name = ? AND id > ? ORDER BY id LIMIT ?'),
     failedById: p<RawFailed>('SELECT * FROM failed_events WHERE id = ?'),
@@ -451,7 +455,8 @@ export class SqliteEventQueue implements EventQueue {
     return this.onWork(() => this.q.reschedule.run({ id: n, token, runAt, ...counters, ...columns }).changes === 1);
   }
 
-  async fail(id: string, token: string, reason: string, now: number, lastAttempt?: AttemptRecord): Promise<boolean> {
+  async fail(id: string, token: string, reason: string, now: number, ending: FailEnding = {}): Promise<boolean> {
+    const { lastAttempt, counters, destinations = [] } = ending;
     const n = rowid(id);
     if (n === undefined) return false;
     // A savepoint within the group commit: the copy and the removal happen together or not at all.
@@ -460,7 +465,15 @@ export class SqliteEventQueue implements EventQueue {
       if (!row) return false;
       const { lease_token: _, ...rest } = row;
       const attempt = lastAttempt ? attemptColumns(lastAttempt) : { last_attempt: row.last_attempt, last_response: row.last_response };
-      this.q.insertFailed.run({ ...rest, ...attempt, reason, failed_at: now });
+      const count = counters ? { invocations: counters.invocations, function_errors: counters.functionErrors, throttles: counters.throttles } : {};
+      this.q.insertFailed.run({
+        ...rest,
+        ...count,
+        ...attempt,
+        reason,
+        failed_at: now,
+        destinations: destinations.length > 0 ? JSON.stringify(destinations) : null,
+      });
       this.q.remove.run(n);
       return true;
     }));
@@ -472,6 +485,7 @@ export class SqliteEventQueue implements EventQueue {
       ...toEvent(r),
       reason: r.reason,
       failedAt: r.failed_at,
+      destinations: r.destinations === null ? [] : (JSON.parse(r.destinations) as string[]),
     }));
   }
 

@@ -231,13 +231,25 @@ export function overviewDashboard(): Dashboard {
         title: 'Events received and dropped',
         description: 'Event invocations accepted, and those discarded without success, by reason.',
         unit: 'reqps',
+        width: 6,
         targets: [
           { expr: rate('laminar_async_events_received_total', f, 'function'), legendFormat: '{{function}} received' },
           { expr: rate('laminar_async_events_dropped_total', f, 'function, reason'), legendFormat: '{{function}} dropped {{reason}}' },
         ],
       },
-      { title: 'Async backlog', description: 'Events accepted and not yet finished.', unit: 'short', targets: [{ expr: `sum by (function) (laminar_async_queue_depth{${f}})`, legendFormat: '{{function}}' }] },
-      { title: 'Event age p99', description: 'Time from accepting an event to invoking it, retries included.', unit: 's', targets: [{ expr: quantile(0.99, 'laminar_async_event_age_seconds', f, 'function'), legendFormat: '{{function}}' }] },
+      { title: 'Async backlog', description: 'Events accepted and not yet finished.', unit: 'short', width: 6, targets: [{ expr: `sum by (function) (laminar_async_queue_depth{${f}})`, legendFormat: '{{function}}' }] },
+      { title: 'Event age p99', description: 'Time from accepting an event to invoking it, retries included.', unit: 's', width: 6, targets: [{ expr: quantile(0.99, 'laminar_async_event_age_seconds', f, 'function'), legendFormat: '{{function}}' }] },
+      {
+        title: 'Destinations and dead letters',
+        description: 'Events kept in the failed-event store (for a dead-letter queue or a queue, topic, bus or bucket destination), records that could not be delivered, and events their dead-letter queue could not keep.',
+        unit: 'reqps',
+        width: 6,
+        targets: [
+          { expr: rate('laminar_async_events_stored_total', f, 'function, reason'), legendFormat: '{{function}} stored {{reason}}' },
+          { expr: rate('laminar_async_destination_delivery_failures_total', f, 'function, type'), legendFormat: '{{function}} delivery failures {{type}}' },
+          { expr: rate('laminar_async_dead_letter_errors_total', f, 'function'), legendFormat: '{{function}} dead-letter errors' },
+        ],
+      },
     ])
     .row('Environments', [
       { title: 'Environments by state', description: 'Execution environments initializing, idle and busy, on-demand and provisioned.', unit: 'short', width: 12, targets: [{ expr: `sum by (state, kind) (laminar_environments{${f}})`, legendFormat: '{{kind}} {{state}}' }] },

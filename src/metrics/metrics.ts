@@ -187,6 +187,17 @@ export class Metrics {
   readonly asyncReceived = this.counter('laminar_async_events_received_total', 'Event invocations accepted (AsyncEventsReceived).', ['function']);
   readonly asyncDropped = this.counter('laminar_async_events_dropped_total', 'Events discarded without success, by reason (AsyncEventsDropped).', ['function', 'reason']);
   readonly asyncEventAge = this.histogram('laminar_async_event_age_seconds', 'Time from accepting an event to invoking it, retries included (AsyncEventAge).', ['function'], EVENT_AGE_BUCKETS);
+  readonly asyncStored = this.counter(
+    'laminar_async_events_stored_total',
+    'Events kept in the failed-event store, bound for a dead-letter queue or a destination Laminar does not deliver to, by reason.',
+    ['function', 'reason'],
+  );
+  readonly destinationDeliveryFailures = this.counter(
+    'laminar_async_destination_delivery_failures_total',
+    'Invocation records that could not be delivered to a destination, by destination type (DestinationDeliveryFailures).',
+    ['function', 'type'],
+  );
+  readonly deadLetterErrors = this.counter('laminar_async_dead_letter_errors_total', 'Events that could not be kept for their dead-letter queue (DeadLetterErrors).', ['function']);
   readonly asyncQueueDepth = this.gauge('laminar_async_queue_depth', 'Accepted events not yet finished, per function.', ['function'], async () =>
     [...(await this.asyncDepth())].map(([fn, n]): [{ function: string }, number] => [{ function: fn }, n]),
   );

@@ -116,6 +116,7 @@ export function deleteAlias(ctx: AliasContext, fn: string, name: string): void {
   ctx.store.tx(() => {
     ctx.store.deleteAlias(fn, name);
     ctx.store.deleteProvisioned(fn, name);
+    ctx.store.deleteEventInvokeConfig(fn, name);
   });
   ctx.emit({ functionName: fn, version: name, kind: 'alias-deleted' });
 }

@@ -79,6 +79,7 @@ export function newConfiguration(
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
   };
   if (input.Environment !== undefined) cfg.Environment = { Variables: { ...(input.Environment.Variables ?? {}) } };
+  if (input.DeadLetterConfig?.TargetArn) cfg.DeadLetterConfig = { TargetArn: input.DeadLetterConfig.TargetArn };
   return cfg;
 }
 
@@ -107,6 +108,10 @@ export function applyConfigUpdate(cfg: FunctionConfiguration, input: ConfigField
   if (input.TracingConfig?.Mode !== undefined) next.TracingConfig = { Mode: input.TracingConfig.Mode as 'PassThrough' | 'Active' };
   if (input.LoggingConfig !== undefined) next.LoggingConfig = loggingConfig(input.LoggingConfig, cfg.LoggingConfig, cfg.FunctionName);
   if (input.Environment !== undefined) next.Environment = { Variables: { ...(input.Environment.Variables ?? {}) } };
+  // `DeadLetterConfig: {}` leaves the queue as it is (AWS answers with it still set); an empty TargetArn removes it.
+  const dlq = input.DeadLetterConfig?.TargetArn;
+  if (dlq) next.DeadLetterConfig = { TargetArn: dlq };
+  else if (dlq === '') delete next.DeadLetterConfig;
   return next;
 }
 

@@ -186,6 +186,7 @@ export class FunctionOps {
     this.r.store.tx(() => {
       this.r.store.deleteVersion(name, row.num);
       this.r.store.deleteProvisioned(name, qualifier);
+      this.r.store.deleteEventInvokeConfig(name, qualifier);
     });
     this.r.gc(hashesOf(row));
     this.r.emit({ functionName: name, version: qualifier, kind: 'deleted' });

@@ -10,6 +10,7 @@ import { functionArn, VERSION_RE, type Partition } from '../core/arn.js';
 import type { Clock } from '../core/clock.js';
 import { assertNoViolations, ResourceNotFoundException, ServiceException } from '../core/errors.js';
 import * as aliases from './aliases.js';
+import * as eventInvokeConfigs from './event-invoke-config.js';
 import { CodeStore } from './code-store.js';
 import { ensurePrivateDir, openRegistryDatabase, REGISTRY_DB } from './data-dir.js';
 import { lambdaDate, present } from './config.js';
@@ -31,6 +32,9 @@ export type { ProvisionedRow } from './store.js';
 import type {
   AliasConfiguration,
   CreateAliasInput,
+  EventInvokeConfigInput,
+  FunctionEventInvokeConfig,
+  StoredEventInvokeConfig,
   CreateFunctionInput,
   FunctionConfiguration,
   GetFunctionOutput,
@@ -263,6 +267,70 @@ export class Registry {
   /** Removes the tags with these keys; keys the function does not have are ignored. */
   untagResource(name: string, keys: readonly string[]): void {
     tags.untagResource(this.internals, name, keys);
+  }
+
+  // ---- event invoke configs ----------------------------------------------------------------
+
+  /** PutFunctionEventInvokeConfig: replaces the config of $LATEST (no qualifier), a version or an alias. */
+  putEventInvokeConfig(name: string, qualifier: string | undefined, input: EventInvokeConfigInput): FunctionEventInvokeConfig {
+    return eventInvokeConfigs.putEventInvokeConfig(this.internals, name, qualifier, input);
+  }
+
+  /** UpdateFunctionEventInvokeConfig: changes only the settings given. */
+  updateEventInvokeConfig(name: string, qualifier: string | undefined, input: EventInvokeConfigInput): FunctionEventInvokeConfig {
+    return eventInvokeConfigs.updateEventInvokeConfig(this.internals, name, qualifier, input);
+  }
+
+  getEventInvokeConfig(name: string, qualifier: string | undefined): FunctionEventInvokeConfig {
+    return eventInvokeConfigs.getEventInvokeConfig(this.internals, name, qualifier);
+  }
+
+  deleteEventInvokeConfig(name: string, qualifier: string | undefined): void {
+    eventInvokeConfigs.deleteEventInvokeConfig(this.internals, name, qualifier);
+  }
+
+  listEventInvokeConfigs(name: string, opts: { marker?: string; maxItems?: number }): Page<FunctionEventInvokeConfig> {
+    return eventInvokeConfigs.listEventInvokeConfigs(this.internals, name, opts);
+  }
+
+  /**
+   * What an Event invocation of `name` and `qualifier` runs under: the config stored for that
+   * qualifier ($LATEST's for an unqualified invocation), undefined when there is none. No
+   * fallback from an alias or version to $LATEST, as in Lambda.
+   */
+  eventInvokeConfigFor(name: string, qualifier: string | undefined): StoredEventInvokeConfig | undefined {
+    // Read at every attempt of every event: cached until the next registry write.
+    const cache = this.asyncCache();
+    const key = `${name}\u0000${qualifier ?? ''}`;
+    if (!cache.configs.has(key)) cache.configs.set(key, eventInvokeConfigs.eventInvokeConfigFor(this.internals, name, qualifier));
+    return cache.configs.get(key);
+  }
+
+  /**
+   * The function's dead-letter queue (`DeadLetterConfig.TargetArn` of $LATEST), undefined when
+   * it has none or no longer exists. A function-level setting that versions share, as Lambda's
+   * current documentation has it.
+   */
+  deadLetterTarget(name: string): string | undefined {
+    const cache = this.asyncCache();
+    if (!cache.deadLetters.has(name)) {
+      const arn = this.store.getVersion(name, LATEST_NUM)?.config.DeadLetterConfig?.TargetArn;
+      cache.deadLetters.set(name, arn ? arn : undefined);
+    }
+    return cache.deadLetters.get(name);
+  }
+
+  private asyncSettings: {
+    generation: number;
+    configs: Map<string, StoredEventInvokeConfig | undefined>;
+    deadLetters: Map<string, string | undefined>;
+  } = { generation: -1, configs: new Map(), deadLetters: new Map() };
+
+  private asyncCache(): Registry['asyncSettings'] {
+    if (this.asyncSettings.generation !== this.store.generation) {
+      this.asyncSettings = { generation: this.store.generation, configs: new Map(), deadLetters: new Map() };
+    }
+    return this.asyncSettings;
   }
 
   // ---- layers ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
  */
 import { FUNCTION_NAME_CREATE_PATTERN, QUALIFIER_PATTERN, TAGGABLE_RESOURCE_PATTERN } from '../core/arn.js';
 import { bool, int, list, map, str, struct, type Shape } from '../core/shape.js';
+import { DESTINATION_ARN_PATTERN } from './destinations.js';
 import { FunctionLayersShape } from './layer-shapes.js';
 
 // ---- members shared by several operations ----
@@ -150,6 +151,15 @@ export const PutProvisionedConcurrencyConfigBody = struct(
 
 export const TagResourceBody = struct({ Tags: tags }, ['Tags']);
 
+const destination = struct({ Destination: str({ min: 0, max: 350, pattern: DESTINATION_ARN_PATTERN }) });
+
+/** Put and UpdateFunctionEventInvokeConfig share one body. */
+export const EventInvokeConfigBody = struct({
+  MaximumRetryAttempts: int({ min: 0, max: 2 }),
+  MaximumEventAgeInSeconds: int({ min: 60, max: 21600 }),
+  DestinationConfig: struct({ OnSuccess: destination, OnFailure: destination }),
+});
+
 // ---- path parameters ----
 
 /** The ARN in the path of TagResource, UntagResource and ListTags. */
@@ -186,6 +196,11 @@ export const ProvisionedQuery = query({
   Marker: str(),
   MaxItems: int({ min: 1, max: 50 }),
 });
+
+export const ListEventInvokeConfigsQuery = query({ Marker: str(), MaxItems: int({ min: 1, max: 50 }) });
+
+/** Laminar's own listing of the failed-event store. */
+export const ListFailedEventsQuery = query({ FunctionName: str({ min: 1, max: 170 }), Marker: str(), MaxItems: int({ min: 1, max: 1000 }) }, ['FunctionName']);
 
 /** `?tagKeys=a&tagKeys=b`; the route reads a single key as a list of one. */
 export const UntagResourceQuery = query({ tagKeys: list(str()) }, ['tagKeys']);

@@ -4,7 +4,7 @@
  * number 0 so that ordering by number lists it first.
  */
 import Database from 'better-sqlite3';
-import type { AliasConfiguration, FunctionConfiguration } from './types.js';
+import type { AliasConfiguration, FunctionConfiguration, StoredEventInvokeConfig } from './types.js';
 
 export const LATEST_NUM = 0;
 
@@ -123,6 +123,15 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX layer_versions_by_hash ON layer_versions(code_hash);
    ALTER TABLE versions ADD COLUMN layer_hashes TEXT;
    ALTER TABLE functions ADD COLUMN prev_layer_hashes TEXT;`,
+  // Event invoke configs (asynchronous invocation settings) on $LATEST, a version or an alias;
+  // deleted with the function by the cascade, with a version or alias by the registry.
+  `CREATE TABLE event_invoke_configs (
+     function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+     qualifier TEXT NOT NULL,
+     config TEXT NOT NULL,
+     last_modified INTEGER NOT NULL,
+     PRIMARY KEY (function_name, qualifier)
+   );`,
 ];
 
 /** A stored provisioned concurrency config. */
@@ -131,6 +140,25 @@ export interface ProvisionedRow {
   qualifier: string;
   requested: number;
   lastModified: string;
+}
+
+/** A stored event invoke config: the settings as given (absent ones are Lambda's defaults). */
+export interface EventInvokeConfigRow {
+  functionName: string;
+  /** `$LATEST`, a version number or an alias name. */
+  qualifier: string;
+  config: StoredEventInvokeConfig;
+  /** Epoch milliseconds. */
+  lastModified: number;
+}
+
+function toEventInvokeConfig(r: { function_name: string; qualifier: string; config: string; last_modified: number }): EventInvokeConfigRow {
+  return {
+    functionName: r.function_name,
+    qualifier: r.qualifier,
+    config: JSON.parse(r.config) as StoredEventInvokeConfig,
+    lastModified: r.last_modified,
+  };
 }
 
 function toFunction(r: RawFunction): FunctionRow {
@@ -239,6 +267,17 @@ function prepare(db: Database.Database) {
     allProv: p<{ function_name: string; qualifier: string; requested: number; last_modified: string }>(
       'SELECT * FROM provisioned ORDER BY function_name, qualifier',
     ),
+    putEic: p(
+      `INSERT INTO event_invoke_configs (function_name, qualifier, config, last_modified) VALUES (?, ?, ?, ?)
+       ON CONFLICT(function_name, qualifier) DO UPDATE SET config = excluded.config, last_modified = excluded.last_modified`,
+    ),
+    getEic: p<{ function_name: string; qualifier: string; config: string; last_modified: number }>(
+      'SELECT * FROM event_invoke_configs WHERE function_name = ? AND qualifier = ?',
+    ),
+    delEic: p('DELETE FROM event_invoke_configs WHERE function_name = ? AND qualifier = ?'),
+    eicOf: p<{ function_name: string; qualifier: string; config: string; last_modified: number }>(
+      'SELECT * FROM event_invoke_configs WHERE function_name = ?',
+    ),
     getReserved: p<{ r: number | null }>('SELECT reserved_concurrency AS r FROM functions WHERE name = ?'),
     setReserved: p('UPDATE functions SET reserved_concurrency = ? WHERE name = ?'),
     allReserved: p<{ name: string; r: number }>('SELECT name, reserved_concurrency AS r FROM functions WHERE reserved_concurrency IS NOT NULL'),
@@ -262,7 +301,7 @@ function matchParams(f: LayerMatch): { runtime: string | null; arch: string | nu
 }
 
 export class Store {
-  /** Bumped by every write of functions, versions or aliases; read caches compare it. */
+  /** Bumped by every write of functions, versions, aliases or event invoke configs; read caches compare it. */
   generation = 0;
   private readonly db: Database.Database;
   private readonly stmt: Statements;
@@ -415,6 +454,26 @@ export class Store {
     return this.stmt.allProv
       .all()
       .map((r) => ({ functionName: r.function_name, qualifier: r.qualifier, requested: r.requested, lastModified: r.last_modified }));
+  }
+
+  putEventInvokeConfig(row: EventInvokeConfigRow): void {
+    this.generation++;
+    this.stmt.putEic.run(row.functionName, row.qualifier, JSON.stringify(row.config), row.lastModified);
+  }
+
+  getEventInvokeConfig(fn: string, qualifier: string): EventInvokeConfigRow | undefined {
+    const r = this.stmt.getEic.get(fn, qualifier);
+    return r && toEventInvokeConfig(r);
+  }
+
+  /** True when there was a config to delete. */
+  deleteEventInvokeConfig(fn: string, qualifier: string): boolean {
+    this.generation++;
+    return this.stmt.delEic.run(fn, qualifier).changes > 0;
+  }
+
+  eventInvokeConfigsOf(fn: string): EventInvokeConfigRow[] {
+    return this.stmt.eicOf.all(fn).map(toEventInvokeConfig);
   }
 
   getReservedConcurrency(fn: string): number | undefined {

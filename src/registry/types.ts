@@ -52,6 +52,7 @@ export interface CreateFunctionInput {
   EphemeralStorage?: { Size?: number };
   TracingConfig?: { Mode?: string };
   LoggingConfig?: { LogFormat?: string; LogGroup?: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
+  DeadLetterConfig?: { TargetArn?: string };
   Tags?: Record<string, string>;
   /** Versioned layer ARNs, in the order they are extracted. */
   Layers?: string[];
@@ -82,6 +83,7 @@ export interface UpdateFunctionConfigurationInput {
   EphemeralStorage?: { Size?: number };
   TracingConfig?: { Mode?: string };
   LoggingConfig?: { LogFormat?: string; LogGroup?: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
+  DeadLetterConfig?: { TargetArn?: string };
   /** Replaces the function's layers; `[]` removes them all. */
   Layers?: string[];
 }
@@ -196,4 +198,36 @@ export interface LayerFilter {
   compatibleArchitecture?: string;
   marker?: string;
   maxItems?: number;
+}
+
+/** One side of a `DestinationConfig`: where records go; no `Destination` means none. */
+export interface OnDestination {
+  Destination?: string;
+}
+
+export interface DestinationConfig {
+  OnSuccess: OnDestination;
+  OnFailure: OnDestination;
+}
+
+/** The body of Put/UpdateFunctionEventInvokeConfig, after its shape has been checked. */
+export interface EventInvokeConfigInput {
+  MaximumRetryAttempts?: number;
+  MaximumEventAgeInSeconds?: number;
+  DestinationConfig?: { OnSuccess?: OnDestination; OnFailure?: OnDestination };
+}
+
+/** What is stored of an event invoke config: the settings given, destinations normalised. */
+export interface StoredEventInvokeConfig {
+  MaximumRetryAttempts?: number;
+  MaximumEventAgeInSeconds?: number;
+  DestinationConfig: DestinationConfig;
+}
+
+/** `FunctionEventInvokeConfig` as the API returns it. */
+export interface FunctionEventInvokeConfig extends StoredEventInvokeConfig {
+  /** Qualified: `…:$LATEST` for the unqualified function. */
+  FunctionArn: string;
+  /** Epoch seconds (a timestamp member: the SDK reads it as a Date). */
+  LastModified: number;
 }

@@ -94,6 +94,8 @@ export interface ConfigFields {
   TracingConfig?: { Mode?: string };
   LoggingConfig?: { LogFormat?: string; LogGroup?: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
   Architectures?: string[];
+  /** A `TargetArn` sets the dead-letter queue, an empty one removes it; without one nothing changes. */
+  DeadLetterConfig?: { TargetArn?: string };
 }
 
 /** Semantic checks that come after the shape checks passed. */

@@ -8,6 +8,8 @@ export interface Probe {
   entered: number;
   /** How many times each id was reported to `/seen?id=…` (events handled, duplicates included). */
   seen: ReadonlyMap<string, number>;
+  /** JSON bodies POSTed to `/record`, in arrival order (what a function was given, as it reported it). */
+  records: unknown[];
   /** Handlers that called `/hold` wait until this is called. */
   release(): void;
   reset(): void;
@@ -17,9 +19,19 @@ export interface Probe {
 export async function startProbe(): Promise<Probe> {
   const state = { current: 0, peak: 0, entered: 0 };
   const seen = new Map<string, number>();
+  const records: unknown[] = [];
   let held: (() => void)[] = [];
   let released = false;
   const server: Server = createServer((req, res) => {
+    if (req.url === '/record') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        records.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.end('ok');
+      });
+      return;
+    }
     if (req.url === '/hold') {
       if (released) res.end('ok');
       else held.push(() => res.end('ok'));
@@ -52,6 +64,7 @@ export async function startProbe(): Promise<Probe> {
       return state.entered;
     },
     seen,
+    records,
     release() {
       released = true;
       for (const h of held) h();
@@ -63,6 +76,7 @@ export async function startProbe(): Promise<Probe> {
       state.peak = 0;
       state.entered = 0;
       seen.clear();
+      records.length = 0;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvokeCommand, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
 import { FIXTURES, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
+import { sample, scrape } from '../helpers/metrics.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -85,6 +87,33 @@ describe('laminar CLI', () => {
     expect(JSON.parse(invoked.stdout)).toMatchObject({ event: {} });
     expect(invoked.stderr).not.toMatch(/AWS SDK for JavaScript|NodeVersionSupportWarning|NodeDeprecationWarning/);
     expect(invoked.stderr).toBe('');
+  });
+
+  it('events failed lists what a dead-letter queue kept; events replay runs it again', async () => {
+    const env = { ...process.env, LAMINAR_ENDPOINT: h.url };
+    const dlq = 'arn:aws:sqs:us-east-1:000000000000:cli-dlq';
+    const name = await deployFixture(h.client, 'throws', { DeadLetterConfig: { TargetArn: dlq } });
+    await h.client.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: name, MaximumRetryAttempts: 0 }));
+    const sent = await h.client.send(new InvokeCommand({ FunctionName: name, InvocationType: 'Event', Payload: Buffer.from('{"cli":1}') }));
+    await h.laminar.dispatcher.settled();
+
+    const listed = await run(process.execPath, [MAIN, 'events', 'failed', name], { env });
+    const [stored, ...more] = JSON.parse(listed.stdout) as Record<string, unknown>[];
+    expect(more).toEqual([]);
+    expect(stored).toMatchObject({ FunctionName: name, RequestId: sent.$metadata.requestId, Reason: 'RetriesExhausted', Destinations: [dlq], Payload: { cli: 1 } });
+
+    const replayed = JSON.parse((await run(process.execPath, [MAIN, 'events', 'replay', String(stored!.Id)], { env })).stdout) as Record<string, unknown>;
+    expect(replayed).toEqual({ Id: stored!.Id, FunctionName: name, RequestId: sent.$metadata.requestId });
+    await h.laminar.dispatcher.settled();
+    // It ran again, failed again, and is kept again under the same id.
+    expect(sample(await scrape(h.url), 'laminar_invocations_total', { function: name })).toBe(2);
+    const again = (await (await fetch(`${h.url}/laminar/events/failed?FunctionName=${name}`)).json()) as { FailedEvents: { Id: string }[] };
+    expect(again.FailedEvents.map((f) => f.Id)).toEqual([stored!.Id]);
+
+    await expect(run(process.execPath, [MAIN, 'events', 'replay', '987654'], { env })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('ResourceNotFoundException: The failed-event store has no event 987654.'),
+    });
   });
 
   it('exits non-zero with a clear message on a bad command', async () => {

@@ -5,6 +5,7 @@ import {
   InvokeCommand,
   PublishVersionCommand,
   PutFunctionConcurrencyCommand,
+  PutFunctionEventInvokeConfigCommand,
   PutProvisionedConcurrencyConfigCommand,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
     await h?.close();
   });
 
-  /** Drives load that exercises every panel: cold starts, errors, throttles, provisioned spillover, async, evictions. */
+  /** Drives load that exercises every panel: cold starts, errors, throttles, provisioned spillover, async and its destinations, evictions. */
   async function drive(): Promise<void> {
     const invoke = (fn: string, body = '{}', qualifier?: string) =>
       fetch(`${h.url}/2015-03-31/functions/${fn}/invocations${qualifier ? `?Qualifier=${qualifier}` : ''}`, { method: 'POST', body }).then((r) => r.arrayBuffer());
@@ -43,6 +44,15 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
     await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: limited, ReservedConcurrentExecutions: 1 }));
     const zero = await deployFixture(h.client, 'echo');
     await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: zero, ReservedConcurrentExecutions: 0 }));
+    // Failed events go to a function destination (the record) and a dead-letter queue (kept in the store).
+    const dead = await deployFixture(h.client, 'throws', { DeadLetterConfig: { TargetArn: 'arn:aws:sqs:us-east-1:000000000000:dlq' } });
+    await h.client.send(
+      new PutFunctionEventInvokeConfigCommand({
+        FunctionName: dead,
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: `arn:aws:lambda:us-east-1:000000000000:function:${echo}` } },
+      }),
+    );
     provisionedFn = await deployFixture(h.client, 'sleep', { Timeout: 10 });
     await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: provisionedFn, ReservedConcurrentExecutions: 2 }));
     await h.client.send(new PublishVersionCommand({ FunctionName: provisionedFn }));
@@ -82,6 +92,7 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
         invoke(provisionedFn, '{"ms":300}', 'live'),
         h.client.send(new InvokeCommand({ FunctionName: echo, InvocationType: 'Event' })),
         h.client.send(new InvokeCommand({ FunctionName: zero, InvocationType: 'Event' })),
+        h.client.send(new InvokeCommand({ FunctionName: dead, InvocationType: 'Event' })),
       ]);
       await invoke(provisionedFn, '{"fail":true,"ms":1}', 'live');
       await new Promise((r) => setTimeout(r, 250));

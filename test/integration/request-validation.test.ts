@@ -159,6 +159,21 @@ const OPS: Operation[] = [
     base: () => ({ ReservedConcurrentExecutions: 5 }),
     members: { ReservedConcurrentExecutions: 'int' },
   },
+  ...(['PUT', 'POST'] as const).map((method) => ({
+    name: method === 'PUT' ? 'PutFunctionEventInvokeConfig' : 'UpdateFunctionEventInvokeConfig',
+    method,
+    path: '/2019-09-25/functions/target/event-invoke-config',
+    base: () => ({ MaximumRetryAttempts: 1 }),
+    members: {
+      MaximumRetryAttempts: 'int' as const,
+      MaximumEventAgeInSeconds: 'int' as const,
+      DestinationConfig: 'struct' as const,
+      'DestinationConfig.OnSuccess': 'struct' as const,
+      'DestinationConfig.OnSuccess.Destination': 'str' as const,
+      'DestinationConfig.OnFailure': 'struct' as const,
+      'DestinationConfig.OnFailure.Destination': 'str' as const,
+    },
+  })),
   {
     name: 'PutProvisionedConcurrencyConfig',
     method: 'PUT',
@@ -207,6 +222,7 @@ async function account(): Promise<unknown> {
     aliases: await read('/2015-03-31/functions/target/aliases'),
     concurrency: await read('/2019-09-30/functions/target/concurrency'),
     provisioned: await read('/2019-09-30/functions/target/provisioned-concurrency?List=ALL'),
+    eventInvokeConfigs: await read('/2019-09-25/functions/target/event-invoke-config/list'),
     settings: await read('/2016-08-19/account-settings'),
   };
 }

@@ -218,16 +218,24 @@ export function queueConformance(name: string, make: () => Promise<QueueHarness>
           expect(await q.reschedule(l.event.id, l.token, T0, counters)).toBe(true);
           const again = (await q.lease(T0 + 1, VIS, { caps: new Map([['other', 0]]) }))!;
           expect(again.event.id).toBe(l.event.id);
-          expect(await q.fail(again.event.id, again.token, 'RetriesExhausted', T0 + 9, attempt)).toBe(true);
+          // The first keeps the targets it was bound for and its final counters; the others name none.
+          const ending =
+            again.event.id === events[0]!.id
+              ? { lastAttempt: attempt, counters: { invocations: 4, functionErrors: 4, throttles: 1 }, destinations: ['arn:aws:sqs:us-east-1:000000000000:dlq', 'arn:aws:sns:us-east-1:000000000000:t'] }
+              : { lastAttempt: attempt };
+          expect(await q.fail(again.event.id, again.token, 'RetriesExhausted', T0 + 9, ending)).toBe(true);
           expect(await q.complete(again.event.id, again.token)).toBe(false);
         }
         expect(await q.depth('f')).toBe(0);
         const failed = await q.listFailed('f');
         expect(failed.map((f) => f.id)).toEqual(events.map((e) => e.id));
         expect(failed[0]).toMatchObject({ functionName: 'f', reason: 'RetriesExhausted', failedAt: T0 + 9, acceptedAt: T0 });
-        expect(failed[0]!.counters).toEqual({ invocations: 3, functionErrors: 3, throttles: 0 });
+        expect(failed[0]!.counters).toEqual({ invocations: 4, functionErrors: 4, throttles: 1 });
+        expect(failed[1]!.counters).toEqual({ invocations: 3, functionErrors: 3, throttles: 0 });
         expect(failed[0]!.lastAttempt?.responsePayload?.toString()).toBe('{"errorMessage":"boom"}');
         expect(failed[0]!.payload.toString()).toBe('{"n":0}');
+        expect(failed[0]!.destinations).toEqual(['arn:aws:sqs:us-east-1:000000000000:dlq', 'arn:aws:sns:us-east-1:000000000000:t']);
+        expect(failed[1]!.destinations).toEqual([]);
         expect(await q.listFailed('other')).toEqual([]);
         const page1 = await q.listFailed('f', { limit: 2 });
         const page2 = await q.listFailed('f', { limit: 2, after: page1[1]!.id });
