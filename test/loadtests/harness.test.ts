@@ -1,5 +1,8 @@
 /** The load tests' pure helpers: statistics, /metrics parsing, log tails, profile summaries, goals. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { meterCpu, sampleCpu } from '../../loadtests/src/harness/cpu.js';
 import { parseLogTail } from '../../loadtests/src/harness/invoke.js';
 import { counterRate, histogramQuantile, parseProm, promValue } from '../../loadtests/src/harness/prom.js';
 import { median, ratio, stat } from '../../loadtests/src/harness/stats.js';
@@ -121,9 +124,6 @@ describe('mixed workload picker', () => {
 
 describe('CPU per request', () => {
   it('charges a busy child process to the processes under the server, not to its threads', async () => {
-    const { spawn } = await import('node:child_process');
-    const { once } = await import('node:events');
-    const { meterCpu, sampleCpu } = await import('../../loadtests/src/harness/cpu.js');
     // A child that spins for 300 ms of CPU, then waits to be killed (so it is alive at both samples).
     const child = spawn(process.execPath, ['-e', 'const t = process.cpuUsage(); while (process.cpuUsage(t).user < 300_000); process.stdout.write("done"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
