@@ -46,22 +46,32 @@ export interface InvokeTask extends Omit<InvokeRequest, 'payload'> {
 
 export type RuntimeTask = InitTask | InvokeTask;
 
-export interface InitReply {
+/**
+ * Output travels on the environment's log channel, never in a reply: a thread's `LogMessage`s, a
+ * process's stdout. A reply may overtake it (a thread's comes back on piscina's port, not on the
+ * one its messages take; a process's on its own pipe), so each says how much the runtime had sent
+ * by then, in the channel's unit: log messages posted by a thread, bytes written to a process's
+ * stdout, both counted from the runtime's start. The environment ends the phase once it has
+ * received that much; what the runtime writes after a reply waits for the next invocation
+ * (LogCapture), so the count is exactly where the phase ends.
+ */
+export interface ChannelMark {
+  outputSent: number;
+}
+
+export interface InitReply extends ChannelMark {
   kind: 'init';
   ok: boolean;
   error?: FunctionErrorPayload;
-  /** Log lines written during Init (request id printed as `undefined`). */
-  logs: string;
   maxMemoryUsedMb: number;
 }
 
-export interface InvokeReply {
+export interface InvokeReply extends ChannelMark {
   kind: 'invoke';
   ok: boolean;
   /** The handler's result serialized as JSON text (`null` for undefined). */
   result?: string;
   error?: FunctionErrorPayload;
-  logs: string;
   /** Handler wall time measured inside the thread. */
   durationMs: number;
   maxMemoryUsedMb: number;
@@ -75,13 +85,11 @@ export interface InvokeReply {
 export type RuntimeReply = InitReply | InvokeReply;
 
 /**
- * Posted on `parentPort` as output happens, so logs written before a timeout, an out-of-memory
- * kill or process.exit survive the thread. The reply's `logs` stays authoritative when it arrives.
+ * A thread's log channel: posted on `parentPort` as output happens, one message per piece, so
+ * output written before a timeout, an out-of-memory kill or process.exit survives the thread.
  */
 export interface LogMessage {
   laminarLog: true;
-  /** null during Init. */
-  requestId: string | null;
   text: string;
 }
 

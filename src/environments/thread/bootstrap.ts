@@ -28,13 +28,17 @@ function sampleMemoryMb(): number {
 
 const droppedCounter = config.logDroppedCounter ? new BigInt64Array(config.logDroppedCounter) : undefined;
 
+/** Log messages posted so far: what a reply's `outputSent` counts. */
+let posted = 0;
+
 const runtime = await startNodeRuntime(config, {
-  // Streamed as well as kept: output written before a timeout or a dead thread survives it.
-  onOutput: (text, requestId) => {
-    const message: LogMessage = { laminarLog: true, requestId: requestId ?? null, text };
+  // The one log channel: streamed as it is written, so output survives a timeout or a dead thread.
+  onOutput: (text) => {
+    posted++;
+    const message: LogMessage = { laminarLog: true, text };
     parentPort?.postMessage(message);
   },
-  keepLogs: true,
+  outputSent: () => posted,
   // Bounded here, at the source: a chatty function's output never crosses to the main thread.
   logBytesPerPhase: config.logBytesPerInvocation,
   onLogDropped: droppedCounter ? (bytes) => Atomics.store(droppedCounter, 0, BigInt(bytes)) : undefined,

@@ -62,8 +62,16 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   private destroyPromise: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private readonly liveThreads = new Set<Worker>();
-  /** Output streamed by the thread for the running phase (null = Init), kept for when it dies. */
-  private streamed: { requestId: string | null; text: string } = { requestId: null, text: '' };
+  /**
+   * The running phase's output: the log messages received since the last phase ended. They are
+   * the only log channel; a reply's `outputSent` says when the phase's last one has come.
+   */
+  private streamed = '';
+  /** Log messages received since the thread started, to compare with a reply's `outputSent`. */
+  private received = 0;
+  /** A reply waiting for its phase's last messages: settled once `received` reaches `awaited`. */
+  private awaiting: (() => void) | undefined;
+  private awaited = 0;
   /** Where the thread counts the bytes it dropped in the current phase (see BootstrapConfig). */
   private readonly logDropped = new BigInt64Array(new SharedArrayBuffer(8));
   private readonly logBytes: number;
@@ -119,11 +127,11 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     if (outcome.kind === 'reply' && outcome.reply.kind === 'init') {
       const reply = outcome.reply;
       this.notePeak(reply.maxMemoryUsedMb);
-      if (!reply.ok) return failed(reply.error, started, reply.logs);
+      if (!reply.ok) return failed(reply.error, started, this.takeLogs());
       this.lifecycle.move('init-ok');
-      return { ok: true, initDurationMs: performance.now() - started, logs: reply.logs };
+      return { ok: true, initDurationMs: performance.now() - started, logs: this.takeLogs() };
     }
-    const logs = this.takeStreamed(null);
+    const logs = this.takeStreamed();
     if (outcome.kind === 'deadline') return failed(initTimeoutError(this.initTimeoutMs), started, logs);
     const failure = classifyWorkerFailure(outcome.kind === 'failed' ? outcome.error : 'unexpected reply');
     return failed(platformError(failure.errorType, failure.detail), started, logs);
@@ -142,7 +150,6 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       ...(request.identity !== undefined ? { identity: request.identity } : {}),
       ...(request.traceId !== undefined ? { traceId: request.traceId } : {}),
     };
-    this.streamed = { requestId: request.requestId, text: '' };
     const started = performance.now();
     const outcome = await this.runGuarded(task, limitMs);
     const durationMs = performance.now() - started;
@@ -152,7 +159,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       this.notePeak(reply.maxMemoryUsedMb);
       if (reply.fatal) this.retire();
       else this.lifecycle.move('invoke-done');
-      const measured = { durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: reply.logs };
+      const measured = { durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeLogs() };
       if (reply.ok) return { status: 'success', payload: Buffer.from(reply.result ?? 'null'), ...measured, environmentDead: false };
       const error = reply.error ?? platformError('Runtime.Unknown', 'Unknown application error occurred', request.requestId);
       return {
@@ -166,7 +173,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
 
     const destroyed = this.isDestroyed();
     this.retire();
-    const logs = this.takeStreamed(request.requestId);
+    const logs = this.takeStreamed();
     if (outcome.kind === 'deadline') {
       return timeoutOutcome(request.requestId, this.spec.timeoutSeconds, { durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs });
     }
@@ -227,9 +234,11 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     // Without a listener, an 'error' (a thread failing while idle) would crash the host process.
     pool.on('error', () => this.retire());
     pool.on('message', (message: unknown) => {
-      if (!isLogMessage(message) || message.requestId !== this.streamed.requestId) return;
+      if (!isLogMessage(message)) return;
+      this.received++;
       // Counted in UTF-16 units, which never outnumber UTF-8 bytes: this cap never cuts what the thread kept.
-      if (this.streamed.text.length + message.text.length <= this.logBytes + STREAMED_SLACK_BYTES) this.streamed.text += message.text;
+      if (this.streamed.length + message.text.length <= this.logBytes + STREAMED_SLACK_BYTES) this.streamed += message.text;
+      if (this.awaiting !== undefined && this.received >= this.awaited) this.awaiting();
     });
     const trackAll = (): void => pool.threads.forEach((thread) => this.track(thread));
     pool.on('workerCreate', trackAll);
@@ -242,6 +251,8 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     this.liveThreads.add(thread);
     thread.once('exit', () => {
       this.liveThreads.delete(thread);
+      // Its messages are all delivered before 'exit': a reply still waiting for some waits in vain.
+      this.awaiting?.();
       // An idle thread that exits leaves nothing to run on; a busy one is reported by its task.
       if (this.lifecycle.state === 'ready') this.retire();
     });
@@ -250,7 +261,9 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   /**
    * Runs one task; at `limitMs` the caller gets 'deadline' at once and the thread is killed.
    * Killing goes through retire() (terminating the thread) rather than an AbortSignal: the
-   * result is the same and the hot path saves an AbortController per invocation.
+   * result is the same and the hot path saves an AbortController per invocation. A reply is
+   * settled once the log messages it counts have all arrived (they travel on another port and may
+   * come after it), so the phase's output is complete when the caller takes it.
    */
   private runGuarded(task: RuntimeTask, limitMs: number): Promise<Guarded> {
     const pool = this.pool;
@@ -260,6 +273,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       const settle = (result: Guarded): void => {
         if (settled) return;
         settled = true;
+        this.awaiting = undefined;
         clearTimeout(timer);
         resolveGuarded(result);
       };
@@ -268,7 +282,11 @@ export class ThreadEnvironment implements ExecutionEnvironment {
         this.retire();
       }, limitMs);
       pool.run(task).then(
-        (reply) => settle({ kind: 'reply', reply }),
+        (reply) => {
+          if (this.received >= reply.outputSent) return settle({ kind: 'reply', reply });
+          this.awaited = reply.outputSent;
+          this.awaiting = () => settle({ kind: 'reply', reply });
+        },
         (error: unknown) => settle({ kind: 'failed', error }),
       );
     });
@@ -291,10 +309,16 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     return this.stopping;
   }
 
+  /** The phase's output, as its runtime closed it when it replied. */
+  private takeLogs(): string {
+    const text = this.streamed;
+    this.streamed = '';
+    return text;
+  }
+
   /** What the thread streamed in the phase it died in, closed as its runtime would have closed it. */
-  private takeStreamed(requestId: string | null): string {
-    let text = this.streamed.requestId === requestId ? this.streamed.text : '';
-    this.streamed = { requestId: null, text: '' };
+  private takeStreamed(): string {
+    let text = this.takeLogs();
     if (text !== '' && !text.endsWith('\n')) text += '\n';
     const dropped = Number(Atomics.load(this.logDropped, 0));
     Atomics.store(this.logDropped, 0, 0n);
