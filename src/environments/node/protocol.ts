@@ -4,6 +4,7 @@
  * Everything here is plain data: errors travel as FunctionErrorPayload objects, never as thrown
  * values (piscina drops custom error properties, and a pipe carries no objects at all).
  */
+import { MessagePort } from 'node:worker_threads';
 import type { FunctionErrorPayload, InvokeRequest } from '../environment.js';
 
 /** Given to the worker as `workerData`; read once when the bootstrap loads. */
@@ -47,13 +48,13 @@ export interface InvokeTask extends Omit<InvokeRequest, 'payload'> {
 export type RuntimeTask = InitTask | InvokeTask;
 
 /**
- * Output travels on the environment's log channel, never in a reply: a thread's `LogMessage`s, a
- * process's stdout. A reply may overtake it (a thread's comes back on piscina's port, not on the
- * one its messages take; a process's on its own pipe), so each says how much the runtime had sent
- * by then, in the channel's unit: log messages posted by a thread, bytes written to a process's
- * stdout, both counted from the runtime's start. The environment ends the phase once it has
- * received that much; what the runtime writes after a reply waits for the next invocation
- * (LogCapture), so the count is exactly where the phase ends.
+ * Output travels on the environment's log channel, never in a reply: a thread's log port (see
+ * LogPortMessage), a process's stdout. A reply may overtake it (a thread's comes back on
+ * piscina's port, a process's on its own pipe), so each says how much the runtime had sent by
+ * then, in the channel's unit: messages posted by a thread, bytes written to a process's stdout,
+ * both counted from the runtime's start. The environment ends the phase once it has received
+ * that much; what the runtime writes after a reply waits for the next invocation (LogCapture),
+ * so the count is exactly where the phase ends.
  */
 export interface ChannelMark {
   outputSent: number;
@@ -85,14 +86,17 @@ export interface InvokeReply extends ChannelMark {
 export type RuntimeReply = InitReply | InvokeReply;
 
 /**
- * A thread's log channel: posted on `parentPort` as output happens, one message per piece, so
- * output written before a timeout, an out-of-memory kill or process.exit survives the thread.
+ * Hands a thread's log channel to its environment: posted once on `parentPort` before anything
+ * else, carrying a port of a channel of its own. The thread then posts each piece of output on
+ * it as a string as it is written, so output written before a timeout, an out-of-memory kill or
+ * process.exit survives the thread; and its environment, holding a reply, can take the messages
+ * the reply counts at once from that port (`receiveMessageOnPort`), which `parentPort` offers no
+ * way to do.
  */
-export interface LogMessage {
-  laminarLog: true;
-  text: string;
+export interface LogPortMessage {
+  laminarLogPort: MessagePort;
 }
 
-export function isLogMessage(value: unknown): value is LogMessage {
-  return typeof value === 'object' && value !== null && (value as { laminarLog?: unknown }).laminarLog === true;
+export function isLogPortMessage(value: unknown): value is LogPortMessage {
+  return typeof value === 'object' && value !== null && (value as { laminarLogPort?: unknown }).laminarLogPort instanceof MessagePort;
 }

@@ -8,7 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { Worker } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type {
   EnvironmentFactory,
@@ -24,7 +24,7 @@ import { buildFunctionEnv, nodeMajorOf } from '../environment-variables.js';
 import { layerNodeModulesDirs } from '../layer-paths.js';
 import { DEFAULT_LOG_BYTES_PER_INVOCATION, outputTruncatedLine } from '../log-limit.js';
 import { heapLimits } from '../node/heap-limits.js';
-import { isLogMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from '../node/protocol.js';
+import { isLogPortMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from '../node/protocol.js';
 import { classifyWorkerFailure } from './worker-failure.js';
 
 /** The thread environment's states are the lifecycle every kind shares. */
@@ -62,16 +62,12 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   private destroyPromise: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private readonly liveThreads = new Set<Worker>();
-  /**
-   * The running phase's output: the log messages received since the last phase ended. They are
-   * the only log channel; a reply's `outputSent` says when the phase's last one has come.
-   */
+  /** The thread's log channel, the only one: its output, one message per piece (see LogPortMessage). */
+  private logPort: MessagePort | undefined;
+  /** The running phase's output: the log messages received since the last phase ended. */
   private streamed = '';
   /** Log messages received since the thread started, to compare with a reply's `outputSent`. */
   private received = 0;
-  /** A reply waiting for its phase's last messages: settled once `received` reaches `awaited`. */
-  private awaiting: (() => void) | undefined;
-  private awaited = 0;
   /** Where the thread counts the bytes it dropped in the current phase (see BootstrapConfig). */
   private readonly logDropped = new BigInt64Array(new SharedArrayBuffer(8));
   private readonly logBytes: number;
@@ -233,12 +229,14 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     pool.options.minThreads = 0;
     // Without a listener, an 'error' (a thread failing while idle) would crash the host process.
     pool.on('error', () => this.retire());
+    // The thread's first message, before Init's output and before piscina's ready signal.
     pool.on('message', (message: unknown) => {
-      if (!isLogMessage(message)) return;
-      this.received++;
-      // Counted in UTF-16 units, which never outnumber UTF-8 bytes: this cap never cuts what the thread kept.
-      if (this.streamed.length + message.text.length <= this.logBytes + STREAMED_SLACK_BYTES) this.streamed += message.text;
-      if (this.awaiting !== undefined && this.received >= this.awaited) this.awaiting();
+      if (!isLogPortMessage(message) || this.logPort !== undefined) return;
+      const port = message.laminarLogPort;
+      this.logPort = port;
+      port.on('message', (text: string) => this.receive(text));
+      // The server's event loop does not wait for a thread's log; stopThreads() closes it.
+      port.unref();
     });
     const trackAll = (): void => pool.threads.forEach((thread) => this.track(thread));
     pool.on('workerCreate', trackAll);
@@ -251,8 +249,6 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     this.liveThreads.add(thread);
     thread.once('exit', () => {
       this.liveThreads.delete(thread);
-      // Its messages are all delivered before 'exit': a reply still waiting for some waits in vain.
-      this.awaiting?.();
       // An idle thread that exits leaves nothing to run on; a busy one is reported by its task.
       if (this.lifecycle.state === 'ready') this.retire();
     });
@@ -261,9 +257,9 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   /**
    * Runs one task; at `limitMs` the caller gets 'deadline' at once and the thread is killed.
    * Killing goes through retire() (terminating the thread) rather than an AbortSignal: the
-   * result is the same and the hot path saves an AbortController per invocation. A reply is
-   * settled once the log messages it counts have all arrived (they travel on another port and may
-   * come after it), so the phase's output is complete when the caller takes it.
+   * result is the same and the hot path saves an AbortController per invocation. A reply may
+   * come before the log messages it counts have been delivered (they travel on another port), but
+   * never before they were posted: they wait in the log port, which gives them up at once.
    */
   private runGuarded(task: RuntimeTask, limitMs: number): Promise<Guarded> {
     const pool = this.pool;
@@ -273,7 +269,6 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       const settle = (result: Guarded): void => {
         if (settled) return;
         settled = true;
-        this.awaiting = undefined;
         clearTimeout(timer);
         resolveGuarded(result);
       };
@@ -283,9 +278,8 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       }, limitMs);
       pool.run(task).then(
         (reply) => {
-          if (this.received >= reply.outputSent) return settle({ kind: 'reply', reply });
-          this.awaited = reply.outputSent;
-          this.awaiting = () => settle({ kind: 'reply', reply });
+          this.drainLog(reply.outputSent);
+          settle({ kind: 'reply', reply });
         },
         (error: unknown) => settle({ kind: 'failed', error }),
       );
@@ -305,8 +299,26 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       // Terminate the threads directly as well: one stuck in module init holds no task to abort.
       const exits = [...this.liveThreads].map((thread) => thread.terminate().catch(() => undefined));
       await Promise.allSettled([pool.destroy(), ...exits]);
+      this.logPort?.close();
     })();
     return this.stopping;
+  }
+
+  private receive(text: string): void {
+    this.received++;
+    // Counted in UTF-16 units, which never outnumber UTF-8 bytes: this cap never cuts what the thread kept.
+    if (this.streamed.length + text.length <= this.logBytes + STREAMED_SLACK_BYTES) this.streamed += text;
+  }
+
+  /** Takes the log messages posted but not yet delivered, until `upTo` have been received in all. */
+  private drainLog(upTo: number): void {
+    const port = this.logPort;
+    if (port === undefined) return;
+    while (this.received < upTo) {
+      const entry = receiveMessageOnPort(port);
+      if (entry === undefined) return;
+      this.receive(entry.message as string);
+    }
   }
 
   /** The phase's output, as its runtime closed it when it replied. */
@@ -318,6 +330,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
 
   /** What the thread streamed in the phase it died in, closed as its runtime would have closed it. */
   private takeStreamed(): string {
+    this.drainLog(Infinity);
     let text = this.takeLogs();
     if (text !== '' && !text.endsWith('\n')) text += '\n';
     const dropped = Number(Atomics.load(this.logDropped, 0));
