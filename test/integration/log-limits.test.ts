@@ -78,7 +78,7 @@ function resetPeakRss(): void {
 const KINDS = [
   {
     kind: 'thread',
-    deploy: () => deployFixture(h.client, 'chatty', { Timeout: 120, MemorySize: 256 }),
+    deploy: () => deployFixture(h.client, 'chatty', { Timeout: 120, MemorySize: 256, Tags: { 'laminar:isolation': 'thread' } }),
     begins: /INFO\tbegin big\n/,
     ends: 'end big',
   },

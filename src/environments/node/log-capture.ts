@@ -1,6 +1,14 @@
 /**
  * Captures everything a function prints, in the Node.js runtime's text log format (RIC
- * `LogPatch.js`), so it can be returned with the invocation instead of reaching the host's stdout.
+ * `LogPatch.js`), and passes it to the environment's one log channel instead of the host's stdout.
+ *
+ * Output is split into phases (Init, then one per invocation) by the runtime: `endPhase()` as it
+ * replies, `beginInvocation()` as the next invocation starts. What is written in between (a
+ * timer or a promise of the last invocation that runs after it returned) waits here and goes out
+ * when the next invocation begins, so every byte the channel carried before a reply belongs to
+ * the phase that reply ends, and nothing written after it can reach that phase's log. Lambda
+ * shows such output in the next invocation too: its environment is frozen in between, and the
+ * timer runs once it thaws.
  */
 import { LogLimiter } from '../log-limit.js';
 import { formatLogLine, type LogLevel } from '../log-format.js';
@@ -14,27 +22,43 @@ interface PatchTargets {
   stderr: NodeJS.WritableStream;
 }
 
+/**
+ * Output held between phases when nothing else bounds it (no `phaseBytes`), in UTF-16 units:
+ * past it, held output goes out at once and the reader's own bound applies. A runtime whose
+ * event loop runs between invocations (a process) could otherwise hold without end.
+ */
+export const MAX_HELD_UNITS = 1024 * 1024;
+
+export interface LogCaptureOptions {
+  /**
+   * Bytes passed on per phase, through a `LogLimiter` at the source (a thread's output then never
+   * crosses to the main thread beyond its budget); unbounded when absent, for a runtime whose
+   * output the reader bounds.
+   */
+  phaseBytes?: number | undefined;
+  /** Follows the count of bytes dropped in the current phase (0 once a phase ends). */
+  onDropped?: ((bytes: number) => void) | undefined;
+}
+
 export class LogCapture {
   /** The request whose output is being captured; undefined during Init. */
   requestId: string | undefined;
-  private buffer = '';
   /** A raw write left a line unfinished; the next formatted line must not glue onto it. */
   private lineOpen = false;
   private readonly limiter: LogLimiter | undefined;
+  /** The last phase has ended and the next invocation has not begun: output waits in `held`. */
+  private between = false;
+  private held = '';
 
   /**
-   * `onOutput` sees each piece as it is written (the thread bootstrap streams it to the main
-   * thread; the process bootstrap writes it to its stdout). With `keep: false` nothing is
-   * buffered for `take()`: the output's only channel is then `onOutput`. With `phaseBytes`
-   * (only when keeping: `take()` is where a phase ends), both the buffer and `onOutput` get only
-   * what a `LogLimiter` of that budget keeps, and `onDropped` follows the count of bytes dropped
-   * in the current phase.
+   * `onOutput` is the log channel: it sees each piece in order, once (the thread bootstrap posts
+   * it to the main thread, the process bootstrap writes it to its stdout).
    */
   constructor(
-    private readonly onOutput?: (text: string, requestId: string | undefined) => void,
-    private readonly options: { keep?: boolean; phaseBytes?: number | undefined; onDropped?: ((bytes: number) => void) | undefined } = {},
+    private readonly onOutput: (text: string) => void,
+    private readonly options: LogCaptureOptions = {},
   ) {
-    if (options.phaseBytes !== undefined && options.keep !== false) this.limiter = new LogLimiter(options.phaseBytes);
+    if (options.phaseBytes !== undefined) this.limiter = new LogLimiter(options.phaseBytes);
   }
 
   log(level: LogLevel, args: unknown[]): void {
@@ -55,17 +79,25 @@ export class LogCapture {
     this.lineOpen = !text.endsWith('\n');
   }
 
-  /** Returns what was captured since the last call, newline-terminated, and starts afresh. */
-  take(): string {
-    // Without a buffer the output is one continuous stream: an open line stays open.
-    if (this.options.keep === false) return '';
-    let out = this.buffer;
-    this.buffer = '';
-    if (this.limiter) out += this.limiter.end();
-    else if (this.lineOpen) out += '\n';
+  /**
+   * Ends the current phase, just before the runtime replies. With a budget, the phase is closed
+   * here (an open line ended, the drop marker added) and the closing text goes out on the
+   * channel; without one the reader closes it. Output from now on waits for the next invocation.
+   */
+  endPhase(): void {
+    if (this.limiter) {
+      const closing = this.limiter.end();
+      if (closing !== '') this.onOutput(closing);
+      this.options.onDropped?.(0);
+    }
     this.lineOpen = false;
-    if (this.limiter) this.options.onDropped?.(0);
-    return out;
+    this.between = true;
+  }
+
+  /** Starts capturing for an invocation; what was written since the last phase ended goes out first. */
+  beginInvocation(requestId: string): void {
+    this.requestId = requestId;
+    this.release();
   }
 
   install(targets: PatchTargets = { console, stdout: process.stdout, stderr: process.stderr }): void {
@@ -107,7 +139,21 @@ export class LogCapture {
       if (this.limiter.dropped !== before) this.options.onDropped?.(this.limiter.dropped);
       if (kept === '') return;
     }
-    if (this.options.keep !== false) this.buffer += kept;
-    this.onOutput?.(kept, this.requestId);
+    if (this.between) this.hold(kept);
+    else this.onOutput(kept);
+  }
+
+  /** Output between phases; a budget bounds it already (the limiter counts it to the next phase). */
+  private hold(text: string): void {
+    this.held += text;
+    if (!this.limiter && this.held.length > MAX_HELD_UNITS) this.release();
+  }
+
+  private release(): void {
+    this.between = false;
+    if (this.held === '') return;
+    const held = this.held;
+    this.held = '';
+    this.onOutput(held);
   }
 }

@@ -4,6 +4,7 @@
  * Everything here is plain data: errors travel as FunctionErrorPayload objects, never as thrown
  * values (piscina drops custom error properties, and a pipe carries no objects at all).
  */
+import { MessagePort } from 'node:worker_threads';
 import type { FunctionErrorPayload, InvokeRequest } from '../environment.js';
 
 /** Given to the worker as `workerData`; read once when the bootstrap loads. */
@@ -46,22 +47,32 @@ export interface InvokeTask extends Omit<InvokeRequest, 'payload'> {
 
 export type RuntimeTask = InitTask | InvokeTask;
 
-export interface InitReply {
+/**
+ * Output travels on the environment's log channel, never in a reply: a thread's log port (see
+ * LogPortMessage), a process's stdout. A reply may overtake it (a thread's comes back on
+ * piscina's port, a process's on its own pipe), so each says how much the runtime had sent by
+ * then, in the channel's unit: messages posted by a thread, bytes written to a process's stdout,
+ * both counted from the runtime's start. The environment ends the phase once it has received
+ * that much; what the runtime writes after a reply waits for the next invocation (LogCapture),
+ * so the count is exactly where the phase ends.
+ */
+export interface ChannelMark {
+  outputSent: number;
+}
+
+export interface InitReply extends ChannelMark {
   kind: 'init';
   ok: boolean;
   error?: FunctionErrorPayload;
-  /** Log lines written during Init (request id printed as `undefined`). */
-  logs: string;
   maxMemoryUsedMb: number;
 }
 
-export interface InvokeReply {
+export interface InvokeReply extends ChannelMark {
   kind: 'invoke';
   ok: boolean;
   /** The handler's result serialized as JSON text (`null` for undefined). */
   result?: string;
   error?: FunctionErrorPayload;
-  logs: string;
   /** Handler wall time measured inside the thread. */
   durationMs: number;
   maxMemoryUsedMb: number;
@@ -75,16 +86,17 @@ export interface InvokeReply {
 export type RuntimeReply = InitReply | InvokeReply;
 
 /**
- * Posted on `parentPort` as output happens, so logs written before a timeout, an out-of-memory
- * kill or process.exit survive the thread. The reply's `logs` stays authoritative when it arrives.
+ * Hands a thread's log channel to its environment: posted once on `parentPort` before anything
+ * else, carrying a port of a channel of its own. The thread then posts each piece of output on
+ * it as a string as it is written, so output written before a timeout, an out-of-memory kill or
+ * process.exit survives the thread; and its environment, holding a reply, can take the messages
+ * the reply counts at once from that port (`receiveMessageOnPort`), which `parentPort` offers no
+ * way to do.
  */
-export interface LogMessage {
-  laminarLog: true;
-  /** null during Init. */
-  requestId: string | null;
-  text: string;
+export interface LogPortMessage {
+  laminarLogPort: MessagePort;
 }
 
-export function isLogMessage(value: unknown): value is LogMessage {
-  return typeof value === 'object' && value !== null && (value as { laminarLog?: unknown }).laminarLog === true;
+export function isLogPortMessage(value: unknown): value is LogPortMessage {
+  return typeof value === 'object' && value !== null && (value as { laminarLogPort?: unknown }).laminarLogPort instanceof MessagePort;
 }

@@ -14,13 +14,16 @@ import type { BootstrapConfig, InitReply, InvokeReply, InvokeTask } from './prot
 import { toErrorPayload, UnhandledPromiseRejection } from './runtime-errors.js';
 
 export interface NodeRuntimeOptions {
-  /** Sees every piece of output as it is written (request id undefined during Init). */
-  onOutput: (text: string, requestId: string | undefined) => void;
-  /** Whether replies carry the output as well (`logs`); false when `onOutput` is its only channel. */
-  keepLogs: boolean;
+  /** The environment's one log channel: sees every piece of output once, in order. */
+  onOutput: (text: string) => void;
   /**
-   * Bytes of output kept per Init and per invocation (both channels); unbounded when absent,
-   * for a runtime whose output the server bounds as it reads it.
+   * How much `onOutput` has sent so far, in the channel's own unit (messages posted, bytes
+   * written); every reply carries it as `outputSent`.
+   */
+  outputSent: () => number;
+  /**
+   * Bytes of output passed on per Init and per invocation; unbounded when absent, for a runtime
+   * whose output the server bounds as it reads it.
    */
   logBytesPerPhase?: number;
   /** Follows the bytes dropped in the current phase beyond `logBytesPerPhase`. */
@@ -43,11 +46,7 @@ export interface NodeRuntime {
  * rejects: a failed import is kept and reported by `init()`.
  */
 export async function startNodeRuntime(config: BootstrapConfig, options: NodeRuntimeOptions): Promise<NodeRuntime> {
-  const capture = new LogCapture(options.onOutput, {
-    keep: options.keepLogs,
-    phaseBytes: options.logBytesPerPhase,
-    onDropped: options.onLogDropped,
-  });
+  const capture = new LogCapture(options.onOutput, { phaseBytes: options.logBytesPerPhase, onDropped: options.onLogDropped });
   capture.install();
 
   // Lambda's runtime reports these and then exits; here the environment is retired by its owner.
@@ -78,28 +77,27 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
     // One turn of the event loop lets rejections left behind by module code surface as Init errors.
     await new Promise((resolve) => setImmediate(resolve));
     const error = initError ?? pendingFatal;
+    capture.endPhase();
     return {
       kind: 'init',
       ok: error === undefined,
       ...(error ? { error } : {}),
-      logs: capture.take(),
+      outputSent: options.outputSent(),
       maxMemoryUsedMb: options.sampleMemoryMb(),
     };
   }
 
   async function invoke(task: InvokeTask): Promise<InvokeReply> {
-    capture.requestId = task.requestId;
+    capture.beginInvocation(task.requestId);
     if (task.traceId) process.env._X_AMZN_TRACE_ID = task.traceId;
     else delete process.env._X_AMZN_TRACE_ID;
     const started = performance.now();
     options.sampleMemoryMb();
-    const finish = (fields: Pick<InvokeReply, 'ok' | 'result' | 'error' | 'fatal'>): InvokeReply => ({
-      kind: 'invoke',
-      ...fields,
-      durationMs: performance.now() - started,
-      maxMemoryUsedMb: options.sampleMemoryMb(),
-      logs: capture.take(),
-    });
+    const finish = (fields: Pick<InvokeReply, 'ok' | 'result' | 'error' | 'fatal'>): InvokeReply => {
+      const durationMs = performance.now() - started;
+      capture.endPhase();
+      return { kind: 'invoke', ...fields, durationMs, maxMemoryUsedMb: options.sampleMemoryMb(), outputSent: options.outputSent() };
+    };
 
     const earlier = pendingFatal ?? initError;
     if (earlier || !handler) return finish({ ok: false, error: earlier ?? toErrorPayload(new Error('handler not loaded')), fatal: true });

@@ -5,11 +5,18 @@
  * kept as data and reported by the `init` task. The default export serves piscina tasks.
  */
 import { getHeapStatistics } from 'node:v8';
-import { parentPort, workerData } from 'node:worker_threads';
-import type { BootstrapConfig, LogMessage, RuntimeReply, RuntimeTask } from '../node/protocol.js';
+import { MessageChannel, parentPort, workerData } from 'node:worker_threads';
+import type { BootstrapConfig, LogPortMessage, RuntimeReply, RuntimeTask } from '../node/protocol.js';
 import { startNodeRuntime } from '../node/runtime.js';
 
 const config = workerData as BootstrapConfig;
+
+// The log channel, handed over before anything is written (see LogPortMessage). Posting on it
+// never keeps the thread alive.
+const { port1: logPort, port2: environmentEnd } = new MessageChannel();
+logPort.unref();
+const handOver: LogPortMessage = { laminarLogPort: environmentEnd };
+parentPort?.postMessage(handOver, [environmentEnd]);
 
 // The thread shares the host's PID: a signal to it would take the whole platform down.
 const hostKill = process.kill.bind(process);
@@ -28,13 +35,16 @@ function sampleMemoryMb(): number {
 
 const droppedCounter = config.logDroppedCounter ? new BigInt64Array(config.logDroppedCounter) : undefined;
 
+/** Log messages posted so far: what a reply's `outputSent` counts. */
+let posted = 0;
+
 const runtime = await startNodeRuntime(config, {
-  // Streamed as well as kept: output written before a timeout or a dead thread survives it.
-  onOutput: (text, requestId) => {
-    const message: LogMessage = { laminarLog: true, requestId: requestId ?? null, text };
-    parentPort?.postMessage(message);
+  // Streamed as it is written, so output survives a timeout or a dead thread.
+  onOutput: (text) => {
+    posted++;
+    logPort.postMessage(text);
   },
-  keepLogs: true,
+  outputSent: () => posted,
   // Bounded here, at the source: a chatty function's output never crosses to the main thread.
   logBytesPerPhase: config.logBytesPerInvocation,
   onLogDropped: droppedCounter ? (bytes) => Atomics.store(droppedCounter, 0, BigInt(bytes)) : undefined,

@@ -8,7 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { Worker } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type {
   EnvironmentFactory,
@@ -24,7 +24,7 @@ import { buildFunctionEnv, nodeMajorOf } from '../environment-variables.js';
 import { layerNodeModulesDirs } from '../layer-paths.js';
 import { DEFAULT_LOG_BYTES_PER_INVOCATION, outputTruncatedLine } from '../log-limit.js';
 import { heapLimits } from '../node/heap-limits.js';
-import { isLogMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from '../node/protocol.js';
+import { isLogPortMessage, type BootstrapConfig, type InvokeTask, type RuntimeReply, type RuntimeTask } from '../node/protocol.js';
 import { classifyWorkerFailure } from './worker-failure.js';
 
 /** The thread environment's states are the lifecycle every kind shares. */
@@ -62,8 +62,12 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   private destroyPromise: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private readonly liveThreads = new Set<Worker>();
-  /** Output streamed by the thread for the running phase (null = Init), kept for when it dies. */
-  private streamed: { requestId: string | null; text: string } = { requestId: null, text: '' };
+  /** The thread's log channel, the only one: its output, one message per piece (see LogPortMessage). */
+  private logPort: MessagePort | undefined;
+  /** The running phase's output: the log messages received since the last phase ended. */
+  private streamed = '';
+  /** Log messages received since the thread started, to compare with a reply's `outputSent`. */
+  private received = 0;
   /** Where the thread counts the bytes it dropped in the current phase (see BootstrapConfig). */
   private readonly logDropped = new BigInt64Array(new SharedArrayBuffer(8));
   private readonly logBytes: number;
@@ -119,11 +123,11 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     if (outcome.kind === 'reply' && outcome.reply.kind === 'init') {
       const reply = outcome.reply;
       this.notePeak(reply.maxMemoryUsedMb);
-      if (!reply.ok) return failed(reply.error, started, reply.logs);
+      if (!reply.ok) return failed(reply.error, started, this.takeLogs());
       this.lifecycle.move('init-ok');
-      return { ok: true, initDurationMs: performance.now() - started, logs: reply.logs };
+      return { ok: true, initDurationMs: performance.now() - started, logs: this.takeLogs() };
     }
-    const logs = this.takeStreamed(null);
+    const logs = this.takeStreamed();
     if (outcome.kind === 'deadline') return failed(initTimeoutError(this.initTimeoutMs), started, logs);
     const failure = classifyWorkerFailure(outcome.kind === 'failed' ? outcome.error : 'unexpected reply');
     return failed(platformError(failure.errorType, failure.detail), started, logs);
@@ -142,7 +146,6 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       ...(request.identity !== undefined ? { identity: request.identity } : {}),
       ...(request.traceId !== undefined ? { traceId: request.traceId } : {}),
     };
-    this.streamed = { requestId: request.requestId, text: '' };
     const started = performance.now();
     const outcome = await this.runGuarded(task, limitMs);
     const durationMs = performance.now() - started;
@@ -152,7 +155,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       this.notePeak(reply.maxMemoryUsedMb);
       if (reply.fatal) this.retire();
       else this.lifecycle.move('invoke-done');
-      const measured = { durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: reply.logs };
+      const measured = { durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeLogs() };
       if (reply.ok) return { status: 'success', payload: Buffer.from(reply.result ?? 'null'), ...measured, environmentDead: false };
       const error = reply.error ?? platformError('Runtime.Unknown', 'Unknown application error occurred', request.requestId);
       return {
@@ -166,7 +169,7 @@ export class ThreadEnvironment implements ExecutionEnvironment {
 
     const destroyed = this.isDestroyed();
     this.retire();
-    const logs = this.takeStreamed(request.requestId);
+    const logs = this.takeStreamed();
     if (outcome.kind === 'deadline') {
       return timeoutOutcome(request.requestId, this.spec.timeoutSeconds, { durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs });
     }
@@ -226,10 +229,14 @@ export class ThreadEnvironment implements ExecutionEnvironment {
     pool.options.minThreads = 0;
     // Without a listener, an 'error' (a thread failing while idle) would crash the host process.
     pool.on('error', () => this.retire());
+    // The thread's first message, before Init's output and before piscina's ready signal.
     pool.on('message', (message: unknown) => {
-      if (!isLogMessage(message) || message.requestId !== this.streamed.requestId) return;
-      // Counted in UTF-16 units, which never outnumber UTF-8 bytes: this cap never cuts what the thread kept.
-      if (this.streamed.text.length + message.text.length <= this.logBytes + STREAMED_SLACK_BYTES) this.streamed.text += message.text;
+      if (!isLogPortMessage(message) || this.logPort !== undefined) return;
+      const port = message.laminarLogPort;
+      this.logPort = port;
+      port.on('message', (text: string) => this.receive(text));
+      // The server's event loop does not wait for a thread's log; stopThreads() closes it.
+      port.unref();
     });
     const trackAll = (): void => pool.threads.forEach((thread) => this.track(thread));
     pool.on('workerCreate', trackAll);
@@ -250,7 +257,9 @@ export class ThreadEnvironment implements ExecutionEnvironment {
   /**
    * Runs one task; at `limitMs` the caller gets 'deadline' at once and the thread is killed.
    * Killing goes through retire() (terminating the thread) rather than an AbortSignal: the
-   * result is the same and the hot path saves an AbortController per invocation.
+   * result is the same and the hot path saves an AbortController per invocation. A reply may
+   * come before the log messages it counts have been delivered (they travel on another port), but
+   * never before they were posted: they wait in the log port, which gives them up at once.
    */
   private runGuarded(task: RuntimeTask, limitMs: number): Promise<Guarded> {
     const pool = this.pool;
@@ -268,7 +277,10 @@ export class ThreadEnvironment implements ExecutionEnvironment {
         this.retire();
       }, limitMs);
       pool.run(task).then(
-        (reply) => settle({ kind: 'reply', reply }),
+        (reply) => {
+          this.drainLog(reply.outputSent);
+          settle({ kind: 'reply', reply });
+        },
         (error: unknown) => settle({ kind: 'failed', error }),
       );
     });
@@ -287,14 +299,39 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       // Terminate the threads directly as well: one stuck in module init holds no task to abort.
       const exits = [...this.liveThreads].map((thread) => thread.terminate().catch(() => undefined));
       await Promise.allSettled([pool.destroy(), ...exits]);
+      this.logPort?.close();
     })();
     return this.stopping;
   }
 
+  private receive(text: string): void {
+    this.received++;
+    // Counted in UTF-16 units, which never outnumber UTF-8 bytes: this cap never cuts what the thread kept.
+    if (this.streamed.length + text.length <= this.logBytes + STREAMED_SLACK_BYTES) this.streamed += text;
+  }
+
+  /** Takes the log messages posted but not yet delivered, until `upTo` have been received in all. */
+  private drainLog(upTo: number): void {
+    const port = this.logPort;
+    if (port === undefined) return;
+    while (this.received < upTo) {
+      const entry = receiveMessageOnPort(port);
+      if (entry === undefined) return;
+      this.receive(entry.message as string);
+    }
+  }
+
+  /** The phase's output, as its runtime closed it when it replied. */
+  private takeLogs(): string {
+    const text = this.streamed;
+    this.streamed = '';
+    return text;
+  }
+
   /** What the thread streamed in the phase it died in, closed as its runtime would have closed it. */
-  private takeStreamed(requestId: string | null): string {
-    let text = this.streamed.requestId === requestId ? this.streamed.text : '';
-    this.streamed = { requestId: null, text: '' };
+  private takeStreamed(): string {
+    this.drainLog(Infinity);
+    let text = this.takeLogs();
     if (text !== '' && !text.endsWith('\n')) text += '\n';
     const dropped = Number(Atomics.load(this.logDropped, 0));
     Atomics.store(this.logDropped, 0, 0n);

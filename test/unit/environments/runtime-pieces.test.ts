@@ -4,7 +4,7 @@ import { buildFunctionEnv, FAKE_CREDENTIALS } from '../../../src/environments/en
 import { heapLimits } from '../../../src/environments/node/heap-limits.js';
 import { formatLogLine } from '../../../src/environments/log-format.js';
 import { crashOutcome, exitFailure, timeoutOutcome, unavailableOutcome } from '../../../src/environments/outcomes.js';
-import { LogCapture } from '../../../src/environments/node/log-capture.js';
+import { LogCapture, MAX_HELD_UNITS } from '../../../src/environments/node/log-capture.js';
 import { outputTruncatedLine } from '../../../src/environments/log-limit.js';
 import { classifyWorkerFailure } from '../../../src/environments/thread/worker-failure.js';
 import {
@@ -83,11 +83,11 @@ describe('log capture', () => {
     const leaked: string[] = [];
     const sink = (): Writable => new Writable({ write: (chunk: Buffer, _enc, cb) => (leaked.push(chunk.toString()), cb()) });
     const fakeConsole = {} as Console;
-    const streamed: [string, string | undefined][] = [];
-    const capture = new LogCapture((text, id) => streamed.push([text, id]));
+    const streamed: string[] = [];
+    const capture = new LogCapture((text) => streamed.push(text));
     const stdout = sink();
     capture.install({ console: fakeConsole, stdout, stderr: sink() });
-    capture.requestId = 'r-1';
+    capture.beginInvocation('r-1');
     fakeConsole.log('a');
     fakeConsole.info('b');
     fakeConsole.warn('c');
@@ -96,19 +96,56 @@ describe('log capture', () => {
     fakeConsole.trace('f');
     stdout.write('raw');
     capture.logError('Invoke Error', new Error('x'));
-    const text = capture.take();
+    capture.endPhase();
+    const text = streamed.join('');
     const levels = text.split('\n').filter((l) => l.includes('\tr-1\t')).map((l) => l.split('\t')[2]);
     expect(levels).toEqual(['INFO', 'INFO', 'WARN', 'ERROR', 'DEBUG', 'TRACE', 'ERROR']);
     // A raw write without a newline must not glue the next formatted line onto it.
     expect(text).toContain('\tTRACE\tf\nraw\n');
     expect(text).toMatch(/\tERROR\tInvoke Error \t\{"errorType":"Error","errorMessage":"x","stack":\[/);
+    // Without a budget the reader closes the phase: nothing is added to the stream.
     expect(text.endsWith('\n')).toBe(true);
-    expect(capture.take()).toBe('');
-    expect(streamed.every(([, id]) => id === 'r-1')).toBe(true);
     expect(leaked).toEqual([]);
   });
 
-  it('with a budget, keeps and streams only what the budget allows, and reports what it drops', () => {
+  it('holds what is written after a phase ends until the next invocation begins, then sends it first', () => {
+    const fakeConsole = {} as Console;
+    const streamed: string[] = [];
+    const capture = new LogCapture((text) => streamed.push(text));
+    const stdout = new Writable({ write: (_c, _e, cb) => cb() });
+    capture.install({ console: fakeConsole, stdout, stderr: stdout });
+    capture.beginInvocation('r-1');
+    fakeConsole.log('during');
+    stdout.write('open');
+    capture.endPhase();
+    const sent = streamed.length;
+    fakeConsole.log('after the reply');
+    stdout.write('raw after\n');
+    expect(streamed).toHaveLength(sent);
+    capture.beginInvocation('r-2');
+    fakeConsole.log('next');
+    const next = streamed.slice(sent).join('');
+    // The open line was closed by the reader with the phase: the held line does not start with a newline.
+    expect(next).toMatch(/^\S+Z\tr-1\tINFO\tafter the reply\nraw after\n\S+Z\tr-2\tINFO\tnext\n$/);
+  });
+
+  it('without a budget, holds at most MAX_HELD_UNITS between phases, then writes through', () => {
+    const streamed: string[] = [];
+    const capture = new LogCapture((text) => streamed.push(text));
+    const stdout = new Writable({ write: (_c, _e, cb) => cb() });
+    capture.install({ console: {} as Console, stdout, stderr: stdout });
+    capture.endPhase();
+    const line = 'z'.repeat(1023) + '\n';
+    for (let i = 0; i < 1024; i++) stdout.write(line);
+    expect(streamed).toEqual([]);
+    stdout.write(line);
+    expect(streamed.join('')).toBe(line.repeat(1025));
+    stdout.write('through\n');
+    expect(streamed.at(-1)).toBe('through\n');
+    expect(MAX_HELD_UNITS).toBe(1024 * 1024);
+  });
+
+  it('with a budget, streams only what the budget allows, closes the phase on the stream, and reports what it drops', () => {
     const fakeConsole = {} as Console;
     const streamed: string[] = [];
     const dropped: number[] = [];
@@ -116,15 +153,22 @@ describe('log capture', () => {
     const stdout = new Writable({ write: (_c, _e, cb) => cb() });
     capture.install({ console: fakeConsole, stdout, stderr: stdout });
     for (let i = 0; i < 10; i++) stdout.write(`${String(i).repeat(39)}\n`);
-    const text = capture.take();
-    expect(text).toBe(`${'0'.repeat(39)}\n${'1'.repeat(39)}\n${'2'.repeat(20)}\n${outputTruncatedLine(300, 100)}`);
-    // The marker closes the phase only in take(); the stream carried the kept bytes alone.
     expect(streamed.join('')).toBe(`${'0'.repeat(39)}\n${'1'.repeat(39)}\n${'2'.repeat(20)}`);
-    expect(dropped.at(-2)).toBe(300);
+    expect(dropped.at(-1)).toBe(300);
+    capture.endPhase();
+    // The phase's end goes out on the stream: the cut line ended, and the drop marker.
+    expect(streamed.join('')).toBe(`${'0'.repeat(39)}\n${'1'.repeat(39)}\n${'2'.repeat(20)}\n${outputTruncatedLine(300, 100)}`);
     expect(dropped.at(-1)).toBe(0);
-    // The next phase starts afresh.
+    // Output after the phase counts against the next phase's budget, and waits for it.
+    const sent = streamed.length;
+    stdout.write(`${'a'.repeat(150)}\n`);
+    expect(streamed).toHaveLength(sent);
+    expect(dropped.at(-1)).toBe(51);
+    capture.beginInvocation('r-2');
     fakeConsole.log('next');
-    expect(capture.take()).toMatch(/\tINFO\tnext\n$/);
+    capture.endPhase();
+    // 51 bytes held and dropped, then the 39 of `<24-char time>\tr-2\tINFO\tnext\n`.
+    expect(streamed.slice(sent).join('')).toBe(`${'a'.repeat(100)}\n${outputTruncatedLine(51 + 39, 100)}`);
   });
 });
 

@@ -49,7 +49,7 @@ const runtime = await startNodeRuntime(config, {
     outputBytes += Buffer.byteLength(text);
     writeStdout(text);
   },
-  keepLogs: false,
+  outputSent: () => outputBytes,
   sampleMemoryMb,
   requireFrom: import.meta.url,
 });
@@ -58,14 +58,12 @@ function send(header: ReplyHeader, body?: string): void {
   channel.write(encodeFrame(header, body));
 }
 
-const { logs: _initLogs, ...init } = await runtime.init();
-send({ ...init, outputBytes });
+send(await runtime.init());
 
 const reader = new FrameReader<InvokeHeader>((header, body) => {
-  const { kind: _kind, ...request } = header;
-  void runtime.invoke({ ...request, kind: 'invoke', payload: body.toString('utf8') }).then((reply) => {
-    const { logs: _logs, result, ...rest } = reply;
-    send({ ...rest, outputBytes }, result);
+  void runtime.invoke({ ...header, payload: body.toString('utf8') }).then((reply) => {
+    const { result, ...replyHeader } = reply;
+    send(replyHeader, result);
   });
 });
 channel.on('data', (chunk: Buffer) => reader.push(chunk));

@@ -9,9 +9,9 @@ import type { InitReply, InvokeReply } from '../../node/protocol.js';
 export type InvokeHeader = Omit<InvokeRequest, 'payload'> & { kind: 'invoke' };
 
 /**
- * Runtime → server. Output travels on the runtime's stdout, not in replies; `outputBytes` (all
+ * Runtime → server. Output travels on the runtime's stdout, not in replies; `outputSent` (all
  * bytes written there so far) lets the server wait until every line of the phase has arrived.
  */
-export type InitHeader = Omit<InitReply, 'logs'> & { outputBytes: number };
-export type InvokeReplyHeader = Omit<InvokeReply, 'logs' | 'result'> & { outputBytes: number };
+export type InitHeader = InitReply;
+export type InvokeReplyHeader = Omit<InvokeReply, 'result'>;
 export type ReplyHeader = InitHeader | InvokeReplyHeader;

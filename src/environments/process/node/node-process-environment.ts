@@ -87,7 +87,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
    */
   private output = '';
   private readonly limiter: LogLimiter;
-  /** Bytes of stdout received so far, to match the runtime's `outputBytes`. */
+  /** Bytes of stdout received so far, to match the runtime's `outputSent`. */
   private stdoutBytes = 0;
   private readonly stdoutWaiters = new Set<() => void>();
   /** The end of stderr, where V8 reports an exhausted heap. */
@@ -154,7 +154,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     switch (signal.kind) {
       case 'frame': {
         const header = signal.header;
-        await this.outputUpTo(header.outputBytes);
+        await this.outputUpTo(header.outputSent);
         this.notePeak(header.maxMemoryUsedMb);
         if (!header.ok) return failed(header.error);
         this.lifecycle.move('init-ok');
@@ -192,7 +192,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
     if (signal.kind === 'frame' && !this.isDestroyed()) {
       const r = signal.header;
-      await this.outputUpTo(r.outputBytes);
+      await this.outputUpTo(r.outputSent);
       this.notePeak(r.maxMemoryUsedMb);
       const measured = { durationMs: r.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeOutput() };
       if (r.fatal) this.retire();
