@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { ApplicationAutoScalingClient, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import {
   CreateAliasCommand,
+  CreateFunctionUrlConfigCommand,
   InvokeCommand,
   PublishVersionCommand,
   PutFunctionConcurrencyCommand,
@@ -33,7 +34,7 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
     await h?.close();
   });
 
-  /** Drives load that exercises every panel: cold starts, errors, throttles, provisioned spillover, async, evictions. */
+  /** Drives load that exercises every panel: cold starts, errors, throttles, provisioned spillover, async, function URLs, evictions. */
   async function drive(): Promise<void> {
     const invoke = (fn: string, body = '{}', qualifier?: string) =>
       fetch(`${h.url}/2015-03-31/functions/${fn}/invocations${qualifier ? `?Qualifier=${qualifier}` : ''}`, { method: 'POST', body }).then((r) => r.arrayBuffer());
@@ -43,6 +44,9 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
     await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: limited, ReservedConcurrentExecutions: 1 }));
     const zero = await deployFixture(h.client, 'echo');
     await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: zero, ReservedConcurrentExecutions: 0 }));
+    // Function URLs: answered 200 (echo), 502 (throws) and 429 (reserved concurrency 0).
+    const urlOf = async (fn: string) => (await h.client.send(new CreateFunctionUrlConfigCommand({ FunctionName: fn, AuthType: 'NONE' }))).FunctionUrl as string;
+    const urls = [await urlOf(echo), await urlOf(throws), await urlOf(zero)];
     provisionedFn = await deployFixture(h.client, 'sleep', { Timeout: 10 });
     await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: provisionedFn, ReservedConcurrentExecutions: 2 }));
     await h.client.send(new PublishVersionCommand({ FunctionName: provisionedFn }));
@@ -82,6 +86,7 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
         invoke(provisionedFn, '{"ms":300}', 'live'),
         h.client.send(new InvokeCommand({ FunctionName: echo, InvocationType: 'Event' })),
         h.client.send(new InvokeCommand({ FunctionName: zero, InvocationType: 'Event' })),
+        ...urls.map((u) => fetch(`${u}?from=prometheus-test`).then((r) => r.arrayBuffer())),
       ]);
       await invoke(provisionedFn, '{"fail":true,"ms":1}', 'live');
       await new Promise((r) => setTimeout(r, 250));
