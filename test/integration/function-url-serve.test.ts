@@ -108,6 +108,13 @@ describe('a function URL', () => {
     expect((await fetch(url)).status).toBe(200);
     const { stdout } = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', url]);
     expect(stdout).toBe('200');
+    // Every method reaches the function; HEAD is answered without a body.
+    for (const method of ['DELETE', 'PATCH', 'HEAD']) {
+      const res = await fetch(`${url}m`, { method });
+      expect(res.status, method).toBe(200);
+      if (method !== 'HEAD') expect((await eventOf(res)).requestContext.http.method, method).toBe(method);
+      else expect(await res.text()).toBe('');
+    }
   });
 
   it('turns a GET into a version 2.0 event: path, query string, cookies, comma-joined headers', async () => {
@@ -169,7 +176,9 @@ describe('a function URL', () => {
     expect(res.headers.get('content-type')).toBe('text/plain');
     expect(res.headers.get('x-custom')).toBe('yes');
     expect(res.headers.get('x-number')).toBe('7');
+    // Headers and cookies that HTTP cannot carry (a line break, a space in a name) are left out.
     expect(res.headers.getSetCookie()).toEqual(['session=abc; Path=/; HttpOnly', 'theme=dark']);
+    expect(res.headers.get('x-bad')).toBeNull();
     expect(await res.text()).toBe('created');
   });
 
@@ -215,6 +224,16 @@ describe('a function URL', () => {
     expect(res.headers.get('retry-after')).toBe('1');
     expect(res.headers.get('x-laminar-throttle-reason')).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
     expect(await res.json()).toEqual({ Message: 'Rate Exceeded.' });
+  });
+
+  it('refuses a request whose event would exceed 6 MB with 413, without invoking', async () => {
+    const invocations = async () => sample(await scrape(h.url), 'laminar_invocations_total', { function: fn });
+    const before = await invocations();
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(6 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('x-amzn-errortype')).toBe('RequestTooLargeException');
+    expect(await res.json()).toEqual({ Message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' });
+    expect(await invocations()).toBe(before);
   });
 
   it('answers 403 {"Message":null} at an address that is no function URL', async () => {

@@ -5,6 +5,7 @@
  * itself: an unknown id or a refused signature (403), a CORS preflight, a throttle (429), a
  * function error (502). Its error bodies are `{"Message": …}`, not the control plane's shape.
  */
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stopwatch, type Clock } from '../../core/clock.js';
 import type { Partition } from '../../core/arn.js';
@@ -57,6 +58,17 @@ function laminarErrorAnswer(reply: FastifyReply, err: LaminarError): number {
 function badGateway(reply: FastifyReply, why: string): number {
   void reply.code(502).header('content-type', 'text/plain; charset=utf-8').header('X-Laminar-Function-Error', why).send('Internal Server Error');
   return 502;
+}
+
+/** Whether Node can send the header; one it cannot (a newline in a value, say) is left out rather than failing the answer. */
+function sendable(name: string, value: string): boolean {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const sourceIp = (req: FastifyRequest): string => (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
@@ -131,9 +143,10 @@ export async function functionUrlServeRoutes(app: FastifyInstance, o: FunctionUr
     for (const [name, value] of Object.entries(headers)) {
       // Framing is the server's to set; the function's values could only contradict the body.
       if (/^(content-length|transfer-encoding|connection)$/i.test(name)) continue;
-      reply.header(name, value);
+      if (sendable(name, value)) reply.header(name, value);
     }
-    if (r.cookies.length > 0) reply.header('set-cookie', r.cookies);
+    const cookies = r.cookies.filter((c) => sendable('set-cookie', c));
+    if (cookies.length > 0) reply.header('set-cookie', cookies);
     void reply.code(r.statusCode).send(r.body);
     return r.statusCode;
   }
