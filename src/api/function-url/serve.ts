@@ -16,7 +16,7 @@ import type { Scheduler } from '../../scheduler/scheduler.js';
 import { MAX_SYNC_PAYLOAD } from '../routes/invoke.js';
 import { toLaminarError } from '../error-handler.js';
 import { parseUrlTarget, URL_PATH_PREFIX } from './address.js';
-import { isPreflight, preflightHeaders, responseCorsHeaders, withoutCorsHeaders } from './cors.js';
+import { isPreflight, preflightHeaders, responseCorsHeaders, withoutCorsHeaders, type CorsRequest } from './cors.js';
 import { httpEvent } from './event.js';
 import { urlResponse } from './response.js';
 import { verifySigV4 } from './sigv4.js';
@@ -87,7 +87,8 @@ export async function functionUrlServeRoutes(app: FastifyInstance, o: FunctionUr
   async function answer(req: FastifyRequest, reply: FastifyReply, row: FunctionUrlRow, rawPath: string, rawQueryString: string): Promise<number> {
     const cors = row.config.Cors;
     const origin = header(req, 'origin');
-    const corsRequest = { method: req.method, ...(origin !== undefined ? { origin } : {}), ...(req.headers['access-control-request-method'] !== undefined ? { requestMethod: header(req, 'access-control-request-method') as string } : {}) };
+    const requestMethod = header(req, 'access-control-request-method');
+    const corsRequest: CorsRequest = { method: req.method, ...(origin !== undefined ? { origin } : {}), ...(requestMethod !== undefined ? { requestMethod } : {}) };
     // Browsers send preflights without credentials, so they are answered before any signature check.
     if (cors && isPreflight(corsRequest)) {
       void reply.code(200).headers(preflightHeaders(cors, corsRequest)).send();

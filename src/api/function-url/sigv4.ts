@@ -169,7 +169,7 @@ export async function verifySigV4(req: SignedRequest, o: VerifyOptions): Promise
   );
   const expected = parseAuthorization(String(resigned.headers.authorization));
   if (!expected || expected.signedHeaders.join(';') !== [...auth.signedHeaders].sort().join(';')) {
-    return { ok: false, reason: 'the signed headers are not in canonical order' };
+    return { ok: false, reason: 'SignedHeaders is not the sorted list of the signed headers' };
   }
   const a = Buffer.from(expected.signature, 'utf8');
   const b = Buffer.from(auth.signature, 'utf8');
