@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { originOf } from './api/function-url/address.js';
 import { somaxconn } from './api/listen-backlog.js';
 import { buildServer } from './api/server.js';
 import { Dispatcher, type EventSettings, type RetrySettings } from './async/dispatcher.js';
@@ -13,6 +14,7 @@ import { folderConfiguration, folderLayers, readFolderSettings, zipFolder, type 
 import type { Partition } from './core/arn.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { ResourceNotFoundException } from './core/errors.js';
+import { parseCredentials } from './config/credentials.js';
 import type { Config } from './config/schema.js';
 import type { EnvironmentFactory } from './environments/environment.js';
 import { environmentFactory } from './environments/factory.js';
@@ -179,7 +181,12 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     onAction: (direction, t) => metrics.autoscalingActions.inc({ function: t.functionName, qualifier: t.qualifier, direction }),
   });
   autoscaling.start();
+  // Function URLs name the address the server listens on, known once it listens.
+  let urlOrigin: string | undefined;
   const server = buildServer({
+    clock,
+    urlOrigin: () => urlOrigin,
+    functionUrlCredentials: parseCredentials(config.functionUrlCredentials),
     registry,
     scheduler,
     events: dispatcher,
@@ -220,6 +227,8 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       // their handshake: the client waits for SYN retransmits or, once the kernel prunes the
       // half-open connection, its request is answered with a reset.
       const url = await server.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
+      const address = server.server.address();
+      if (address !== null && typeof address === 'object') urlOrigin = originOf(address);
       const cap = somaxconn();
       if (cap !== undefined && cap < config.listenBacklog) {
         server.log.warn(

@@ -6,6 +6,7 @@ import { deploy } from './cli/deploy.js';
 import { failedEvents, replayEvent } from './cli/events.js';
 import { invoke } from './cli/invoke.js';
 import { showLogs } from './cli/logs.js';
+import { functionUrl } from './cli/url.js';
 import { alias, publish } from './cli/versions.js';
 import { serve, serveFlagOptions } from './cli/serve.js';
 import { writeDashboards } from './cli/dashboards.js';
@@ -25,6 +26,9 @@ Commands:
   alias   NAME ALIAS --version V [--description D] [--weights V=W]
           Create the alias, or update it if it exists, and print it. --weights 2=0.1 sends
           10% of its invocations to version 2; without --weights all go to --version.
+  url     NAME [--create] [--auth-type NONE|AWS_IAM] [--qualifier ALIAS]
+          Print the function's URL (an alias's with --qualifier); --create makes it if
+          there is none (AuthType NONE unless --auth-type says otherwise).
   logs    NAME [--follow] [--data-dir D]
           Print a function's logs (START/END/REPORT and app output).
   events failed NAME
@@ -35,7 +39,7 @@ Commands:
   dashboards [DIR]
           Write the Grafana dashboards (default: dashboards/).
 
-deploy, invoke, publish, alias and events talk to a running server: --endpoint URL or LAMINAR_ENDPOINT (default http://127.0.0.1:9000).
+deploy, invoke, publish, alias, url and events talk to a running server: --endpoint URL or LAMINAR_ENDPOINT (default http://127.0.0.1:9000).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -133,6 +137,27 @@ async function main(argv: string[]): Promise<number> {
         ...(values.weights ? { weights: values.weights } : {}),
       });
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+    case 'url': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          create: { type: 'boolean' },
+          'auth-type': { type: 'string' },
+          qualifier: { type: 'string' },
+          endpoint: { type: 'string' },
+        },
+      });
+      const name = positionals[0];
+      if (!name) throw new UsageError('url needs a function name: laminar url NAME');
+      const out = await functionUrl(lambdaClient(endpointFrom(values.endpoint)), name, {
+        ...(values.create ? { create: true } : {}),
+        ...(values['auth-type'] !== undefined ? { authType: values['auth-type'] } : {}),
+        ...(values.qualifier ? { qualifier: values.qualifier } : {}),
+      });
+      process.stdout.write(out + '\n');
       return 0;
     }
     case 'logs': {

@@ -1,6 +1,6 @@
 /**
  * Functions run in sandboxes that share the host's network, so a function can reach this API on
- * loopback. Invoking another function is what a Lambda function may do with its role; changing or
+ * loopback. Invoking another function (by Invoke or its URL) is what a Lambda function may do with its role; changing or
  * reading the account (deleting a function, replacing its code, downloading it) is not: requests
  * that come from a sandbox user's socket get AccessDeniedException for everything but Invoke.
  *
@@ -10,10 +10,12 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { AccessDeniedException } from '../core/errors.js';
+import { URL_PATH_PREFIX } from './function-url/address.js';
 import { peerSocket } from '../environments/process/peer-authorizer.js';
 
-/** Invoke (`/2015-03-31/functions/{name}/invocations`) and the older InvokeAsync. */
+/** Invoke (`/2015-03-31/functions/{name}/invocations`), the older InvokeAsync, and any request to a function URL. */
 function isInvocation(method: string, url: string): boolean {
+  if (url.startsWith(URL_PATH_PREFIX)) return true;
   if (method !== 'POST') return false;
   const path = url.split('?', 1)[0] ?? '';
   return (path.startsWith('/2015-03-31/functions/') && path.endsWith('/invocations')) || (path.startsWith('/2014-11-13/functions/') && path.includes('/invoke-async'));

@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Partition } from '../core/arn.js';
+import type { Clock } from '../core/clock.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { EventSink } from '../async/dispatcher.js';
 import { appAutoScalingRoutes, type AutoScaling } from '../autoscaling/index.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { functionUrlServeRoutes } from './function-url/serve.js';
 import { lambdaValidatorCompiler } from './validation/fastify.js';
 import { accountRoutes } from './routes/account.js';
 import { concurrencyRoutes, type ConcurrencyService } from './routes/concurrency.js';
 import { eventInvokeConfigRoutes } from './routes/event-invoke-config.js';
 import { failedEventRoutes, type FailedEventStore } from './routes/failed-events.js';
 import { functionRoutes } from './routes/functions.js';
+import { functionUrlRoutes } from './routes/function-urls.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { layerRoutes } from './routes/layers.js';
 import { metricsHealthRoutes } from './routes/metrics-health.js';
@@ -38,6 +41,12 @@ export interface ServerDeps {
   health?: () => Record<string, unknown>;
   /** The uid sandboxed functions run as, when it is theirs alone: their requests may only invoke. */
   sandboxUid?: number;
+  /** Time for function URLs' signature checks and event timestamps. */
+  clock: Clock;
+  /** `http://host:port` of the function URLs handed out; undefined until the server listens. */
+  urlOrigin: () => string | undefined;
+  /** The signers AWS_IAM function URLs accept: secret access key by access key id. */
+  functionUrlCredentials: ReadonlyMap<string, string>;
 }
 
 /**
@@ -73,6 +82,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, events: deps.events, partition: deps.partition });
   app.register(functionRoutes, { registry: deps.registry, partition: deps.partition });
   app.register(tagRoutes, { registry: deps.registry, partition: deps.partition });
+  app.register(functionUrlRoutes, { registry: deps.registry, partition: deps.partition, urlOrigin: deps.urlOrigin });
+  app.register(functionUrlServeRoutes, {
+    registry: deps.registry,
+    scheduler: deps.scheduler,
+    metrics: deps.metrics,
+    partition: deps.partition,
+    clock: deps.clock,
+    credentials: deps.functionUrlCredentials,
+  });
   app.register(layerRoutes, { registry: deps.registry });
   app.register(concurrencyRoutes, { concurrency: deps.concurrency, partition: deps.partition });
   app.register(eventInvokeConfigRoutes, { registry: deps.registry, partition: deps.partition });

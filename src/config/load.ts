@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseCredentials } from './credentials.js';
 import { SCHEMA, envName, type Config, type ConfigKey, type KeySpec } from './schema.js';
 
 /** A configuration problem found at start; the message names the key and what to fix. */
@@ -102,6 +103,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError(
       `Invalid config logRetentionBytes: ${config.logRetentionBytes} is less than 4 × logBytesPerInvocation (${4 * config.logBytesPerInvocation})`,
     );
+  }
+  try {
+    parseCredentials(config.functionUrlCredentials);
+  } catch (err) {
+    throw new ConfigError(`Invalid config functionUrlCredentials: ${(err as Error).message} (pairs separated by commas)`);
   }
   return Object.freeze(config);
 }

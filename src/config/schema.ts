@@ -77,6 +77,11 @@ export const SCHEMA = {
     max: 1_000_000,
     doc: 'Event invocations run at once across all functions, however long the queue; the rest of the concurrency stays for synchronous invokes.',
   },
+  functionUrlCredentials: {
+    type: 'string',
+    default: undefined,
+    doc: 'The credentials whose SigV4 signatures AWS_IAM function URLs accept, as ACCESS_KEY_ID:SECRET_ACCESS_KEY pairs separated by commas. Unset, AWS_IAM URLs refuse every request. NONE URLs and the API itself never check signatures.',
+  },
   printFunctionLogs: { type: 'boolean', default: true, doc: "Echo functions' log lines (START/END/REPORT and app output) to Laminar's stdout." },
   logBytesPerInvocation: {
     type: 'int',

@@ -73,6 +73,23 @@ function assertOwnArn(region: string | undefined, account: string | undefined, p
   }
 }
 
+/** AWS's pattern for the FunctionName of the function URL config operations: an alias qualifier at most. */
+export const FUNCTION_URL_FUNCTION_NAME_PATTERN =
+  '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]{1,64})(:((?!\\d+$)[0-9a-zA-Z-_]+))?';
+const FUNCTION_URL_NAME_RE = new RegExp(`^(?:${FUNCTION_URL_FUNCTION_NAME_PATTERN})$`);
+
+/**
+ * The FunctionName of Create/Get/Update/Delete/ListFunctionUrlConfig(s): at most 140 characters,
+ * and a qualifier in it may only be an alias (`name:1` and `name:$LATEST` fail the pattern).
+ */
+export function parseFunctionUrlFunctionName(raw: string, partition: Partition): FunctionRef {
+  if (raw.length > 140) throw nameViolation(raw, 'Member must have length less than or equal to 140');
+  if (!FUNCTION_URL_NAME_RE.test(raw)) {
+    throw nameViolation(raw, `Member must satisfy regular expression pattern: ${FUNCTION_URL_FUNCTION_NAME_PATTERN}`);
+  }
+  return parseFunctionName(raw, partition);
+}
+
 /**
  * CreateFunction's FunctionName: a name, a partial ARN or a full ARN (its shape, at most 140
  * characters, is checked by the request schema). The name itself may have 64 characters; AWS

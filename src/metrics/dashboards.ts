@@ -251,6 +251,26 @@ export function overviewDashboard(): Dashboard {
         ],
       },
     ])
+    .row('Function URLs', [
+      {
+        title: 'URL requests, 4xx and 5xx',
+        description: 'Requests to function URLs per second, and those answered 4xx (refused, throttled, or the function said so) and 5xx (function errors) (UrlRequestCount, Url4xxCount, Url5xxCount).',
+        unit: 'reqps',
+        width: 12,
+        targets: [
+          { expr: rate('laminar_url_requests_total', f, 'function'), legendFormat: '{{function}} requests' },
+          { expr: rate('laminar_url_4xx_responses_total', f, 'function'), legendFormat: '{{function}} 4xx' },
+          { expr: rate('laminar_url_5xx_responses_total', f, 'function'), legendFormat: '{{function}} 5xx' },
+        ],
+      },
+      {
+        title: 'URL latency p50 / p99',
+        description: 'Time from receiving a function URL request to answering it, cold starts included (UrlRequestLatency).',
+        unit: 's',
+        width: 12,
+        targets: [0.5, 0.99].map((q) => ({ expr: quantile(q, 'laminar_url_request_duration_seconds', f, 'function'), legendFormat: `{{function}} p${q * 100}` })),
+      },
+    ])
     .row('Environments', [
       { title: 'Environments by state', description: 'Execution environments initializing, idle and busy, on-demand and provisioned.', unit: 'short', width: 12, targets: [{ expr: `sum by (state, kind) (laminar_environments{${f}})`, legendFormat: '{{kind}} {{state}}' }] },
       { title: 'Evictions by reason', description: 'Environments destroyed per second: idle-timeout, capacity, retired, failed, shutdown.', unit: 'reqps', width: 12, targets: [{ expr: rate('laminar_environment_evictions_total', f, 'reason'), legendFormat: '{{reason}}' }] },

@@ -202,6 +202,33 @@ export class Metrics {
     [...(await this.asyncDepth())].map(([fn, n]): [{ function: string }, number] => [{ function: fn }, n]),
   );
 
+  // Function URLs (UrlRequestCount, Url4xxCount, Url5xxCount, UrlRequestLatency)
+  readonly urlRequests = this.counter('laminar_url_requests_total', 'Requests to function URLs, whatever the answer (UrlRequestCount).', ['function', 'qualifier']);
+  readonly url4xx = this.counter(
+    'laminar_url_4xx_responses_total',
+    'Function URL requests answered with a 4xx status: refused signatures, throttles, and 4xx the function returned (Url4xxCount).',
+    ['function', 'qualifier'],
+  );
+  readonly url5xx = this.counter(
+    'laminar_url_5xx_responses_total',
+    'Function URL requests answered with a 5xx status: function errors (502) and faults (Url5xxCount).',
+    ['function', 'qualifier'],
+  );
+  readonly urlDuration = this.histogram(
+    'laminar_url_request_duration_seconds',
+    'Time from receiving a function URL request to answering it, Init and handler included (UrlRequestLatency).',
+    ['function', 'qualifier'] as FnQ[],
+    DURATION_BUCKETS,
+  );
+
+  /** Counts one answer of a function URL; the 4xx and 5xx series start at 0 so rates see their first one. */
+  recordUrlRequest(labels: LabelValues<FnQ>, status: number, seconds: number): void {
+    this.urlRequests.inc(labels);
+    this.url4xx.inc(labels, status >= 400 && status < 500 ? 1 : 0);
+    this.url5xx.inc(labels, status >= 500 ? 1 : 0);
+    this.urlDuration.observe(labels, seconds);
+  }
+
   bindScheduler(source: () => SchedulerSnapshot): void {
     this.scheduler = source;
   }

@@ -117,6 +117,8 @@ export function deleteAlias(ctx: AliasContext, fn: string, name: string): void {
     ctx.store.deleteAlias(fn, name);
     ctx.store.deleteProvisioned(fn, name);
     ctx.store.deleteEventInvokeConfig(fn, name);
+    // The alias's function URL goes with it, as in Lambda: its address then answers 403.
+    ctx.store.deleteFunctionUrl(fn, name);
   });
   ctx.emit({ functionName: fn, version: name, kind: 'alias-deleted' });
 }

@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.js';
 import { assertNoViolations, ResourceNotFoundException, ServiceException } from '../core/errors.js';
 import * as aliases from './aliases.js';
 import * as eventInvokeConfigs from './event-invoke-config.js';
+import * as functionUrls from './function-urls.js';
 import { CodeStore } from './code-store.js';
 import { ensurePrivateDir, openRegistryDatabase, REGISTRY_DB } from './data-dir.js';
 import { lambdaDate, present } from './config.js';
@@ -27,8 +28,8 @@ import { Lifecycle } from './lifecycle.js';
 import { decodeMarker, toPage } from './paging.js';
 import { pickVersion } from './routing.js';
 import * as tags from './tags.js';
-import { LATEST_NUM, Store, type FunctionRow, type ProvisionedRow, type VersionRow } from './store.js';
-export type { ProvisionedRow } from './store.js';
+import { LATEST_NUM, Store, type FunctionRow, type FunctionUrlRow, type ProvisionedRow, type VersionRow } from './store.js';
+export type { FunctionUrlRow, ProvisionedRow } from './store.js';
 import type {
   AliasConfiguration,
   CreateAliasInput,
@@ -37,6 +38,7 @@ import type {
   StoredEventInvokeConfig,
   CreateFunctionInput,
   FunctionConfiguration,
+  FunctionUrlConfigInput,
   GetFunctionOutput,
   LayerFilter,
   LayersListItem,
@@ -252,6 +254,34 @@ export class Registry {
 
   listAliases(name: string, opts: { functionVersion?: string; marker?: string; maxItems?: number }): Page<AliasConfiguration> {
     return aliases.listAliases(this.internals, name, opts);
+  }
+
+  // ---- function URLs ---------------------------------------------------------------------
+
+  /** CreateFunctionUrlConfig on the function (`qualifier` undefined) or one of its aliases. */
+  createFunctionUrlConfig(name: string, qualifier: string | undefined, input: FunctionUrlConfigInput & { AuthType: 'NONE' | 'AWS_IAM' }): FunctionUrlRow {
+    return functionUrls.createFunctionUrlConfig(this.internals, name, qualifier, input);
+  }
+
+  getFunctionUrlConfig(name: string, qualifier: string | undefined): FunctionUrlRow {
+    return functionUrls.getFunctionUrlConfig(this.internals, name, qualifier);
+  }
+
+  updateFunctionUrlConfig(name: string, qualifier: string | undefined, input: FunctionUrlConfigInput): FunctionUrlRow {
+    return functionUrls.updateFunctionUrlConfig(this.internals, name, qualifier, input);
+  }
+
+  deleteFunctionUrlConfig(name: string, qualifier: string | undefined): void {
+    functionUrls.deleteFunctionUrlConfig(this.internals, name, qualifier);
+  }
+
+  listFunctionUrlConfigs(name: string, opts: { marker?: string; maxItems?: number }): Page<FunctionUrlRow> {
+    return functionUrls.listFunctionUrlConfigs(this.internals, name, opts);
+  }
+
+  /** The config a request to a function URL names by its id, or undefined for an unknown id. */
+  functionUrlById(urlId: string): FunctionUrlRow | undefined {
+    return this.store.functionUrlById(urlId);
   }
 
   /** The function's tags ({} when it has none). */

@@ -7,6 +7,7 @@
 import { FUNCTION_NAME_CREATE_PATTERN, QUALIFIER_PATTERN, TAGGABLE_RESOURCE_PATTERN } from '../core/arn.js';
 import { bool, int, list, map, str, struct, type Shape } from '../core/shape.js';
 import { DESTINATION_ARN_PATTERN } from './destinations.js';
+import { FUNCTION_URL_QUALIFIER_PATTERN } from './function-urls.js';
 import { FunctionLayersShape } from './layer-shapes.js';
 
 // ---- members shared by several operations ----
@@ -159,6 +160,24 @@ export const EventInvokeConfigBody = struct({
   MaximumEventAgeInSeconds: int({ min: 60, max: 21600 }),
   DestinationConfig: struct({ OnSuccess: destination, OnFailure: destination }),
 });
+const headersList = list(str({ min: 0, max: 1024, pattern: '.*' }), { min: 0, max: 100 });
+const functionUrlCors = struct({
+  AllowCredentials: bool,
+  AllowHeaders: headersList,
+  AllowMethods: list(str({ min: 0, max: 6, pattern: '.*' }), { min: 0, max: 6 }),
+  AllowOrigins: list(str({ min: 1, max: 253, pattern: '.*' }), { min: 0, max: 100 }),
+  ExposeHeaders: headersList,
+  MaxAge: int({ min: 0, max: 86400 }),
+});
+const functionUrlMembers = {
+  AuthType: str({ enum: ['NONE', 'AWS_IAM'] }),
+  Cors: functionUrlCors,
+  // In the order AWS lists them in its refusal.
+  InvokeMode: str({ enum: ['RESPONSE_STREAM', 'BUFFERED'] }),
+};
+
+export const CreateFunctionUrlConfigBody = struct(functionUrlMembers, ['AuthType']);
+export const UpdateFunctionUrlConfigBody = struct(functionUrlMembers);
 
 // ---- path parameters ----
 
@@ -201,6 +220,9 @@ export const ListEventInvokeConfigsQuery = query({ Marker: str(), MaxItems: int(
 
 /** Laminar's own listing of the failed-event store. */
 export const ListFailedEventsQuery = query({ FunctionName: str({ min: 1, max: 170 }), Marker: str(), MaxItems: int({ min: 1, max: 1000 }) }, ['FunctionName']);
+/** The URL config operations take an alias name only: `$LATEST` and version numbers are refused. */
+export const FunctionUrlQuery = query({ Qualifier: str({ min: 1, max: 128, pattern: FUNCTION_URL_QUALIFIER_PATTERN }) });
+export const ListFunctionUrlConfigsQuery = query({ Marker: str(), MaxItems: int({ min: 1, max: 50 }) });
 
 /** `?tagKeys=a&tagKeys=b`; the route reads a single key as a list of one. */
 export const UntagResourceQuery = query({ tagKeys: list(str()) }, ['tagKeys']);

@@ -4,7 +4,7 @@
  * number 0 so that ordering by number lists it first.
  */
 import Database from 'better-sqlite3';
-import type { AliasConfiguration, FunctionConfiguration, StoredEventInvokeConfig } from './types.js';
+import type { AliasConfiguration, FunctionConfiguration, StoredEventInvokeConfig, StoredFunctionUrlConfig } from './types.js';
 
 export const LATEST_NUM = 0;
 
@@ -132,7 +132,35 @@ const MIGRATIONS: readonly string[] = [
      last_modified INTEGER NOT NULL,
      PRIMARY KEY (function_name, qualifier)
    );`,
+  // Function URL configs: one on the function itself (qualifier '') and one per alias. The URL id
+  // is kept, so a URL stays the same across restarts; it goes with its function (cascade) or alias.
+  `CREATE TABLE function_urls (
+     function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+     qualifier TEXT NOT NULL,
+     url_id TEXT NOT NULL UNIQUE,
+     config TEXT NOT NULL,
+     PRIMARY KEY (function_name, qualifier)
+   );`,
 ];
+
+/** A stored Function URL config; `qualifier` is '' for the function's own URL ($LATEST). */
+export interface FunctionUrlRow {
+  functionName: string;
+  qualifier: string;
+  urlId: string;
+  config: StoredFunctionUrlConfig;
+}
+
+interface RawFunctionUrl {
+  function_name: string;
+  qualifier: string;
+  url_id: string;
+  config: string;
+}
+
+function toFunctionUrl(r: RawFunctionUrl): FunctionUrlRow {
+  return { functionName: r.function_name, qualifier: r.qualifier, urlId: r.url_id, config: JSON.parse(r.config) as StoredFunctionUrlConfig };
+}
 
 /** A stored provisioned concurrency config. */
 export interface ProvisionedRow {
@@ -282,6 +310,16 @@ function prepare(db: Database.Database) {
     setReserved: p('UPDATE functions SET reserved_concurrency = ? WHERE name = ?'),
     allReserved: p<{ name: string; r: number }>('SELECT name, reserved_concurrency AS r FROM functions WHERE reserved_concurrency IS NOT NULL'),
     aliasesOf: p<{ config: string }>('SELECT config FROM aliases WHERE function_name = ? ORDER BY name'),
+    getUrl: p<RawFunctionUrl>('SELECT * FROM function_urls WHERE function_name = ? AND qualifier = ?'),
+    getUrlById: p<RawFunctionUrl>('SELECT * FROM function_urls WHERE url_id = ?'),
+    putUrl: p(
+      `INSERT INTO function_urls (function_name, qualifier, url_id, config) VALUES (?, ?, ?, ?)
+       ON CONFLICT(function_name, qualifier) DO UPDATE SET config = excluded.config`,
+    ),
+    delUrl: p('DELETE FROM function_urls WHERE function_name = ? AND qualifier = ?'),
+    urlsPage: p<RawFunctionUrl>(
+      'SELECT * FROM function_urls WHERE function_name = @fn AND (@after IS NULL OR qualifier > @after) ORDER BY qualifier LIMIT @limit',
+    ),
     aliasesPage: p<{ config: string }>(
       `SELECT config FROM aliases WHERE function_name = ? AND name > ?
          AND (? IS NULL OR json_extract(config, '$.FunctionVersion') = ?)
@@ -510,5 +548,30 @@ export class Store {
   aliasesPage(fn: string, version: string | undefined, afterName: string, limit: number): AliasConfiguration[] {
     const v = version ?? null;
     return this.stmt.aliasesPage.all(fn, afterName, v, v, limit).map((r) => JSON.parse(r.config) as AliasConfiguration);
+  }
+
+  getFunctionUrl(fn: string, qualifier: string): FunctionUrlRow | undefined {
+    const r = this.stmt.getUrl.get(fn, qualifier);
+    return r && toFunctionUrl(r);
+  }
+
+  /** The config a URL id belongs to: the one lookup of every request to a function URL. */
+  functionUrlById(urlId: string): FunctionUrlRow | undefined {
+    const r = this.stmt.getUrlById.get(urlId);
+    return r && toFunctionUrl(r);
+  }
+
+  /** Creates the config or replaces its settings; an existing config keeps its URL id. */
+  putFunctionUrl(row: FunctionUrlRow): void {
+    this.stmt.putUrl.run(row.functionName, row.qualifier, row.urlId, JSON.stringify(row.config));
+  }
+
+  deleteFunctionUrl(fn: string, qualifier: string): void {
+    this.stmt.delUrl.run(fn, qualifier);
+  }
+
+  /** The function's URL configs after `afterQualifier`, by qualifier ('' first). */
+  functionUrlsPage(fn: string, afterQualifier: string | undefined, limit: number): FunctionUrlRow[] {
+    return this.stmt.urlsPage.all({ fn, after: afterQualifier ?? null, limit }).map(toFunctionUrl);
   }
 }

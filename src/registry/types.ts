@@ -231,3 +231,47 @@ export interface FunctionEventInvokeConfig extends StoredEventInvokeConfig {
   /** Epoch seconds (a timestamp member: the SDK reads it as a Date). */
   LastModified: number;
 }
+
+/** Who may call a function URL: anyone (`NONE`), or SigV4-signed requests (`AWS_IAM`). */
+export type FunctionUrlAuthType = 'NONE' | 'AWS_IAM';
+export type FunctionUrlInvokeMode = 'BUFFERED' | 'RESPONSE_STREAM';
+
+/** A function URL's CORS settings, as CreateFunctionUrlConfig takes them. */
+export interface FunctionUrlCors {
+  AllowCredentials?: boolean;
+  AllowHeaders?: string[];
+  AllowMethods?: string[];
+  AllowOrigins?: string[];
+  ExposeHeaders?: string[];
+  MaxAge?: number;
+}
+
+/** Create/UpdateFunctionUrlConfig's body (`AuthType` is required by Create only). */
+export interface FunctionUrlConfigInput {
+  AuthType?: FunctionUrlAuthType;
+  Cors?: FunctionUrlCors;
+  InvokeMode?: FunctionUrlInvokeMode;
+}
+
+/**
+ * What is stored of a function URL config. `InvokeMode` is kept only once a request set it:
+ * AWS echoes it from Create and Update only then, and reports `BUFFERED` from Get and List.
+ */
+export interface StoredFunctionUrlConfig {
+  AuthType: FunctionUrlAuthType;
+  Cors?: FunctionUrlCors;
+  InvokeMode?: FunctionUrlInvokeMode;
+  CreationTime: string;
+  LastModifiedTime: string;
+}
+
+/** The function URL config as the API answers it. */
+export interface FunctionUrlConfig {
+  FunctionUrl: string;
+  FunctionArn: string;
+  AuthType: FunctionUrlAuthType;
+  Cors?: FunctionUrlCors;
+  CreationTime: string;
+  LastModifiedTime?: string;
+  InvokeMode?: FunctionUrlInvokeMode;
+}

@@ -78,6 +78,39 @@ describe('laminar CLI', () => {
     });
   });
 
+  it('prints a function URL, creating it with --create, and the URL serves the function', { timeout: 90_000 }, async () => {
+    const env = { ...process.env, LAMINAR_ENDPOINT: h.url };
+    const name = await deployFixture(h.client, 'echo');
+    await expect(run(process.execPath, [MAIN, 'url', name], { env })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('has no function URL'),
+    });
+    const created = (await run(process.execPath, [MAIN, 'url', name, '--create'], { env })).stdout;
+    expect(created).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/lambda-url\/[a-z0-9]{32}\/\n$/);
+    // Asked again (with or without --create), it is the same URL.
+    expect((await run(process.execPath, [MAIN, 'url', name], { env })).stdout).toBe(created);
+    expect((await run(process.execPath, [MAIN, 'url', name, '--create'], { env })).stdout).toBe(created);
+    const res = await fetch(`${created.trim()}hi?from=cli`);
+    expect(((await res.json()) as { event: { rawPath: string; queryStringParameters: unknown } }).event).toMatchObject({
+      rawPath: '/hi',
+      queryStringParameters: { from: 'cli' },
+    });
+    // --auth-type makes the existing URL AWS_IAM: unsigned requests are refused from then on.
+    expect((await run(process.execPath, [MAIN, 'url', name, '--auth-type', 'AWS_IAM'], { env })).stdout).toBe(created);
+    expect((await fetch(created.trim())).status).toBe(403);
+
+    await run(process.execPath, [MAIN, 'publish', name], { env });
+    await run(process.execPath, [MAIN, 'alias', name, 'live', '--version', '1'], { env });
+    const aliased = (await run(process.execPath, [MAIN, 'url', name, '--qualifier', 'live', '--create', '--auth-type', 'NONE'], { env })).stdout;
+    expect(aliased).not.toBe(created);
+    expect((await fetch(aliased.trim())).status).toBe(200);
+    await expect(run(process.execPath, [MAIN, 'url', name, '--auth-type', 'OPEN'], { env })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--auth-type must be NONE or AWS_IAM'),
+    });
+    await expect(run(process.execPath, [MAIN, 'url'], { env })).rejects.toMatchObject({ code: 2 });
+  });
+
   it('prints no AWS SDK warning about the Node.js version', async () => {
     const name = await deployFixture(h.client, 'echo');
     // The user's own setting of the SDK's switch would hide the warning; the test must not.

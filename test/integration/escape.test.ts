@@ -8,7 +8,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeleteFunctionCommand, GetFunctionCommand, InvokeCommand, ListFunctionsCommand, type Runtime } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionUrlConfigCommand,
+  DeleteFunctionCommand,
+  DeleteFunctionUrlConfigCommand,
+  GetFunctionCommand,
+  InvokeCommand,
+  ListFunctionsCommand,
+  type Runtime,
+} from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultNodeProcessBootstrapPath } from '../../src/environments/process/node/node-process-environment.js';
 import { REGISTRY_DB } from '../../src/registry/data-dir.js';
@@ -415,15 +423,20 @@ describe('a custom runtime (provided.al2023, shell bootstrap)', () => {
 });
 
 describe('beyond the file system', () => {
-  it("Laminar's own API on loopback: a function may invoke another, but not read, download, replace, list or delete it (AccessDeniedException)", async () => {
+  it("Laminar's own API on loopback: a function may invoke another (by Invoke or its function URL), but not read, download, replace, list or delete it, nor give it a URL (AccessDeniedException)", async () => {
     const name = await deployFixture(h.client, 'escape-api', { MemorySize: 512, Timeout: 30 });
-    const { error, body } = await invoke(name, { url: h.url, victim: victim.name });
+    const victimUrl = (await h.client.send(new CreateFunctionUrlConfigCommand({ FunctionName: victim.name, AuthType: 'NONE' }))).FunctionUrl;
+    const { error, body } = await invoke(name, { url: h.url, victim: victim.name, victimUrl });
     expect(error).toBeUndefined();
-    for (const key of ['get', 'download', 'update', 'del', 'list']) {
+    for (const key of ['get', 'download', 'update', 'del', 'list', 'createUrl']) {
       expect(body[key], key).toMatchObject({ status: 403, type: 'AccessDeniedException' });
     }
     expect(body.invoke).toMatchObject({ status: 200 });
     expect(JSON.parse((body.invoke as { body: string }).body)).toMatchObject({ me: 'escape-victim' });
+    // A function URL is an invocation too.
+    expect(body.viaUrl).toMatchObject({ status: 200 });
+    expect(JSON.parse((body.viaUrl as { body: string }).body)).toMatchObject({ me: 'escape-victim' });
+    await h.client.send(new DeleteFunctionUrlConfigCommand({ FunctionName: victim.name }));
     // The same requests from outside a sandbox are served.
     expect((await fetch(`${h.url}/2015-03-31/functions/${victim.name}`)).status).toBe(200);
     await expectServerAndVictimUnharmed();

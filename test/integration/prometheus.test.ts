@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { ApplicationAutoScalingClient, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import {
   CreateAliasCommand,
+  CreateFunctionUrlConfigCommand,
   InvokeCommand,
   PublishVersionCommand,
   PutFunctionConcurrencyCommand,
@@ -34,7 +35,7 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
     await h?.close();
   });
 
-  /** Drives load that exercises every panel: cold starts, errors, throttles, provisioned spillover, async and its destinations, evictions. */
+  /** Drives load that exercises every panel: cold starts, errors, throttles, provisioned spillover, async and its destinations, function URLs, evictions. */
   async function drive(): Promise<void> {
     const invoke = (fn: string, body = '{}', qualifier?: string) =>
       fetch(`${h.url}/2015-03-31/functions/${fn}/invocations${qualifier ? `?Qualifier=${qualifier}` : ''}`, { method: 'POST', body }).then((r) => r.arrayBuffer());
@@ -53,6 +54,9 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
         DestinationConfig: { OnFailure: { Destination: `arn:aws:lambda:us-east-1:000000000000:function:${echo}` } },
       }),
     );
+    // Function URLs: answered 200 (echo), 502 (throws) and 429 (reserved concurrency 0).
+    const urlOf = async (fn: string) => (await h.client.send(new CreateFunctionUrlConfigCommand({ FunctionName: fn, AuthType: 'NONE' }))).FunctionUrl as string;
+    const urls = [await urlOf(echo), await urlOf(throws), await urlOf(zero)];
     provisionedFn = await deployFixture(h.client, 'sleep', { Timeout: 10 });
     await h.client.send(new PutFunctionConcurrencyCommand({ FunctionName: provisionedFn, ReservedConcurrentExecutions: 2 }));
     await h.client.send(new PublishVersionCommand({ FunctionName: provisionedFn }));
@@ -93,6 +97,7 @@ describe.runIf(run)('a real Prometheus scraping Laminar', () => {
         h.client.send(new InvokeCommand({ FunctionName: echo, InvocationType: 'Event' })),
         h.client.send(new InvokeCommand({ FunctionName: zero, InvocationType: 'Event' })),
         h.client.send(new InvokeCommand({ FunctionName: dead, InvocationType: 'Event' })),
+        ...urls.map((u) => fetch(`${u}?from=prometheus-test`).then((r) => r.arrayBuffer())),
       ]);
       await invoke(provisionedFn, '{"fail":true,"ms":1}', 'live');
       await new Promise((r) => setTimeout(r, 250));

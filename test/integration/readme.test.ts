@@ -74,6 +74,10 @@ const EXPECT: { match: RegExp; stdout?: RegExp | RegExp[]; stderr?: RegExp; file
   { match: /CreateFunctionCommand/, stdout: /"message":"Hello, Ada!".* \$LATEST/ },
   { match: /^aws lambda invoke /, stdout: /"StatusCode": 200/, file: ['out.json', /"message":"Hello, Ada!"/] },
   { match: /^aws lambda list-functions/, stdout: /"FunctionName": "hello2"/ },
+  { match: /^npx laminar url hello --create/, stdout: /^http:\/\/127\.0\.0\.1:\d+\/lambda-url\/[a-z0-9]{32}\/$/m },
+  { match: /^curl -s "\$\(npx laminar url hello\)\?name=Ada"/, stdout: /^\{"message":"Hello, Ada!"/ },
+  { match: /^curl -s -i "\$\(npx laminar url hello\)/, stdout: [/^HTTP\/1\.1 200/m, /^content-type: application\/json/im] },
+  { match: /^aws lambda create-function-url-config/, stdout: /"FunctionUrl": "http:\/\/127\.0\.0\.1:\d+\/lambda-url\/[a-z0-9]{32}\/"/ },
 ];
 
 interface Planned {
@@ -144,7 +148,8 @@ function buildScript(url: string, prometheusPort: number): string {
       writeFileSync(join(dir, file), p.command.text.replaceAll(README_URL, url));
       cmd = `node ${file}`;
     } else {
-      cmd = p.command.text.replaceAll(README_URL, url).replace(/^npx laminar\b/, `node ${quote(MAIN)}`);
+      // `npx laminar` starts a command or a command substitution (`"$(npx laminar url hello)"`).
+      cmd = p.command.text.replaceAll(README_URL, url).replace(/(^|\$\()npx laminar\b/g, `$1node ${quote(MAIN)}`);
     }
     const redirect = `>"$OUT/${i}.out" 2>"$OUT/${i}.err" </dev/null`;
     const lr = p.longRunning;
@@ -231,7 +236,7 @@ afterAll(async () => {
 describe('every README command runs as written', () => {
   it('finds the sections a newcomer follows', () => {
     const sections = new Set(plan.map((p) => p.command.section));
-    for (const s of ['Quick start', 'With the `laminar` CLI', 'With the AWS SDK for JavaScript v3', 'With the AWS CLI', 'Autoscaling', 'Dashboards']) {
+    for (const s of ['Quick start', 'With the `laminar` CLI', 'With the AWS SDK for JavaScript v3', 'With the AWS CLI', 'Function URLs', 'Autoscaling', 'Dashboards']) {
       expect(sections, `README section "${s}" has commands`).toContain(s);
     }
   });

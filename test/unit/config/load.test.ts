@@ -37,6 +37,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { regionalConcurrencyLimit: 10, unreservedConcurrencyMinimum: 20 } })).toThrow(/unreservedConcurrencyMinimum/);
   });
 
+  it('functionUrlCredentials: unset by default, ACCESS_KEY_ID:SECRET pairs, refused without saying the secret', () => {
+    expect(loadConfig().functionUrlCredentials).toBeUndefined();
+    expect(loadConfig({ env: { LAMINAR_FUNCTION_URL_CREDENTIALS: 'AKID1:s3cr:et,AKID2:other' } }).functionUrlCredentials).toBe('AKID1:s3cr:et,AKID2:other');
+    expect(() => loadConfig({ flags: { functionUrlCredentials: 'AKID1:secret,justakey' } })).toThrow(/functionUrlCredentials: entry 2 is not ACCESS_KEY_ID:SECRET_ACCESS_KEY/);
+    expect(() => loadConfig({ flags: { functionUrlCredentials: 'AKID1:secret,AKID1:again' } })).toThrow(/access key AKID1 is given twice/);
+    let message = '';
+    try {
+      loadConfig({ flags: { functionUrlCredentials: 'AKID1:hunter2,' } });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/entry 2 is not/);
+    expect(message).not.toMatch(/hunter2/);
+  });
+
   it('isolation: process by default, thread from LAMINAR_ISOLATION or --isolation, nothing else', () => {
     expect(loadConfig().isolation).toBe('process');
     expect(loadConfig({ env: { LAMINAR_ISOLATION: 'thread' } }).isolation).toBe('thread');

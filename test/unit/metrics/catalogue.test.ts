@@ -12,7 +12,7 @@ const inCode = new Set(new Metrics().names());
 /** Metric names in the README's metrics table (rows that start with a `laminar_` name). */
 function readmeNames(): Set<string> {
   const names = new Set<string>();
-  for (const m of readme.matchAll(/^\| `(laminar_[a-z_]+)`/gm)) names.add(m[1] as string);
+  for (const m of readme.matchAll(/^\| `(laminar_[a-z0-9_]+)`/gm)) names.add(m[1] as string);
   return names;
 }
 
