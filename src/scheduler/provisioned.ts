@@ -1,5 +1,4 @@
 import { functionArn, VERSION_RE, type Partition } from '../core/arn.js';
-import type { Clock } from '../core/clock.js';
 import {
   InvalidParameterValueException,
   ProvisionedConcurrencyConfigNotFoundException,
@@ -14,9 +13,12 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { ResolvedTarget } from '../registry/types.js';
 import type { Ledger } from './admission/ledger.js';
+import type { Environments } from './environments.js';
 import type { EnvironmentKind, PooledEnvironment } from './function-pool.js';
 import { Limiter } from './limiter.js';
-import type { ProvisionedHooks, Scheduler } from './scheduler.js';
+import type { Reaper } from './reaper.js';
+import { provisionedInitLog } from './record.js';
+import type { ProvisionedPort } from './scheduler.js';
 
 /** The API shape of a provisioned concurrency config. */
 export interface ProvisionedConfigOutput {
@@ -45,11 +47,13 @@ interface Entry {
 }
 
 export interface ProvisionedOptions {
-  scheduler: Scheduler;
+  /** Creates, readies and lets go of provisioned environments. */
+  environments: Environments;
+  /** Makes room in the host's memory budget for them. */
+  reaper: Reaper;
   registry: Registry;
   ledger: Ledger;
   metrics: Metrics;
-  clock: Clock;
   partition: Partition;
   /** Inits run at once across all allocations, so a large request doesn't starve running traffic. */
   initConcurrency: number;
@@ -94,13 +98,12 @@ class Entries {
  * serving their version first, replaced when they die, moved when an alias is re-pointed.
  * Their capacity is claimed in the ledger from the moment the config is accepted.
  */
-export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConcurrencyPort {
+export class ProvisionedConcurrency implements ProvisionedPort, ProvisionedConcurrencyPort {
   private readonly entries = new Entries();
   private readonly limiter: Limiter;
 
   constructor(private readonly o: ProvisionedOptions) {
     this.limiter = new Limiter(o.initConcurrency);
-    o.scheduler.provisioned = this;
     o.metrics.bindProvisioned(() => this.snapshot());
   }
 
@@ -214,7 +217,7 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
     return { allocated: usable.length, inUse: usable.filter((m) => m.state === 'busy').length, invocations: e.invocations };
   }
 
-  // ---- ProvisionedHooks --------------------------------------------------------------------
+  // ---- ProvisionedPort (the scheduler's) ----------------------------------------------------------
 
   recordInvocation(target: ResolvedTarget, kind: EnvironmentKind): void {
     let covered = false;
@@ -279,15 +282,17 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
     }
     entry.status = 'IN_PROGRESS';
     delete entry.statusReason;
-    const pool = this.o.scheduler.pool(target);
+    const { pool, displaced } = this.o.environments.poolFor(target);
+    // Environments of a retired pool (the isolation changed) are re-created, once this one is done.
+    for (const m of displaced) queueMicrotask(() => this.replace(m));
     const fresh: PooledEnvironment[] = [];
     for (let i = 0; i < missing; i++) {
-      if (!this.o.scheduler.makeRoom(target.configuration.MemorySize)) {
+      if (!this.o.reaper.makeRoom(target.configuration.MemorySize)) {
         for (const m of fresh) this.release(entry, m);
         this.fail(entry, `The Laminar host's memory budget cannot fit ${missing} more environments of ${target.configuration.MemorySize} MB.`);
         return;
       }
-      const member = this.o.scheduler.createEnvironment(pool, target, 'provisioned');
+      const member = this.o.environments.create(pool, target, 'provisioned');
       entry.members.add(member);
       fresh.push(member);
     }
@@ -306,10 +311,9 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
         const r = results[i];
         if (r) {
           this.o.metrics.initDuration.observe({ function: entry.functionName, qualifier: entry.qualifier }, r.initDurationMs / 1000);
-          this.o.scheduler.appendInitLog(m, r.logs, r.initDurationMs);
+          this.o.environments.appendLog(m, provisionedInitLog(m.env.spec.runtime, r.logs, r.initDurationMs));
         }
-        m.state = 'idle';
-        m.lastUsedAt = this.o.clock.now();
+        this.o.environments.initialised(m);
       }
       entry.status = 'READY';
       for (const m of stale) this.release(entry, m);
@@ -324,8 +328,7 @@ export class ProvisionedConcurrency implements ProvisionedHooks, ProvisionedConc
   /** Takes an environment out of the entry: destroyed now when idle, after its invocation when busy. */
   private release(entry: Entry, member: PooledEnvironment): void {
     entry.members.delete(member);
-    if (member.state === 'busy') member.retiring = true;
-    else this.o.scheduler.destroy(member, 'retired');
+    this.o.environments.letGo(member);
   }
 
   private remove(entry: Entry): void {
