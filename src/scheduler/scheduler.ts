@@ -131,7 +131,9 @@ export class Scheduler {
   private async place(target: ResolvedTarget, pool: FunctionPool, provisioned: PooledEnvironment | undefined): Promise<Placed> {
     const envs = this.o.environments;
     const memoryMb = target.configuration.MemorySize;
-    const placement = place({ provisioned, onDemand: provisioned ? undefined : pool.idle('on-demand') }, () => this.o.reaper.hostView(memoryMb));
+    // The on-demand candidate is looked up only when no provisioned one is idle: it would lose anyway.
+    const onDemand = provisioned ? undefined : pool.idle('on-demand');
+    const placement = place({ provisioned, onDemand }, () => this.o.reaper.hostView(memoryMb));
     if (placement.kind === 'throttle') this.throttle(target.functionName, placement.reason);
     if (placement.kind === 'reuse') {
       envs.take(placement.member);
