@@ -33,10 +33,11 @@ const w = (m: PooledEnvironment): Member => m as Member;
 /**
  * The environments of one function version with one configuration (`stamp`). A new code or
  * configuration gets a new pool; the old one is retired: its idle environments are destroyed
- * and its busy ones are destroyed when they finish.
+ * and its busy ones are destroyed when they finish. Its methods are the only code that changes a
+ * member or the membership; `Environments` calls them, drivers ask `Environments`.
  */
 export class FunctionPool {
-  readonly members = new Set<PooledEnvironment>();
+  private readonly all = new Set<PooledEnvironment>();
   private isRetired = false;
 
   constructor(
@@ -44,6 +45,10 @@ export class FunctionPool {
     readonly version: string,
     readonly stamp: string,
   ) {}
+
+  get members(): ReadonlySet<PooledEnvironment> {
+    return this.all;
+  }
 
   get retired(): boolean {
     return this.isRetired;
@@ -66,7 +71,7 @@ export class FunctionPool {
 
   add(env: ExecutionEnvironment, kind: EnvironmentKind, now: number): PooledEnvironment {
     const member: PooledEnvironment = { env, kind, pool: this, state: 'initializing', lastUsedAt: now, invocations: 0 };
-    this.members.add(member);
+    this.all.add(member);
     return member;
   }
 
@@ -98,7 +103,7 @@ export class FunctionPool {
   remove(member: PooledEnvironment): void {
     member.idleTimer?.cancel();
     delete w(member).idleTimer;
-    this.members.delete(member);
+    this.all.delete(member);
   }
 
   /** No new invocation is placed here any more. */
