@@ -30,7 +30,9 @@ import { environmentsTmpRoot, openDataDir } from './registry/data-dir.js';
 import { Registry } from './registry/registry.js';
 import type { FunctionConfiguration } from './registry/types.js';
 import { Ledger, unreservedCapacity } from './scheduler/admission/ledger.js';
+import { Environments } from './scheduler/environments.js';
 import { ProvisionedConcurrency } from './scheduler/provisioned.js';
+import { Reaper } from './scheduler/reaper.js';
 import { Reservations } from './scheduler/reservations.js';
 import { Scheduler } from './scheduler/scheduler.js';
 
@@ -119,7 +121,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     environmentCpu: config.environmentCpu === 'unlimited' ? 'unlimited' : 'proportional',
     pidsMax: config.environmentPidsMax,
   });
-  const scheduler = new Scheduler({
+  const environments = new Environments({
     clock,
     factory:
       options.factory ??
@@ -128,21 +130,24 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     logs,
     partition,
     tmpRoot: environmentsTmpRoot(dataDir),
-    environmentIdleTimeoutSeconds: config.environmentIdleTimeoutSeconds,
-    ledger,
-    hostMemoryMb: config.hostMemoryMb,
     isolation: config.isolation as Isolation,
     logBytesPerInvocation: config.logBytesPerInvocation,
   });
+  const reaper = new Reaper(environments, {
+    clock,
+    hostMemoryMb: config.hostMemoryMb,
+    environmentIdleTimeoutSeconds: config.environmentIdleTimeoutSeconds,
+  });
   const provisioned = new ProvisionedConcurrency({
-    scheduler,
+    environments,
+    reaper,
     registry,
     ledger,
     metrics,
-    clock,
     partition,
     initConcurrency: config.provisionedInitConcurrency,
   });
+  const scheduler = new Scheduler({ clock, metrics, ledger, environments, reaper, provisioned });
   registry.onChange((e) => {
     if (e.kind === 'alias-updated') provisioned.aliasChanged(e.functionName, e.version);
     if (e.kind === 'alias-deleted') provisioned.deleted(e.functionName, e.version);
