@@ -1,16 +1,12 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { endpointFrom, lambdaClient } from './cli/client.js';
-import { deploy } from './cli/deploy.js';
-import { failedEvents, replayEvent } from './cli/events.js';
-import { invoke } from './cli/invoke.js';
-import { showLogs } from './cli/logs.js';
-import { functionUrl } from './cli/url.js';
-import { alias, publish } from './cli/versions.js';
-import { serve, serveFlagOptions } from './cli/serve.js';
-import { writeDashboards } from './cli/dashboards.js';
-import { LogStore } from './logs/log-store.js';
+
+/*
+ * Each command loads only what it uses: a client command (deploy, invoke, publish, …) starts in
+ * a fraction of the time it would take to load the whole server beside the AWS SDK client.
+ */
+const client = () => import('./cli/client.js');
 
 const USAGE = `Usage: laminar <command> [options]
 
@@ -46,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve': {
+      const { serve, serveFlagOptions } = await import('./cli/serve.js');
       const { values } = parseArgs({ args: rest, options: serveFlagOptions(), strict: true });
       await serve(values);
       return -1; // keeps running
@@ -66,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const dir = positionals[0];
       if (!dir) throw new UsageError('deploy needs a folder: laminar deploy DIR');
+      const [{ endpointFrom, lambdaClient }, { deploy }] = await Promise.all([client(), import('./cli/deploy.js')]);
       const out = await deploy(lambdaClient(endpointFrom(values.endpoint)), dir, {
         ...(values.name ? { name: values.name } : {}),
         ...(values.handler ? { handler: values.handler } : {}),
@@ -91,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const name = positionals[0];
       if (!name) throw new UsageError('invoke needs a function name: laminar invoke NAME');
+      const [{ endpointFrom, lambdaClient }, { invoke }] = await Promise.all([client(), import('./cli/invoke.js')]);
       const out = await invoke(lambdaClient(endpointFrom(values.endpoint)), name, {
         ...(values.payload !== undefined ? { payload: values.payload } : {}),
         ...(values.qualifier ? { qualifier: values.qualifier } : {}),
@@ -110,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const name = positionals[0];
       if (!name) throw new UsageError('publish needs a function name: laminar publish NAME');
+      const [{ endpointFrom, lambdaClient }, { publish }] = await Promise.all([client(), import('./cli/versions.js')]);
       const out = await publish(lambdaClient(endpointFrom(values.endpoint)), name, {
         ...(values.description !== undefined ? { description: values.description } : {}),
       });
@@ -131,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
       if (!name || !aliasName || !values.version) {
         throw new UsageError('alias needs a function, an alias name and a version: laminar alias NAME ALIAS --version V');
       }
+      const [{ endpointFrom, lambdaClient }, { alias }] = await Promise.all([client(), import('./cli/versions.js')]);
       const out = await alias(lambdaClient(endpointFrom(values.endpoint)), name, aliasName, {
         version: values.version,
         ...(values.description !== undefined ? { description: values.description } : {}),
@@ -152,6 +153,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const name = positionals[0];
       if (!name) throw new UsageError('url needs a function name: laminar url NAME');
+      const [{ endpointFrom, lambdaClient }, { functionUrl }] = await Promise.all([client(), import('./cli/url.js')]);
       const out = await functionUrl(lambdaClient(endpointFrom(values.endpoint)), name, {
         ...(values.create ? { create: true } : {}),
         ...(values['auth-type'] !== undefined ? { authType: values['auth-type'] } : {}),
@@ -169,12 +171,14 @@ async function main(argv: string[]): Promise<number> {
       const name = positionals[0];
       if (!name) throw new UsageError('logs needs a function name: laminar logs NAME');
       const dataDir = resolve(values['data-dir'] ?? process.env.LAMINAR_DATA_DIR ?? '.laminar');
+      const [{ showLogs }, { LogStore }] = await Promise.all([import('./cli/logs.js'), import('./logs/log-store.js')]);
       await showLogs(LogStore.folderFor(dataDir), name, { follow: values.follow ?? false });
       return 0;
     }
     case 'events': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { endpoint: { type: 'string' } } });
       const [sub, arg] = positionals;
+      const [{ endpointFrom }, { failedEvents, replayEvent }] = await Promise.all([client(), import('./cli/events.js')]);
       const endpoint = endpointFrom(values.endpoint);
       if (sub === 'failed' && arg) {
         process.stdout.write(JSON.stringify(await failedEvents(endpoint, arg), null, 2) + '\n');
@@ -188,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'dashboards': {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      const { writeDashboards } = await import('./cli/dashboards.js');
       for (const file of writeDashboards(positionals[0] ?? 'dashboards')) process.stdout.write(`wrote ${file}\n`);
       return 0;
     }

@@ -40,6 +40,13 @@ function parseJsonField(text: string | undefined, name: string): unknown {
   }
 }
 
+/** `async function` handlers always return a promise: their outcome never depends on the event loop. */
+const AsyncFunction = Object.getPrototypeOf(async () => undefined) as { constructor: unknown };
+
+function isAsyncFunction(fn: unknown): boolean {
+  return typeof fn === 'function' && Object.getPrototypeOf(fn) === AsyncFunction;
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
@@ -60,7 +67,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export function runHandler(handler: UserHandler, task: InvokeTask, config: BootstrapConfig, options: RunOptions = {}): Promise<HandlerOutcome> {
   const pollMs = options.pollMs ?? 2;
   const activeResources = options.activeResources ?? (() => process.getActiveResourcesInfo());
-  const baseline = countResources(activeResources());
+  // The resources alive before the handler runs matter only to a handler that may end with an
+  // empty event loop (callbacks, or no result at all); an async function's promise is its outcome.
+  const baseline = isAsyncFunction(handler) ? undefined : countResources(activeResources());
   return new Promise((resolve) => {
     let settled = false;
     let called = false;
@@ -77,7 +86,8 @@ export function runHandler(handler: UserHandler, task: InvokeTask, config: Boots
     // callback included), so a ref'd poller would always see itself.
     const poll = (): void => {
       if (settled) return;
-      if (isDrained(baseline, countResources(activeResources()))) {
+      // Without a baseline (an async function that also called its callback) there is nothing to wait for.
+      if (baseline === undefined || isDrained(baseline, countResources(activeResources()))) {
         if (afterDrain) return afterDrain();
         if (!called) {
           called = true;
@@ -117,6 +127,8 @@ export function runHandler(handler: UserHandler, task: InvokeTask, config: Boots
     let result: unknown;
     try {
       const event = JSON.parse(task.payload) as unknown;
+      // An object of own properties, methods included, as the RIC builds it: wrappers that copy
+      // the context ({ ...context }) keep working methods.
       const context = {
         get callbackWaitsForEmptyEventLoop(): boolean {
           return waitForEmptyEventLoop;

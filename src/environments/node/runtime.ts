@@ -89,10 +89,14 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
 
   async function invoke(task: InvokeTask): Promise<InvokeReply> {
     capture.beginInvocation(task.requestId);
-    if (task.traceId) process.env._X_AMZN_TRACE_ID = task.traceId;
-    else delete process.env._X_AMZN_TRACE_ID;
+    // A write to process.env reaches the C library's environment: made only when the value changes.
+    if (process.env._X_AMZN_TRACE_ID !== task.traceId) {
+      if (task.traceId) process.env._X_AMZN_TRACE_ID = task.traceId;
+      else delete process.env._X_AMZN_TRACE_ID;
+    }
     const started = performance.now();
-    options.sampleMemoryMb();
+    // Memory is sampled once, at the end: the peak is what the REPORT line shows, and the start of
+    // an invocation is the end of the one before it.
     const finish = (fields: Pick<InvokeReply, 'ok' | 'result' | 'error' | 'fatal'>): InvokeReply => {
       const durationMs = performance.now() - started;
       capture.endPhase();
@@ -102,16 +106,16 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
     const earlier = pendingFatal ?? initError;
     if (earlier || !handler) return finish({ ok: false, error: earlier ?? toErrorPayload(new Error('handler not loaded')), fatal: true });
 
-    const fatal = new Promise<FunctionErrorPayload>((resolve) => (onFatal = resolve));
-    const raced = await Promise.race([
-      runHandler(handler, task, config).then(serialize),
-      fatal.then((error) => ({ fatalError: error })),
-    ]);
+    // The fatal-error handlers installed at start end the invocation in flight through `onFatal`.
+    const outcome = await new Promise<{ result: string } | { error: unknown } | { fatalError: FunctionErrorPayload }>((resolve) => {
+      onFatal = (error) => resolve({ fatalError: error });
+      void runHandler(handler as UserHandler, task, config).then((o) => resolve(serialize(o)));
+    });
     onFatal = undefined;
-    if ('fatalError' in raced) return finish({ ok: false, error: raced.fatalError, fatal: true });
-    if ('result' in raced) return finish({ ok: true, result: raced.result });
-    capture.logError('Invoke Error', raced.error);
-    return finish({ ok: false, error: toErrorPayload(raced.error) });
+    if ('fatalError' in outcome) return finish({ ok: false, error: outcome.fatalError, fatal: true });
+    if ('result' in outcome) return finish({ ok: true, result: outcome.result });
+    capture.logError('Invoke Error', outcome.error);
+    return finish({ ok: false, error: toErrorPayload(outcome.error) });
   }
 
   return { init, invoke };

@@ -54,6 +54,22 @@ describe('runHandler', () => {
     await expect(run(async () => Promise.reject(boom))).resolves.toEqual({ ok: false, error: boom });
   });
 
+  it('an async function never looks at the event loop: its promise is its outcome', async () => {
+    let looked = 0;
+    const activeResources = (): string[] => {
+      looked++;
+      return ['Timeout'];
+    };
+    await expect(runHandler(async () => 'fast', task(), config, { activeResources })).resolves.toEqual({ ok: true, result: 'fast' });
+    expect(looked).toBe(0);
+    // One that also calls back with callbackWaitsForEmptyEventLoop has nothing to wait for.
+    const outcome = await runHandler(async (_e, _c, callback) => void callback(null, 'called back'), task(), config, { activeResources });
+    expect(outcome).toEqual({ ok: true, result: 'called back' });
+    // A plain function that returns nothing takes a baseline: its outcome may be the loop emptying.
+    await runHandler((_e, _c, callback) => callback(null, 'cb'), task(), config, { activeResources: () => (looked++, []) });
+    expect(looked).toBeGreaterThan(0);
+  });
+
   it('sync throw and sync return value (fewer than 3 parameters)', async () => {
     const boom = new Error('sync');
     await expect(run(() => { throw boom; })).resolves.toEqual({ ok: false, error: boom });
