@@ -10,8 +10,16 @@ import { DEFAULT_RETRY_CONFIG } from './async/retry-policy.js';
 import { SqliteEventQueue } from './async/sqlite-queue.js';
 import { AutoScaling } from './autoscaling/index.js';
 import { SqliteTargetStore } from './autoscaling/sqlite-target-store.js';
-import { folderConfiguration, folderLayers, readFolderSettings, zipFolder, type FolderConfiguration, type FolderLayer } from './cli/package-folder.js';
-import type { Partition } from './core/arn.js';
+import {
+  folderConfiguration,
+  folderLayers,
+  readFolderSettings,
+  SETTINGS_FILE,
+  zipFolder,
+  type FolderConfiguration,
+  type FolderLayer,
+} from './cli/package-folder.js';
+import { functionArn, type Partition } from './core/arn.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { ResourceNotFoundException } from './core/errors.js';
 import { parseCredentials } from './config/credentials.js';
@@ -35,6 +43,7 @@ import { ProvisionedConcurrency } from './scheduler/provisioned.js';
 import { Reaper } from './scheduler/reaper.js';
 import { Reservations } from './scheduler/reservations.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { RuleStore, Schedules } from './schedules/index.js';
 
 export interface LaminarOptions {
   clock?: Clock;
@@ -51,6 +60,8 @@ export interface Laminar {
   readonly ledger: Ledger;
   readonly provisioned: ProvisionedConcurrency;
   readonly autoscaling: AutoScaling;
+  /** EventBridge rules that run functions on a schedule. */
+  readonly schedules: Schedules;
   readonly metrics: Metrics;
   /** Runs Event invocations from the durable queue. */
   readonly dispatcher: Dispatcher;
@@ -77,6 +88,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   let registry: Registry;
   let queue: SqliteEventQueue;
   let targets: SqliteTargetStore;
+  let rules: RuleStore;
   try {
     registry = Registry.open({
       dataDir,
@@ -92,11 +104,19 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       throw err;
     }
     try {
+      rules = RuleStore.inDataDir(dataDir);
+    } catch (err) {
+      targets.close();
+      registry.close();
+      throw err;
+    }
+    try {
       queue = SqliteEventQueue.inDataDir(dataDir);
       // The lock makes this the data dir's only server: a lease still held was held by a server
       // that died, so its events run again now rather than after their visibility timeout.
       queue.releaseAllLeases(clock.now());
     } catch (err) {
+      rules.close();
       targets.close();
       registry.close();
       throw err;
@@ -188,6 +208,26 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   autoscaling.start();
   // Function URLs name the address the server listens on, known once it listens.
   let urlOrigin: string | undefined;
+  // A due rule invokes each target asynchronously, as EventBridge invokes Lambda: the event is
+  // queued (durable) and runs, with retries, through the dispatcher. A function that does not
+  // exist (any more) is refused here, as Lambda's Invoke refuses EventBridge.
+  const schedules = new Schedules({
+    clock,
+    store: rules,
+    partition,
+    port: {
+      async invoke(target, payload, requestId) {
+        registry.resolve(target.functionName, target.qualifier);
+        await dispatcher.submit({ ...target, payload, requestId });
+      },
+    },
+    metrics: {
+      triggered: (rule) => metrics.scheduleTriggeredRules.inc({ rule }),
+      invoked: (rule) => metrics.scheduleInvocations.inc({ rule }),
+      failed: (rule, reason) => metrics.scheduleFailedInvocations.inc({ rule, reason }),
+    },
+    onError: (err) => server.log.error(err, 'scheduled rule: a run or one of its targets failed'),
+  });
   const server = buildServer({
     clock,
     urlOrigin: () => urlOrigin,
@@ -197,6 +237,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     events: dispatcher,
     failedEvents: dispatcher,
     autoscaling,
+    schedules,
     metrics,
     partition,
     concurrency: reservations,
@@ -210,6 +251,8 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
 
   // Events accepted before a restart run from now on, whether or not the API listens yet.
   dispatcher.start();
+  // Scheduled rules fire from now on; what came due while the server was down is not replayed.
+  schedules.start();
 
   let closed = false;
   return {
@@ -219,6 +262,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     ledger,
     provisioned,
     autoscaling,
+    schedules,
     metrics,
     dispatcher,
     server,
@@ -249,6 +293,8 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       try {
         autoscaling.stop();
         await server.close();
+        // No rule fires any more; events it already handed over reach the queue before it closes.
+        await schedules.close();
         // No new attempts; those in flight finish within the scheduler's grace, then record
         // their outcome before the queue closes.
         dispatcher.stop();
@@ -261,6 +307,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         if (!('unavailable' in c)) await c.dispose().catch(() => undefined);
       } finally {
         await queue.close();
+        rules.close();
         targets.close();
         registry.close();
         dataDirLock.release();
@@ -295,6 +342,8 @@ function eventSettings(registry: Registry, defaults: RetrySettings, name: string
  * where its code or settings changed, so a restart leaves warm state and RevisionIds alone.
  * Settings come from an optional `laminar.json` in the folder; the layer folders it names
  * (`LaminarLayers`) are published first, and a folder holding such layers is not a function.
+ * A `LaminarSchedule` keeps an EventBridge rule named after the function, with the function as
+ * its target, in step (`Schedules.applyFolderSchedule`).
  */
 export async function deployFolders(laminar: Laminar, dir: string): Promise<string[]> {
   const folders = readdirSync(dir, { withFileTypes: true })
@@ -331,6 +380,11 @@ export async function deployFolders(laminar: Laminar, dir: string): Promise<stri
         await waitForUpdate(laminar, name);
       }
       if (configurationDiffers(current, wanted)) laminar.registry.updateFunctionConfiguration(name, wanted);
+    }
+    try {
+      laminar.schedules.applyFolderSchedule(name, functionArn(laminar.config, name), settings.LaminarSchedule);
+    } catch (err) {
+      throw new Error(`${join(folder, SETTINGS_FILE)}: ${(err as Error).message}`, { cause: err });
     }
     deployed.push(name);
   }

@@ -7,10 +7,12 @@ import type { Registry } from '../registry/registry.js';
 import type { EventSink } from '../async/dispatcher.js';
 import { appAutoScalingRoutes, type AutoScaling } from '../autoscaling/index.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { eventBridgeRoutes, type Schedules } from '../schedules/index.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { functionUrlServeRoutes } from './function-url/serve.js';
 import { lambdaValidatorCompiler } from './validation/fastify.js';
 import { accountRoutes } from './routes/account.js';
+import { awsJsonFallbackRoutes } from './routes/aws-json-fallback.js';
 import { concurrencyRoutes, type ConcurrencyService } from './routes/concurrency.js';
 import { eventInvokeConfigRoutes } from './routes/event-invoke-config.js';
 import { failedEventRoutes, type FailedEventStore } from './routes/failed-events.js';
@@ -30,6 +32,7 @@ export interface ServerDeps {
   /** The events kept for dead-letter queues and undelivered destinations. */
   failedEvents: FailedEventStore;
   autoscaling: AutoScaling;
+  schedules: Schedules;
   concurrency: ConcurrencyService;
   provisioned: ProvisionedService;
   metrics: Metrics;
@@ -102,6 +105,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     unreservedConcurrency: deps.unreservedConcurrency,
   });
   app.register(metricsHealthRoutes, { metrics: deps.metrics, ...(deps.health ? { health: deps.health } : {}) });
+  // Both awsJson1_1 services answer POST /, each for its own X-Amz-Target service.
   app.register(appAutoScalingRoutes, { autoscaling: deps.autoscaling });
+  app.register(eventBridgeRoutes, { schedules: deps.schedules });
+  app.register(awsJsonFallbackRoutes);
   return app;
 }

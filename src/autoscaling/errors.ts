@@ -3,16 +3,13 @@
  * every client error is HTTP 400 and the shape name travels in both `x-amzn-ErrorType` and the
  * body's `__type`, which is what `@aws-sdk/client-application-auto-scaling` matches its exception
  * classes on. The names collide with some of Lambda's (ValidationException), so this module's
- * classes share LaminarError's fields but are distinct classes; `routes.ts` serializes them.
+ * classes share LaminarError's fields but are distinct classes (`core/aws-json.ts` gives them the
+ * awsJson1_1 body); `routes.ts` serializes them.
  */
-import { LaminarError, type ErrorType } from '../core/errors.js';
+import { AwsJsonError } from '../core/aws-json.js';
+import type { ErrorType } from '../core/errors.js';
 
-export abstract class AppAutoScalingError extends LaminarError {
-  /** The awsJson1_1 error body. */
-  override toBody(): Record<string, unknown> {
-    return { __type: this.code, message: this.message };
-  }
-}
+export abstract class AppAutoScalingError extends AwsJsonError {}
 
 /** A parameter is missing, malformed, or names something Laminar cannot scale. */
 export class ScalingValidationException extends AppAutoScalingError {

@@ -4,9 +4,11 @@
  * AnyScaleFrontendService.<Operation>`, `Content-Type: application/x-amz-json-1.1`. The plugin has
  * its own body parser and error handler (encapsulated), because this protocol's errors differ
  * from Lambda's restJson1: HTTP 400 (500 for faults) with `x-amzn-ErrorType` and
- * `{"__type": "<Shape>", "message": "…"}`.
+ * `{"__type": "<Shape>", "message": "…"}`. Its `POST /` is constrained to this service's
+ * X-Amz-Target, so EventBridge's plugin serves the same path (`core/aws-json.ts`).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { addAwsJsonBodyParser, AWS_JSON_CONTENT_TYPE, awsJsonRoute, sendAwsJsonError, sendAwsJsonResult } from '../core/aws-json.js';
 import { LaminarError } from '../core/errors.js';
 import {
   AppAutoScalingError,
@@ -18,8 +20,8 @@ import {
 import { readRequest, type ScalingInputs, type ScalingOperation } from './shapes.js';
 import type { AutoScaling } from './service.js';
 
-const TARGET_PREFIX = 'AnyScaleFrontendService.';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
+const SERVICE = 'AnyScaleFrontendService';
+const TARGET_PREFIX = `${SERVICE}.`;
 
 type Operations = { [K in ScalingOperation]: (s: AutoScaling, input: ScalingInputs[K]) => object };
 
@@ -62,7 +64,7 @@ export function toScalingError(err: unknown): AppAutoScalingError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new SerializationException('Could not parse the request body as JSON: ' + e.message);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new SerializationException(`Unsupported content type: send ${CONTENT_TYPE}.`);
+      return new SerializationException(`Unsupported content type: send ${AWS_JSON_CONTENT_TYPE}.`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ScalingValidationException('The request body is too large.');
     default:
@@ -71,40 +73,23 @@ export function toScalingError(err: unknown): AppAutoScalingError {
   }
 }
 
-function sendScalingError(reply: FastifyReply, err: AppAutoScalingError): FastifyReply {
-  return reply
-    .code(err.statusCode)
-    .header('x-amzn-ErrorType', err.code)
-    .header('content-type', CONTENT_TYPE)
-    .send(JSON.stringify(err.toBody()));
-}
-
 export async function appAutoScalingRoutes(app: FastifyInstance, o: AppAutoScalingRouteOptions): Promise<void> {
-  app.addContentTypeParser(CONTENT_TYPE, { parseAs: 'string' }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, {});
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch (err) {
-      done(new SerializationException('Could not parse the request body as JSON: ' + (err as Error).message), undefined);
-    }
-  });
+  addAwsJsonBodyParser(app, (message) => new SerializationException(message));
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const mapped = toScalingError(err);
     if (mapped instanceof InternalServiceException) req.log.error({ err }, 'application auto scaling internal error');
-    return sendScalingError(reply, mapped);
+    return sendAwsJsonError(reply, mapped);
   });
 
-  app.post('/', async (req: FastifyRequest, reply: FastifyReply) => {
-    const target = req.headers['x-amz-target'];
-    const name = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
-    if (name === undefined || !Object.hasOwn(SERVED, name)) {
-      throw new ScalingUnknownOperationException(
-        target === undefined ? 'Missing X-Amz-Target header.' : `Unknown operation ${String(target)}: Laminar serves ${OPERATIONS.join(', ')}.`,
-      );
+  app.post('/', awsJsonRoute(app, SERVICE), async (req: FastifyRequest, reply: FastifyReply) => {
+    // The route constraint guarantees the service prefix; the operation is checked here.
+    const target = String(req.headers['x-amz-target']);
+    const name = target.slice(TARGET_PREFIX.length);
+    if (!target.startsWith(TARGET_PREFIX) || !Object.hasOwn(SERVED, name)) {
+      throw new ScalingUnknownOperationException(`Unknown operation ${target}: Laminar serves ${OPERATIONS.join(', ')}.`);
     }
     const result = serve(name as ScalingOperation, o.autoscaling, req.body ?? {});
-    return reply.header('content-type', CONTENT_TYPE).header('x-amzn-RequestId', req.id).send(JSON.stringify(result));
+    return sendAwsJsonResult(reply, req.id, result);
   });
 }

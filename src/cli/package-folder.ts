@@ -2,6 +2,7 @@ import { createReadStream, existsSync, readFileSync, readdirSync, statSync } fro
 import { basename, join, relative, resolve, sep } from 'node:path';
 import yazl from 'yazl';
 import { validationMessage } from '../core/errors.js';
+import { parseScheduleExpression } from '../core/schedule-expression.js';
 import { compileShape } from '../core/shape.js';
 import { FolderSettingsShape } from '../registry/shapes.js';
 
@@ -44,6 +45,8 @@ export interface FolderSettings {
   Environment?: { Variables?: Record<string, string> };
   /** Folders, relative to this one, published as layers the function uses in this order. */
   LaminarLayers?: string[];
+  /** `rate(…)` or `cron(…)`: `serve --functions` runs the function on it (an EventBridge rule named after the function). */
+  LaminarSchedule?: string;
 }
 
 export function readFolderSettings(dir: string): FolderSettings {
@@ -58,6 +61,16 @@ export function readFolderSettings(dir: string): FolderSettings {
   // The same shape the API checks, so a folder cannot store what CreateFunction would refuse.
   const out = checkSettings(parsed);
   if (!out.ok) throw new Error(`${file}: ${out.kind === 'type' ? out.message : validationMessage(out.violations)}`);
+  const schedule = out.value.LaminarSchedule;
+  if (schedule !== undefined) {
+    const expression = parseScheduleExpression(schedule, { kinds: ['rate', 'cron'] });
+    if (!expression.ok) {
+      throw new Error(
+        `${file}: LaminarSchedule '${schedule}' is not a schedule (${expression.why}); ` +
+          'use rate(N minute|minutes|hour|hours|day|days) or cron(minutes hours day-of-month month day-of-week year).',
+      );
+    }
+  }
   return out.value;
 }
 

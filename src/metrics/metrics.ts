@@ -229,6 +229,15 @@ export class Metrics {
     this.urlDuration.observe(labels, seconds);
   }
 
+  // Scheduled rules (EventBridge: TriggeredRules, Invocations, FailedInvocations)
+  readonly scheduleTriggeredRules = this.counter('laminar_schedule_triggered_rules_total', 'Scheduled rule runs: one per rule per scheduled instant (TriggeredRules).', ['rule']);
+  readonly scheduleInvocations = this.counter('laminar_schedule_invocations_total', "Events a scheduled rule handed to a target's asynchronous invoke (Invocations).", ['rule']);
+  readonly scheduleFailedInvocations = this.counter(
+    'laminar_schedule_failed_invocations_total',
+    'Targets a scheduled rule could not invoke, by reason (FunctionNotFound, InternalError) (FailedInvocations).',
+    ['rule', 'reason'],
+  );
+
   bindScheduler(source: () => SchedulerSnapshot): void {
     this.scheduler = source;
   }

@@ -112,9 +112,15 @@ export const UpdateFunctionConfigurationBody = struct({ ...configuration, Revisi
 
 /**
  * A folder's `laminar.json`: CreateFunction's configuration members, and Laminar's own
- * `LaminarLayers` (folders, relative to it, to publish as layers that the function uses in order).
+ * `LaminarLayers` (folders, relative to it, to publish as layers that the function uses in order)
+ * and `LaminarSchedule` (a `rate()` or `cron()` expression that runs the function, as an
+ * EventBridge rule named after it).
  */
-export const FolderSettingsShape = struct({ ...configuration, LaminarLayers: list(str({ min: 1 }), { max: 5 }) });
+export const FolderSettingsShape = struct({
+  ...configuration,
+  LaminarLayers: list(str({ min: 1 }), { max: 5 }),
+  LaminarSchedule: str({ min: 1, max: 256 }),
+});
 
 export const UpdateFunctionCodeBody = struct({
   ...codeSource,

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteEventQueue } from '../../src/async/sqlite-queue.js';
 import { SqliteTargetStore } from '../../src/autoscaling/sqlite-target-store.js';
+import { RuleStore } from '../../src/schedules/rule-store.js';
 import { ensurePrivateDir } from '../../src/registry/data-dir.js';
 import { startLaminar, zipFixture, type Harness } from '../helpers/laminar.js';
 import { target } from '../unit/autoscaling/target-store-conformance.js';
@@ -152,7 +153,7 @@ describe.each([
     const entries = checkModes(dataDir);
     const rels = entries.map((e) => e.rel);
     // The checks above covered these; make sure they were there to be checked.
-    for (const present of ['laminar.lock', 'registry.db', 'registry.db-wal', 'registry.db-shm', 'autoscaling.db', 'autoscaling.db-wal', 'autoscaling.db-shm', 'logs', `logs/${name}`, 'code/package.json', 'sandbox/support/passwd', 'sandbox/support/seccomp.bpf']) {
+    for (const present of ['laminar.lock', 'registry.db', 'registry.db-wal', 'registry.db-shm', 'autoscaling.db', 'autoscaling.db-wal', 'autoscaling.db-shm', 'schedules.db', 'schedules.db-wal', 'schedules.db-shm', 'logs', `logs/${name}`, 'code/package.json', 'sandbox/support/passwd', 'sandbox/support/seccomp.bpf']) {
       expect(rels).toContain(present);
     }
     expect(rels.filter((r) => r.startsWith(`logs/${name}/`) && r.endsWith('.log')).length).toBeGreaterThan(0);
@@ -186,21 +187,32 @@ describe.each([
       store.close();
     }
   });
+
+  it('keeps the schedules database 0600, its -wal and -shm too', () => {
+    umask = process.umask(mask);
+    const dataDir = newDataDir();
+    ensurePrivateDir(dataDir);
+    const store = RuleStore.inDataDir(dataDir);
+    try {
+      store.putRule({ name: 'nightly', scheduleExpression: 'rate(1 day)', state: 'ENABLED', anchorMs: 0 });
+      for (const file of ['schedules.db', 'schedules.db-wal', 'schedules.db-shm']) expect(octal(mode(join(dataDir, file))), file).toBe('0600');
+    } finally {
+      store.close();
+    }
+  });
 });
 
 describe('an existing data dir', () => {
-  it('is tightened to 0700 at start, with the registry and autoscaling databases made by an older server', async () => {
+  it('is tightened to 0700 at start, with the registry, autoscaling and schedules databases made by an older server', async () => {
     const dataDir = newDataDir();
     await (await start(dataDir)).close();
     open.splice(0);
     chmodSync(dataDir, 0o755);
-    chmodSync(join(dataDir, 'registry.db'), 0o644);
-    chmodSync(join(dataDir, 'autoscaling.db'), 0o644);
+    for (const db of ['registry.db', 'autoscaling.db', 'schedules.db']) chmodSync(join(dataDir, db), 0o644);
 
     await start(dataDir);
     expect(octal(mode(dataDir))).toBe('0700');
-    expect(octal(mode(join(dataDir, 'registry.db')))).toBe('0600');
-    expect(octal(mode(join(dataDir, 'autoscaling.db')))).toBe('0600');
+    for (const db of ['registry.db', 'autoscaling.db', 'schedules.db']) expect(octal(mode(join(dataDir, db))), db).toBe('0600');
     checkModes(dataDir);
   });
 });

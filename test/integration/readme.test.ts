@@ -77,6 +77,9 @@ const EXPECT: { match: RegExp; stdout?: RegExp | RegExp[]; stderr?: RegExp; file
   { match: /^npx laminar url hello --create/, stdout: /^http:\/\/127\.0\.0\.1:\d+\/lambda-url\/[a-z0-9]{32}\/$/m },
   { match: /^curl -s "\$\(npx laminar url hello\)\?name=Ada"/, stdout: /^\{"message":"Hello, Ada!"/ },
   { match: /^curl -s -i "\$\(npx laminar url hello\)/, stdout: [/^HTTP\/1\.1 200/m, /^content-type: application\/json/im] },
+  { match: /^aws events put-rule /, stdout: /"RuleArn": "arn:aws:events:us-east-1:000000000000:rule\/hello-every-5-minutes"/ },
+  { match: /^aws events put-targets /, stdout: /"FailedEntryCount": 0/ },
+  { match: /^aws events list-targets-by-rule /, stdout: [/"Id": "hello"/, /"Input": "\{\\"name\\":\\"Ada\\"\}"/] },
   { match: /^aws lambda create-function-url-config/, stdout: /"FunctionUrl": "http:\/\/127\.0\.0\.1:\d+\/lambda-url\/[a-z0-9]{32}\/"/ },
 ];
 
@@ -236,7 +239,7 @@ afterAll(async () => {
 describe('every README command runs as written', () => {
   it('finds the sections a newcomer follows', () => {
     const sections = new Set(plan.map((p) => p.command.section));
-    for (const s of ['Quick start', 'With the `laminar` CLI', 'With the AWS SDK for JavaScript v3', 'With the AWS CLI', 'Function URLs', 'Autoscaling', 'Dashboards']) {
+    for (const s of ['Quick start', 'With the `laminar` CLI', 'With the AWS SDK for JavaScript v3', 'With the AWS CLI', 'Function URLs', 'Schedules', 'Autoscaling', 'Dashboards']) {
       expect(sections, `README section "${s}" has commands`).toContain(s);
     }
   });
