@@ -15,6 +15,20 @@ export class PerRequestPool<B extends Backend> {
 
   constructor(private readonly create: () => Promise<B>) {}
 
+  /**
+   * Starts backends until there are `n`, a few at a time (as Laminar's prewarm bursts start its
+   * environments), so that none is started while the floor is measured.
+   */
+  async ensure(n: number): Promise<void> {
+    while (this.all.length < n) {
+      const batch = Array.from({ length: Math.min(4, n - this.all.length) }, () => this.create());
+      for (const backend of await Promise.all(batch)) {
+        this.all.push(backend);
+        this.idle.push(backend);
+      }
+    }
+  }
+
   async run(event: string): Promise<string> {
     let backend = this.idle.pop();
     if (backend === undefined) {

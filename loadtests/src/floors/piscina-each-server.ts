@@ -15,4 +15,4 @@ const pool = new PerRequestPool(async () => {
   p.on('error', (err: unknown) => process.stderr.write(`piscina-each floor: ${String(err)}\n`));
   return { call: (event: string) => p.run(event) };
 });
-await serveFloor('piscina-each', (body) => pool.run(eventOf(body)));
+await serveFloor('piscina-each', (body) => pool.run(eventOf(body)), (n) => pool.ensure(n));

@@ -78,4 +78,4 @@ class ProcessBackend implements Backend {
 }
 
 const pool = new PerRequestPool(() => ProcessBackend.start());
-await serveFloor(mode === 'sandboxed' ? 'sandboxed-processes' : 'processes', (body) => pool.run(eventOf(body)));
+await serveFloor(mode === 'sandboxed' ? 'sandboxed-processes' : 'processes', (body) => pool.run(eventOf(body)), (n) => pool.ensure(n));

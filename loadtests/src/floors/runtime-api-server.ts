@@ -96,4 +96,4 @@ class RuntimeBackend implements Backend {
 }
 
 const pool = new PerRequestPool(() => RuntimeBackend.start());
-await serveFloor('runtime-api', (body) => pool.run(eventOf(body)));
+await serveFloor('runtime-api', (body) => pool.run(eventOf(body)), (n) => pool.ensure(n));

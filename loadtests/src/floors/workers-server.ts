@@ -37,4 +37,4 @@ class WorkerBackend implements Backend {
 }
 
 const pool = new PerRequestPool(() => WorkerBackend.start());
-await serveFloor('workers', (body) => pool.run(eventOf(body)));
+await serveFloor('workers', (body) => pool.run(eventOf(body)), (n) => pool.ensure(n));

@@ -60,6 +60,15 @@ export class FloorServers {
     return (await server).ready;
   }
 
+  /**
+   * Starts a floor's backends until there are `n` (the floors of a kind start one per request in
+   * flight), as the scenarios pre-warm Laminar's environments: no floor run pays for starting one.
+   */
+  async prewarm(kind: FloorKind, n: number): Promise<void> {
+    const res = await fetch(`${await this.url(kind)}/floor/prewarm?n=${n}`, { method: 'POST', signal: AbortSignal.timeout(300_000) });
+    if (res.status !== 204) throw new Error(`${FLOOR_LABELS[kind]}: prewarm answered ${res.status}`);
+  }
+
   /** The floor server's process id, once started (for its CPU time). */
   async pid(kind: FloorKind): Promise<number | undefined> {
     const server = this.servers.get(kind);

@@ -75,6 +75,7 @@ export async function measureInterleaved<K extends string>(
   const floorSpecs = new Map<FloorKind, SteadySpec>();
   for (const kind of kinds) {
     const url = await floors.url(kind);
+    await floors.prewarm(kind, connections);
     const serverPid = await floors.pid(kind);
     floorSpecs.set(kind, { url, path: FLOOR_PATH, body: '{}', connections, ...(serverPid !== undefined ? { serverPid } : {}) });
   }
