@@ -23,10 +23,9 @@
  * to NORMAL where that is too slow, and concurrent enqueues share one sync (group commit).
  */
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createDatabase, tightenDatabase } from '../registry/data-dir.js';
+import { migrateDatabase, prepareDatabaseFile } from '../registry/data-dir.js';
 import {
   checkNewEvent,
   roundRobinOrder,
@@ -283,7 +282,7 @@ export class SqliteEventQueue implements EventQueue {
     readonly file: string,
     opts: SqliteEventQueueOptions = {},
   ) {
-    ensureDatabaseFile(file);
+    prepareDatabaseFile(file, (problem, cause) => new EventDatabaseError(file, problem, cause === undefined ? undefined : { cause }));
     try {
       this.db = new Database(file);
     } catch (err) {
@@ -294,7 +293,7 @@ export class SqliteEventQueue implements EventQueue {
       this.db.pragma('busy_timeout = 5000');
       const check = this.db.pragma('quick_check', { simple: true }) as string;
       if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
-      this.migrate();
+      migrateDatabase(this.db, MIGRATIONS);
       this.db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       this.qa = prepare(this.db);
       this.work = new Database(file);
@@ -314,18 +313,6 @@ export class SqliteEventQueue implements EventQueue {
     }
   }
 
-  private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new Error(`its schema version ${current} is newer than this Laminar knows (${MIGRATIONS.length})`);
-    }
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v] as string);
-        this.db.pragma(`user_version = ${v + 1}`);
-      }).immediate();
-    }
-  }
 
   /** IMMEDIATE takes the write lock at BEGIN, so two leasers on two connections serialise instead of failing to upgrade. */
   private inTransaction<T>(fn: () => T, db = this.work): T {
@@ -549,22 +536,3 @@ export class SqliteEventQueue implements EventQueue {
   }
 }
 
-/**
- * A missing file is a first start: it is created under another name and renamed into place once
- * SQLite has written its header. A 0-byte file is refused: SQLite would open it as a new, empty
- * queue and the accepted events it held would silently be gone.
- */
-function ensureDatabaseFile(file: string): void {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new EventDatabaseError(file, `cannot be read: ${(err as Error).message}`, { cause: err });
-    }
-    createDatabase(file);
-    return;
-  }
-  if (size === 0) throw new EventDatabaseError(file, 'is empty (0 bytes)');
-  tightenDatabase(file);
-}

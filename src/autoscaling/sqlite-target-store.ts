@@ -18,10 +18,9 @@
  * Durability is registry.db's: WAL with `synchronous = NORMAL`, so a killed process loses
  * nothing and a power loss at most the last commits.
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createDatabase, DataDirError, tightenDatabase } from '../registry/data-dir.js';
+import { DataDirError, migrateDatabase, prepareDatabaseFile } from '../registry/data-dir.js';
 import { DEFAULT_ACTIVITY_RETENTION, type TargetStore } from './target-store.js';
 import type { ScalableTargetRecord, ScalingActivityRecord, ScalingPolicyRecord, ScheduledActionRecord } from './types.js';
 
@@ -140,7 +139,7 @@ export class SqliteTargetStore implements TargetStore {
     opts: SqliteTargetStoreOptions = {},
   ) {
     this.activityRetention = opts.activityRetention ?? DEFAULT_ACTIVITY_RETENTION;
-    ensureDatabaseFile(file);
+    prepareDatabaseFile(file, (problem, cause) => new ScalingDatabaseError(file, problem, cause));
     try {
       this.db = new Database(file);
     } catch (err) {
@@ -152,7 +151,7 @@ export class SqliteTargetStore implements TargetStore {
       // A damaged file fails here, at start and naming itself, rather than on some later request.
       const check = this.db.pragma('quick_check', { simple: true }) as string;
       if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
-      this.migrate();
+      migrateDatabase(this.db, MIGRATIONS);
       this.q = prepare(this.db);
     } catch (err) {
       this.db.close();
@@ -169,18 +168,6 @@ export class SqliteTargetStore implements TargetStore {
     });
   }
 
-  private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new Error(`its schema version ${current} is newer than this Laminar knows (${MIGRATIONS.length})`);
-    }
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v] as string);
-        this.db.pragma(`user_version = ${v + 1}`);
-      }).immediate();
-    }
-  }
 
   close(): void {
     if (this.db.open) this.db.close();
@@ -253,23 +240,3 @@ export class SqliteTargetStore implements TargetStore {
   }
 }
 
-/**
- * A missing file is a first start: it is created 0600 under another name and renamed into place
- * once SQLite has written its header. A 0-byte file is refused: SQLite would open it as a new,
- * empty database and every target it held would silently be gone. An existing file made with a
- * looser mode is tightened, as registry.db is.
- */
-function ensureDatabaseFile(file: string): void {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ScalingDatabaseError(file, `cannot be read: ${(err as Error).message}`, err);
-    }
-    createDatabase(file);
-    return;
-  }
-  if (size === 0) throw new ScalingDatabaseError(file, 'is empty (0 bytes)');
-  tightenDatabase(file);
-}

@@ -370,3 +370,40 @@ export function tightenDatabase(file: string): void {
     }
   }
 }
+
+/**
+ * Readies the file of one of the data dir's databases before SQLite opens it. A missing file is
+ * a first start: it is created 0600 (`createDatabase`). A 0-byte file is refused: SQLite would
+ * open it as a new, empty database and everything it held would silently be gone. An existing
+ * file made with a looser mode is tightened. `fail` makes the owner's error naming the file.
+ */
+export function prepareDatabaseFile(file: string, fail: (problem: string, cause?: unknown) => Error): void {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(`cannot be read: ${(err as Error).message}`, err);
+    createDatabase(file);
+    return;
+  }
+  if (size === 0) throw fail('is empty (0 bytes)');
+  tightenDatabase(file);
+}
+
+/**
+ * Brings a database's schema up to date: each entry of `migrations` upgrades it by one step in a
+ * transaction of its own, and `PRAGMA user_version` records how far it got. A schema newer than
+ * this Laminar knows is refused rather than misread.
+ */
+export function migrateDatabase(db: Database.Database, migrations: readonly string[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(`its schema version ${current} is newer than this Laminar knows (${migrations.length})`);
+  }
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

@@ -11,10 +11,9 @@
  * targets in the order they were first put (an upsert keeps its rowid). Durability is the
  * registry's: WAL with `synchronous = NORMAL`.
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createDatabase, DataDirError, tightenDatabase } from '../registry/data-dir.js';
+import { DataDirError, migrateDatabase, prepareDatabaseFile } from '../registry/data-dir.js';
 import type { RuleRecord, TargetRecord } from './types.js';
 
 export const SCHEDULES_DB = 'schedules.db';
@@ -77,7 +76,7 @@ export class RuleStore {
   }
 
   constructor(readonly file: string) {
-    ensureDatabaseFile(file);
+    prepareDatabaseFile(file, (problem, cause) => new SchedulesDatabaseError(file, problem, cause));
     try {
       this.db = new Database(file);
     } catch (err) {
@@ -89,7 +88,7 @@ export class RuleStore {
       // A damaged file fails here, at start and naming itself, rather than at some later run.
       const check = this.db.pragma('quick_check', { simple: true }) as string;
       if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
-      this.migrate();
+      migrateDatabase(this.db, MIGRATIONS);
       this.q = prepare(this.db);
     } catch (err) {
       this.db.close();
@@ -107,18 +106,6 @@ export class RuleStore {
     });
   }
 
-  private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new Error(`its schema version ${current} is newer than this Laminar knows (${MIGRATIONS.length})`);
-    }
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v] as string);
-        this.db.pragma(`user_version = ${v + 1}`);
-      }).immediate();
-    }
-  }
 
   close(): void {
     if (this.db.open) this.db.close();
@@ -159,23 +146,3 @@ export class RuleStore {
   }
 }
 
-/**
- * A missing file is a first start: it is created 0600 under another name and renamed into place
- * once SQLite has written its header. A 0-byte file is refused: SQLite would open it as a new,
- * empty database and every rule it held would silently be gone. An existing file made with a
- * looser mode is tightened, as registry.db is.
- */
-function ensureDatabaseFile(file: string): void {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new SchedulesDatabaseError(file, `cannot be read: ${(err as Error).message}`, err);
-    }
-    createDatabase(file);
-    return;
-  }
-  if (size === 0) throw new SchedulesDatabaseError(file, 'is empty (0 bytes)');
-  tightenDatabase(file);
-}
