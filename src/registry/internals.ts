@@ -6,11 +6,11 @@ import {
   InvalidParameterValueException,
   RequestTooLargeException,
   ResourceConflictException,
-  type ResourceNotFoundException,
+  ResourceNotFoundException,
 } from '../core/errors.js';
 import type { CodeStore } from './code-store.js';
 import type { FunctionLayer } from './layers.js';
-import type { FunctionRow, Store, VersionRow } from './store.js';
+import { LATEST_NUM, type FunctionRow, type Store, type VersionRow } from './store.js';
 
 export interface RegistryLimits {
   codeSizeZipped: number;
@@ -26,6 +26,26 @@ export interface RegistryChange {
 }
 
 export type RegistryChangeListener = (e: RegistryChange) => void;
+
+/** The listeners of registry changes, and the one way to tell them. */
+export class ChangeFeed {
+  private readonly listeners = new Set<RegistryChangeListener>();
+
+  subscribe(listener: RegistryChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  emit(change: RegistryChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A failing listener must not undo or block a registry change that is already committed.
+      }
+    }
+  }
+}
 
 /** Internal services shared by the operation modules. */
 export interface RegistryInternals {
@@ -44,6 +64,40 @@ export interface RegistryInternals {
   cancelTimer(name: string): void;
   /** Checks a function's `Layers` and returns what its snapshot records of each. */
   resolveLayers(arns: readonly string[]): FunctionLayer[];
+}
+
+/** Lambda's defaults for the limits an instance does not set. */
+export function registryLimits(given: Partial<RegistryLimits> = {}): RegistryLimits {
+  return {
+    codeSizeZipped: given.codeSizeZipped ?? 52_428_800,
+    codeSizeUnzipped: given.codeSizeUnzipped ?? 262_144_000,
+    totalCodeSize: given.totalCodeSize ?? 80_530_636_800,
+  };
+}
+
+/**
+ * The lookups every operation starts with. A miss is Lambda's "Function not found" naming the
+ * ARN the caller asked for, qualifier included.
+ */
+export function functionLookups(
+  store: Store,
+  arn: (name: string, qualifier?: string) => string,
+): Pick<RegistryInternals, 'notFound' | 'requireFunction' | 'latest'> {
+  const notFound = (name: string, qualifier?: string): ResourceNotFoundException =>
+    new ResourceNotFoundException(`Function not found: ${arn(name, qualifier)}`);
+  return {
+    notFound,
+    requireFunction(name, qualifier) {
+      const fn = store.getFunction(name);
+      if (!fn) throw notFound(name, qualifier);
+      return fn;
+    },
+    latest(name) {
+      const row = store.getVersion(name, LATEST_NUM);
+      if (!row) throw notFound(name);
+      return row;
+    },
+  };
 }
 
 /** The size limits an uploaded zip (function code or layer) must meet before it is stored. */
