@@ -76,9 +76,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (req, reply) => {
+  // A callback hook, not an async one: every response passes here, and a promise per response
+  // is measurable on the invoke path.
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-amzn-RequestId', req.id);
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   if (deps.sandboxUid !== undefined) guardSandboxCallers(app, deps.sandboxUid);

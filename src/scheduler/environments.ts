@@ -60,6 +60,12 @@ export class Environments {
     return { pool, displaced };
   }
 
+  /** The current pool of `target`'s version, if it has one; a read that changes nothing. */
+  existingPool(target: ResolvedTarget): FunctionPool | undefined {
+    const pool = this.pools.get(`${target.functionName}\u0000${target.version}`);
+    return pool && pool.stamp === configStamp(target) ? pool : undefined;
+  }
+
   /** Creates (not yet initialised) an environment of `kind` in `pool`. */
   create(pool: FunctionPool, target: ResolvedTarget, kind: EnvironmentKind): PooledEnvironment {
     const id = `env-${++this.seq}-${streamSuffix().slice(0, 8)}`;

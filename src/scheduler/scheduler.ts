@@ -4,73 +4,29 @@
  * builder for the log and the metrics). The Scheduler is the thin driver that commits each
  * decision through the environment owner, the reaper and the ledger.
  */
-import { stopwatch, type Clock } from '../core/clock.js';
+import { stopwatch } from '../core/clock.js';
 import { TooManyRequestsException } from '../core/errors.js';
 import { requestId as newRequestId } from '../core/ids.js';
 import type { FunctionErrorPayload, InvokeOutcome } from '../environments/environment.js';
-import type { Metrics, SchedulerSnapshot } from '../metrics/metrics.js';
+import type { SchedulerSnapshot } from '../metrics/metrics.js';
 import type { ResolvedTarget } from '../registry/types.js';
-import { claimedAccountConcurrency, unreservedInFlight, type Ledger } from './admission/ledger.js';
+import { claimedAccountConcurrency, decideConcurrency, unreservedInFlight } from './admission/ledger.js';
 import { ThrottleReason } from './admission/reasons.js';
 import { throttleException } from './admission/throttle.js';
-import type { Environments } from './environments.js';
-import type { EnvironmentKind, FunctionPool, PooledEnvironment } from './function-pool.js';
+import type { FunctionPool, PooledEnvironment } from './function-pool.js';
 import { keepAlive } from './keep-alive.js';
 import { place } from './placement.js';
-import type { Reaper } from './reaper.js';
 import { invocationLog, recordMetrics, type InitRecord } from './record.js';
 import { runInvocation } from './run.js';
 
+import type { InvocationResult, InvokeOptions, SchedulerOptions, Throttle } from './types.js';
+
 export { MAX_RESPONSE_BYTES } from './run.js';
+export type { InvocationResult, InvokeOptions, ProvisionedPort, SchedulerOptions, Throttle } from './types.js';
 export type { EvictionReason } from './function-pool.js';
 
 /** The event of an invoke without a body: `{}`. */
 const EMPTY_EVENT = Buffer.from('{}');
-
-/**
- * What the scheduler tells provisioned concurrency. The scheduler owns this port; provisioned
- * concurrency implements it and is passed in at construction.
- */
-export interface ProvisionedPort {
-  /** Counts ProvisionedConcurrencyInvocations / SpilloverInvocations for the invoked qualifier. */
-  recordInvocation(target: ResolvedTarget, kind: EnvironmentKind): void;
-  /** A provisioned environment died or its pool was retired: allocate a replacement. */
-  replace(member: PooledEnvironment): void;
-}
-
-export interface SchedulerOptions {
-  clock: Clock;
-  metrics: Metrics;
-  ledger: Ledger;
-  /** Owns every environment: the scheduler asks it to create, take, release and destroy. */
-  environments: Environments;
-  /** Keep-alive and capacity eviction. */
-  reaper: Reaper;
-  /** Provisioned concurrency, when the server runs it. */
-  provisioned?: ProvisionedPort;
-}
-
-export interface InvokeOptions {
-  requestId?: string;
-  /** Decoded client context JSON (sync invokes only). */
-  clientContext?: string;
-}
-
-export interface InvocationResult {
-  requestId: string;
-  executedVersion: string;
-  /** Result JSON, or the function error object's JSON, as bytes. */
-  payload: Buffer;
-  /** Set when the function failed: the errorType. */
-  functionError?: string;
-  /** The invocation's whole log: START, app lines, END, REPORT (Init lines on a cold start). */
-  log: string;
-  coldStart: boolean;
-  /** Why a new environment was created, when it was. */
-  coldStartReason?: string;
-  durationMs: number;
-  initDurationMs?: number;
-}
 
 /** An environment placed for one invocation, and the Init it waited for when it is new. */
 interface Placed {
@@ -93,6 +49,29 @@ export class Scheduler {
 
   constructor(private readonly o: SchedulerOptions) {
     o.metrics.bindScheduler(() => this.snapshot());
+  }
+
+  /**
+   * The throttle an invocation of `target` would meet now, or undefined; counts it and changes
+   * nothing else. It needs no event, so the API can answer a 429 before reading the body; the
+   * invocation itself still decides, so a request this lets through may yet be throttled.
+   * Host capacity is left to the invocation: it needs a walk over every environment.
+   */
+  precheck(target: ResolvedTarget): Throttle | undefined {
+    const throttle = this.wouldThrottle(target);
+    if (throttle) this.o.metrics.throttles.inc({ function: target.functionName, reason: throttle.reason });
+    return throttle;
+  }
+
+  private wouldThrottle(target: ResolvedTarget): Throttle | undefined {
+    if (this.o.environments.closing) return { reason: ThrottleReason.Account, retryAfterSeconds: 1 };
+    const pool = this.o.environments.existingPool(target);
+    if (pool?.idle('provisioned')) return undefined;
+    const admitted = decideConcurrency(this.o.ledger, target.functionName);
+    if (!admitted.ok) return { reason: admitted.reason, retryAfterSeconds: 1 };
+    if (pool?.idle('on-demand')) return undefined;
+    const token = this.o.ledger.peekScalingToken(target.functionName, this.o.clock.now());
+    return token.ok ? undefined : { reason: ThrottleReason.ScalingRate, retryAfterSeconds: token.retryAfterSeconds };
   }
 
   async invoke(target: ResolvedTarget, options: InvokeOptions = {}, payload: Buffer = EMPTY_EVENT): Promise<InvocationResult> {

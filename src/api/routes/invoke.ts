@@ -11,7 +11,9 @@ import { tailBase64 } from '../../logs/report-line.js';
 import type { Registry } from '../../registry/registry.js';
 import type { EventSink } from '../../async/dispatcher.js';
 import { MAX_EVENT_PAYLOAD_BYTES } from '../../async/queue.js';
+import type { ResolvedTarget } from '../../registry/types.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
+import { sendThrottle } from '../throttle-reply.js';
 
 /** Lambda's request limits: 6 MB synchronous, 1 MB asynchronous (since Oct 2025). */
 export const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
@@ -26,6 +28,13 @@ export interface InvokeRouteOptions {
 }
 
 type InvokeRequest = FastifyRequest<{ Params: { FunctionName: string }; Querystring: { Qualifier?: string } }>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The target an invoke resolved before its body was read, so the handler does not resolve it again. */
+    invokeTarget: ResolvedTarget | null;
+  }
+}
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -80,9 +89,32 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
     done(null, body),
   );
 
+  app.decorateRequest('invokeTarget', null);
+
+  /**
+   * Admission needs only the function, the qualifier and the invocation type, so a synchronous
+   * invoke that would be throttled is answered before its event is read or parsed. Anything this
+   * cannot settle (a bad name, an unknown function) is left to the handler, which reports it.
+   */
+  function throttleEarly(req: InvokeRequest, reply: FastifyReply, done: () => void): void {
+    const type = header(req, 'x-amz-invocation-type');
+    if (type !== undefined && type !== 'RequestResponse') return done();
+    let target: ResolvedTarget;
+    try {
+      const ref = mergeQualifier(parseFunctionName(req.params.FunctionName, o.partition), req.query.Qualifier);
+      target = o.registry.resolve(ref.functionName, ref.qualifier);
+    } catch {
+      return done();
+    }
+    const throttle = o.scheduler.precheck(target);
+    if (throttle) return sendThrottle(reply, throttle);
+    req.invokeTarget = target;
+    done();
+  }
+
   app.post(
     '/2015-03-31/functions/:FunctionName/invocations',
-    { bodyLimit: MAX_SYNC_PAYLOAD + 1024 * 1024 },
+    { bodyLimit: MAX_SYNC_PAYLOAD + 1024 * 1024, onRequest: throttleEarly },
     async (req: InvokeRequest, reply: FastifyReply) => {
       const invocationType = enumHeader(req, 'x-amz-invocation-type', 'invocationType', ['Event', 'RequestResponse', 'DryRun'], 'RequestResponse');
       const logType = enumHeader(req, 'x-amz-log-type', 'logType', ['None', 'Tail'], 'None');
@@ -94,7 +126,7 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
       }
       const ctx = invocationType === 'RequestResponse' ? clientContext(req) : undefined;
       const payload = eventBytes(body);
-      const target = o.registry.resolve(ref.functionName, ref.qualifier);
+      const target = req.invokeTarget ?? o.registry.resolve(ref.functionName, ref.qualifier);
 
       // Only a synchronous invoke says which version ran; DryRun and Event answers carry no header.
       if (invocationType === 'DryRun') return reply.code(204).send();

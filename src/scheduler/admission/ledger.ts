@@ -196,6 +196,12 @@ export class Ledger implements LedgerState {
     return decision.ok ? { ok: true } : { ok: false, retryAfterSeconds: secondsUntilToken(bucket, this.limits) };
   }
 
+  /** What `takeScalingToken` would answer now, without taking anything. */
+  peekScalingToken(fn: string, now: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    const { decision, bucket } = decideScaling(this.buckets.get(fn), now, this.limits);
+    return decision.ok ? { ok: true } : { ok: false, retryAfterSeconds: secondsUntilToken(bucket, this.limits) };
+  }
+
   /** Sets a reservation, or returns AWS's message when it would break the unreserved minimum. */
   setReservation(fn: string, value: number): string | undefined {
     const problem = reservationProblem(this, fn, value);

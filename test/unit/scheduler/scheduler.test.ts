@@ -261,6 +261,30 @@ describe('throttles', () => {
     await Promise.all([...running, third]);
   });
 
+  it('precheck names the throttle an invocation would meet, counts it, and takes nothing', async () => {
+    await start({ scalingRateEnvironments: 1, scalingRateWindowMs: 10_000 });
+    await h.deploy('f');
+    await h.deploy('g');
+    expect(h.scheduler.precheck(h.target('f'))).toBeUndefined();
+    h.reservations.put('f', 0);
+    expect(h.scheduler.precheck(h.target('f'))).toEqual({ reason: ThrottleReason.Reserved, retryAfterSeconds: 1 });
+    expect(h.scheduler.precheck(h.target('f'))).toEqual({ reason: ThrottleReason.Reserved, retryAfterSeconds: 1 });
+    expect(await h.count(h.metrics.throttles, { function: 'f', reason: ThrottleReason.Reserved })).toBe(2);
+    // A check of the scaling rate spends no token: the invocation after it still gets one.
+    expect(h.scheduler.precheck(h.target('g'))).toBeUndefined();
+    expect(h.scheduler.precheck(h.target('g'))).toBeUndefined();
+    h.fake.holding = true;
+    const running = h.invoke('g');
+    await h.fake.heldCount(1);
+    // The window's one token is spent and the only environment is busy.
+    expect(h.scheduler.precheck(h.target('g'))).toEqual({ reason: ThrottleReason.ScalingRate, retryAfterSeconds: 10 });
+    h.fake.take().finish();
+    await running;
+    // An idle environment needs no token.
+    expect(h.scheduler.precheck(h.target('g'))).toBeUndefined();
+    expect(h.ledger.counts()).toEqual({ granted: 1, released: 1 });
+  });
+
   it('a full host with nothing idle throttles for host capacity and spends no scaling-rate token', async () => {
     await start({ hostMemoryMb: 256, scalingRateEnvironments: 1, scalingRateWindowMs: 60_000 });
     await h.deploy('f', { MemorySize: 128 });
