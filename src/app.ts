@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { originOf } from './api/function-url/address.js';
@@ -10,6 +11,8 @@ import { DEFAULT_RETRY_CONFIG } from './async/retry-policy.js';
 import { SqliteEventQueue } from './async/sqlite-queue.js';
 import { AutoScaling } from './autoscaling/index.js';
 import { SqliteTargetStore } from './autoscaling/sqlite-target-store.js';
+import { openClusterConnection, type ClusterConnection } from './cluster/connection.js';
+import { ClusterNode, EMBEDDED_HEALTH, laminarVersion } from './cluster/node.js';
 import {
   folderConfiguration,
   folderLayers,
@@ -51,6 +54,8 @@ export interface LaminarOptions {
   random?: () => number;
   /** Where function log lines are echoed (default: stdout when config.printFunctionLogs). */
   echo?: (text: string) => void;
+  /** The Redis connection of cluster mode, opened by `openLaminar`; required when config.redisUrl is set. */
+  cluster?: ClusterConnection;
 }
 
 export interface Laminar {
@@ -69,20 +74,53 @@ export interface Laminar {
   readonly clock: Clock;
   /** How process environments run on this machine (sandbox, limits) and what is missing. */
   readonly isolation: IsolationReport;
+  /** This node in its cluster (config.redisUrl); undefined in embedded mode. */
+  readonly cluster: ClusterNode | undefined;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops listening, drains in-flight invocations, destroys environments, closes the store. */
   close(): Promise<void>;
 }
 
+/**
+ * Creates Laminar, in cluster mode first reaching Redis: a node that cannot reach it throws
+ * RedisUnreachableError before anything else (data dir, databases, timers) is touched.
+ */
+export async function openLaminar(config: Config, options: LaminarOptions = {}): Promise<Laminar> {
+  if (config.redisUrl === undefined) return createLaminar(config, options);
+  const clock = options.clock ?? new SystemClock();
+  const connection = await openClusterConnection({ url: config.redisUrl, clock });
+  try {
+    return createLaminar(config, { ...options, clock, cluster: connection });
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
+
 /** The one place where Laminar's parts are constructed and wired. */
 export function createLaminar(config: Config, options: LaminarOptions = {}): Laminar {
+  if ((config.redisUrl !== undefined) !== (options.cluster !== undefined)) {
+    throw new Error(config.redisUrl !== undefined ? 'config redisUrl is set: open Laminar with openLaminar, which connects to Redis first' : 'a Redis connection was given without config redisUrl');
+  }
   const clock = options.clock ?? new SystemClock();
   const dataDir = resolve(config.dataDir);
   // First, before anything opens a file there: a refused start leaves nothing half-open.
   const dataDirLock = openDataDir(dataDir);
   const partition: Partition = { region: config.region, accountId: config.accountId };
   const metrics = new Metrics();
+  // The cluster's parts log through the server's logger, built further down.
+  const cluster = options.cluster
+    ? new ClusterNode({
+        connection: options.cluster,
+        clock,
+        leaseSeconds: config.clusterLeaseSeconds,
+        nodeId: config.nodeId,
+        hostname: hostname(),
+        version: laminarVersion(),
+        log: { info: (m) => server.log.info(m), warn: (m) => server.log.warn(m), error: (m) => server.log.error(m) },
+      })
+    : undefined;
   const echo = options.echo ?? (config.printFunctionLogs ? (t: string) => process.stdout.write(t) : undefined);
   const logs = new LogStore(LogStore.folderFor(dataDir), { retentionBytes: config.logRetentionBytes, ...(echo ? { echo } : {}) });
   let registry: Registry;
@@ -245,7 +283,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     regionalConcurrencyLimit: config.regionalConcurrencyLimit,
     unreservedConcurrency: () => unreservedCapacity(ledger),
     logLevel: config.logLevel,
-    health: () => ({ sandbox: opened.sandbox }),
+    health: async () => ({ sandbox: opened.sandbox, cluster: cluster ? await cluster.health() : EMBEDDED_HEALTH }),
     ...(opened.sandbox.sandboxUid !== undefined ? { sandboxUid: opened.sandbox.sandboxUid } : {}),
   });
 
@@ -268,6 +306,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     server,
     clock,
     isolation: opened.sandbox,
+    cluster,
     async listen() {
       // The banner and /health say what limits environments, so the probe finishes first.
       await opened.ready;
@@ -278,6 +317,11 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       const url = await server.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
       const address = server.server.address();
       if (address !== null && typeof address === 'object') urlOrigin = originOf(address);
+      if (cluster && address !== null && typeof address === 'object') {
+        // The default node id names the port, known only now when the config asked for port 0.
+        const node = await cluster.join({ host: config.host, port: address.port });
+        metrics.registry.setDefaultLabels({ node });
+      }
       const cap = somaxconn();
       if (cap !== undefined && cap < config.listenBacklog) {
         server.log.warn(
@@ -311,6 +355,8 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         targets.close();
         registry.close();
         dataDirLock.release();
+        // Last: the drain above may still need Redis.
+        await cluster?.close();
       }
     },
   };

@@ -40,8 +40,8 @@ export interface ServerDeps {
   regionalConcurrencyLimit: number;
   unreservedConcurrency: () => number;
   logLevel?: string;
-  /** What /health reports beside its status (the sandbox in use, and what it lacks). */
-  health?: () => Record<string, unknown>;
+  /** What /health reports beside its status (the sandbox in use and what it lacks, the cluster). */
+  health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** The uid sandboxed functions run as, when it is theirs alone: their requests may only invoke. */
   sandboxUid?: number;
   /** Time for function URLs' signature checks and event timestamps. */

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { SCHEMA, flagName } from '../config/schema.js';
-import { createLaminar, deployFolders } from '../app.js';
+import { deployFolders, openLaminar } from '../app.js';
+import { RedisUnreachableError } from '../cluster/connection.js';
 import { EventDatabaseError } from '../async/sqlite-queue.js';
 import { DataDirError } from '../registry/data-dir.js';
 
@@ -39,10 +40,11 @@ export async function serve(values: Record<string, unknown>): Promise<void> {
   }
   let laminar;
   try {
-    laminar = createLaminar(config);
+    laminar = await openLaminar(config);
   } catch (err) {
-    // Another server on the data dir, a damaged registry, event queue or autoscaling database: the message says what to do.
-    if (err instanceof DataDirError || err instanceof EventDatabaseError) {
+    // Redis unreachable in cluster mode, another server on the data dir, a damaged registry, event
+    // queue or autoscaling database: the message says what to do.
+    if (err instanceof RedisUnreachableError || err instanceof DataDirError || err instanceof EventDatabaseError) {
       process.stderr.write(`laminar: ${err.message}\n`);
       process.exit(1);
     }
@@ -53,6 +55,10 @@ export async function serve(values: Record<string, unknown>): Promise<void> {
     process.stdout.write(`laminar: deployed ${names.length} function(s) from ${config.functionsDir}: ${names.join(', ')}\n`);
   }
   const url = await laminar.listen();
+  // Before the serving line, which tells a supervisor (and tests) that the start is complete.
+  if (laminar.cluster) {
+    process.stdout.write(`laminar: cluster node ${laminar.cluster.id ?? '?'} on Redis ${laminar.cluster.url} (lease ${config.clusterLeaseSeconds} s)\n`);
+  }
   process.stdout.write(`laminar: serving the Lambda API on ${url} (data in ${config.dataDir})\n`);
   process.stdout.write(`laminar: process environments: ${laminar.isolation.description}\n`);
   for (const warning of laminar.isolation.warnings) process.stderr.write(`laminar: warning: ${warning}\n`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseCredentials } from './credentials.js';
+import { redactedRedisUrl, redisUrlProblem } from './redis-url.js';
 import { SCHEMA, envName, type Config, type ConfigKey, type KeySpec } from './schema.js';
 
 /** A configuration problem found at start; the message names the key and what to fix. */
@@ -11,6 +12,8 @@ export class ConfigError extends Error {
 }
 
 type Raw = Record<string, unknown>;
+
+const NODE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function coerce(key: string, spec: KeySpec, value: unknown, source: string): string | number | boolean {
   const where = `${key} (from ${source})`;
@@ -103,6 +106,18 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError(
       `Invalid config logRetentionBytes: ${config.logRetentionBytes} is less than 4 × logBytesPerInvocation (${4 * config.logBytesPerInvocation})`,
     );
+  }
+  if (config.redisUrl !== undefined) {
+    const problem = redisUrlProblem(config.redisUrl);
+    if (problem) {
+      throw new ConfigError(
+        `Invalid config redisUrl: ${JSON.stringify(redactedRedisUrl(config.redisUrl))} ${problem}; expected redis://host:port or rediss://host:port (optionally with user:password@ and /db)`,
+      );
+    }
+  }
+  // The id is a Redis key part and a Prometheus label value on every series.
+  if (config.nodeId !== undefined && !NODE_ID.test(config.nodeId)) {
+    throw new ConfigError(`Invalid config nodeId: ${JSON.stringify(config.nodeId)} must be 1 to 128 letters, digits, '.', '_', ':' or '-'`);
   }
   try {
     parseCredentials(config.functionUrlCredentials);

@@ -101,6 +101,23 @@ export const SCHEMA = {
   },
   logLevel: { type: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: "Level of Laminar's own log." },
   shutdownTimeoutSeconds: { type: 'number', default: 30, min: 0, max: 900, doc: 'On SIGTERM, how long in-flight invocations may run before environments are destroyed.' },
+  redisUrl: {
+    type: 'string',
+    default: undefined,
+    doc: 'Puts the node in cluster mode: nodes started with the same Redis (redis://[user:password@]host:port[/db], or rediss:// for TLS) are members of one cluster. Unset, the node runs embedded and needs no server. With it, the node refuses to start while Redis cannot be reached.',
+  },
+  nodeId: {
+    type: 'string',
+    default: undefined,
+    doc: "Name of this node in a cluster: in /health, in Redis and as the `node` label of every metric. Default <hostname>:<port> (the port it listens on), which stays the same across restarts and differs between nodes on one machine. Letters, digits and . _ : - only, at most 128.",
+  },
+  clusterLeaseSeconds: {
+    type: 'number',
+    default: 15,
+    min: 1,
+    max: 3600,
+    doc: "In cluster mode, how long a node counts as live after its last heartbeat (it beats every third of it), and how long a dead node's claims last before they return to the others.",
+  },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof SCHEMA;

@@ -4,7 +4,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 
 export interface MetricsRouteOptions {
   metrics: Metrics;
-  health?: () => Record<string, unknown>;
+  health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /** `GET /metrics` (Prometheus text) and `GET /health`. */
@@ -14,5 +14,5 @@ export async function metricsHealthRoutes(app: FastifyInstance, o: MetricsRouteO
     const { contentType, body } = await exposition.render(req.headers.accept);
     return reply.type(contentType).send(body);
   });
-  app.get('/health', async () => ({ status: 'ok', ...(o.health?.() ?? {}) }));
+  app.get('/health', async () => ({ status: 'ok', ...((await o.health?.()) ?? {}) }));
 }
