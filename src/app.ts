@@ -8,6 +8,8 @@ import { somaxconn } from './api/listen-backlog.js';
 import { buildServer } from './api/server.js';
 import { Dispatcher, type EventSettings, type RetrySettings } from './async/dispatcher.js';
 import { DEFAULT_RETRY_CONFIG } from './async/retry-policy.js';
+import type { EventQueue } from './async/queue.js';
+import { RedisEventQueue } from './async/redis-queue.js';
 import { SqliteEventQueue } from './async/sqlite-queue.js';
 import { AutoScaling } from './autoscaling/index.js';
 import { SqliteTargetStore } from './autoscaling/sqlite-target-store.js';
@@ -56,6 +58,8 @@ export interface LaminarOptions {
   echo?: (text: string) => void;
   /** The Redis connection of cluster mode, opened by `openLaminar`; required when config.redisUrl is set. */
   cluster?: ClusterConnection;
+  /** The cluster's shared event queue on Redis, opened by `openLaminar` with `cluster`. */
+  clusterQueue?: RedisEventQueue;
 }
 
 export interface Laminar {
@@ -90,9 +94,12 @@ export async function openLaminar(config: Config, options: LaminarOptions = {}):
   if (config.redisUrl === undefined) return createLaminar(config, options);
   const clock = options.clock ?? new SystemClock();
   const connection = await openClusterConnection({ url: config.redisUrl, clock });
+  let clusterQueue: RedisEventQueue | undefined;
   try {
-    return createLaminar(config, { ...options, clock, cluster: connection });
+    clusterQueue = await RedisEventQueue.connect({ url: config.redisUrl });
+    return createLaminar(config, { ...options, clock, cluster: connection, clusterQueue });
   } catch (err) {
+    await clusterQueue?.close();
     await connection.close();
     throw err;
   }
@@ -100,7 +107,7 @@ export async function openLaminar(config: Config, options: LaminarOptions = {}):
 
 /** The one place where Laminar's parts are constructed and wired. */
 export function createLaminar(config: Config, options: LaminarOptions = {}): Laminar {
-  if ((config.redisUrl !== undefined) !== (options.cluster !== undefined)) {
+  if ((config.redisUrl !== undefined) !== (options.cluster !== undefined) || (options.cluster !== undefined) !== (options.clusterQueue !== undefined)) {
     throw new Error(config.redisUrl !== undefined ? 'config redisUrl is set: open Laminar with openLaminar, which connects to Redis first' : 'a Redis connection was given without config redisUrl');
   }
   const clock = options.clock ?? new SystemClock();
@@ -124,7 +131,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const echo = options.echo ?? (config.printFunctionLogs ? (t: string) => process.stdout.write(t) : undefined);
   const logs = new LogStore(LogStore.folderFor(dataDir), { retentionBytes: config.logRetentionBytes, ...(echo ? { echo } : {}) });
   let registry: Registry;
-  let queue: SqliteEventQueue;
+  let queue: EventQueue;
   let targets: SqliteTargetStore;
   let rules: RuleStore;
   try {
@@ -149,10 +156,16 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       throw err;
     }
     try {
-      queue = SqliteEventQueue.inDataDir(dataDir);
-      // The lock makes this the data dir's only server: a lease still held was held by a server
-      // that died, so its events run again now rather than after their visibility timeout.
-      queue.releaseAllLeases(clock.now());
+      if (options.clusterQueue) {
+        // Shared by every node: leases held by other nodes are alive, so none is released here.
+        queue = options.clusterQueue;
+      } else {
+        const local = SqliteEventQueue.inDataDir(dataDir);
+        // The lock makes this the data dir's only server: a lease still held was held by a server
+        // that died, so its events run again now rather than after their visibility timeout.
+        local.releaseAllLeases(clock.now());
+        queue = local;
+      }
     } catch (err) {
       rules.close();
       targets.close();
@@ -227,6 +240,12 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     eventSettings: (name, qualifier) => eventSettings(registry, retryDefaults, name, qualifier),
     partition,
     onError: (err) => server.log.error(err, 'asynchronous invocation: the event queue failed; the event stays queued'),
+    // In a cluster, a lease lasts one cluster lease and is renewed while its attempt runs, so the
+    // events of a node that dies run on the others within that time; and each node looks at the
+    // shared queue every second for events other nodes accepted.
+    ...(options.clusterQueue
+      ? { leaseVisibilityMs: config.clusterLeaseSeconds * 1000, leaseRenewMs: (config.clusterLeaseSeconds * 1000) / 3, pollMs: 1000 }
+      : {}),
   });
   // Targets whose function was deleted (even while the server was down) stay registered, as in
   // Application Auto Scaling: the loop reads no data for them and a scheduled action that runs

@@ -97,6 +97,18 @@ export interface DispatcherOptions {
   partition: Partition;
   /** Faults of the queue itself (the events stay leased and run again after a restart). */
   onError?: (err: unknown) => void;
+  /**
+   * How long a lease lasts before another holder may take the event.
+   * @defaultValue LEASE_VISIBILITY_MS
+   */
+  leaseVisibilityMs?: number;
+  /**
+   * In a cluster: leases are short and renewed this often while their attempt runs, so the
+   * events of a node that died run elsewhere within `leaseVisibilityMs`.
+   */
+  leaseRenewMs?: number;
+  /** In a cluster: look at the queue at least this often, for events that other nodes accepted. */
+  pollMs?: number;
 }
 
 interface Attempted {
@@ -120,6 +132,9 @@ export class Dispatcher implements EventSink {
   private again = false;
   private timer: { handle: TimerHandle; at: number } | undefined;
   private stopped = false;
+  /** Leases of the attempts in flight, renewed while they run when `leaseRenewMs` is set. */
+  private readonly held = new Map<string, string>();
+  private renewal: TimerHandle | undefined;
 
   constructor(private readonly o: DispatcherOptions) {
     o.metrics.bindAsyncQueue(() => o.queue.depth());
@@ -176,10 +191,18 @@ export class Dispatcher implements EventSink {
     this.timer = undefined;
   }
 
+  /** Stops renewing leases (after close: attempts are over, or the node is going away). */
+  private stopRenewal(): void {
+    this.renewal?.cancel();
+    this.renewal = undefined;
+  }
+
   /** Stops, then waits for the attempts in flight to record their outcome (before the queue closes). */
   async close(): Promise<void> {
     this.stop();
+    // Attempts finishing during shutdown keep their leases alive until they record their outcome.
     await this.settled();
+    this.stopRenewal();
   }
 
   private notify(): void {
@@ -205,7 +228,7 @@ export class Dispatcher implements EventSink {
 
   private async leaseWhilePossible(): Promise<void> {
     while (!this.stopped && this.attempts.size < this.o.maxConcurrency) {
-      const lease = await this.o.queue.lease(this.o.clock.now(), LEASE_VISIBILITY_MS, this.leaseOptions());
+      const lease = await this.o.queue.lease(this.o.clock.now(), this.o.leaseVisibilityMs ?? LEASE_VISIBILITY_MS, this.leaseOptions());
       // Leased as shutdown began: left leased, the next start releases it untouched.
       if (!lease || this.stopped) return;
       this.launch(lease);
@@ -228,8 +251,11 @@ export class Dispatcher implements EventSink {
   private async arm(): Promise<void> {
     const next = await this.o.queue.nextDueAt();
     const now = this.o.clock.now();
-    if (next === undefined || this.stopped) return;
-    if (next > now) return this.armAt(next);
+    if (this.stopped) return;
+    // Other nodes accept events this node is not told about: look again within pollMs.
+    const poll = this.o.pollMs === undefined ? undefined : now + this.o.pollMs;
+    if (next === undefined) return poll === undefined ? undefined : this.armAt(poll);
+    if (next > now) return this.armAt(poll === undefined ? next : Math.min(next, poll));
     // Due now but not leased: at the concurrency bound, an attempt of ours finishing wakes the
     // pump; otherwise a cap held it back, filled by invokes that do not tell us when they end.
     if (this.attempts.size < this.o.maxConcurrency) this.armAt(now + BLOCKED_RETRY_MS);
@@ -246,13 +272,41 @@ export class Dispatcher implements EventSink {
   }
 
   private launch(lease: Lease): void {
+    this.held.set(lease.event.id, lease.token);
+    this.armRenewal();
     const p: Promise<void> = this.attempt(lease)
       .catch((err: unknown) => this.o.onError?.(err))
       .finally(() => {
+        this.held.delete(lease.event.id);
         this.attempts.delete(p);
         this.notify();
       });
     this.attempts.add(p);
+  }
+
+  /** While attempts run, their leases are extended every `leaseRenewMs`. */
+  private armRenewal(): void {
+    const every = this.o.leaseRenewMs;
+    if (every === undefined || this.renewal !== undefined) return;
+    this.renewal = this.o.clock.setTimeout(() => {
+      this.renewal = undefined;
+      void this.renew().finally(() => {
+        if (this.held.size > 0) this.armRenewal();
+      });
+    }, every);
+  }
+
+  private async renew(): Promise<void> {
+    const until = this.o.clock.now() + (this.o.leaseVisibilityMs ?? LEASE_VISIBILITY_MS);
+    await Promise.all(
+      [...this.held].map(([id, token]) =>
+        this.o.queue.extend(id, token, until).catch((err: unknown) => {
+          // Not renewed: if the queue stays away past the lease, another node runs the event again (at least once).
+          this.o.onError?.(err);
+          return false;
+        }),
+      ),
+    );
   }
 
   private settings(e: QueuedEvent): Settings {
