@@ -42,9 +42,15 @@ import { Metrics } from './metrics/metrics.js';
 import { environmentsTmpRoot, openDataDir } from './registry/data-dir.js';
 import { Registry } from './registry/registry.js';
 import type { FunctionConfiguration } from './registry/types.js';
-import { Ledger, unreservedCapacity } from './scheduler/admission/ledger.js';
+import { Ledger, unreservedCapacity, type LedgerLimits, type LedgerView } from './scheduler/admission/ledger.js';
+import { EmbeddedLedgerPort } from './scheduler/admission/embedded-port.js';
+import type { LedgerPort } from './scheduler/admission/port.js';
+import { CachedLedgerView } from './cluster/ledger-view.js';
+import { ClusterProvisionedClaims } from './cluster/provisioned-claims.js';
+import { startHeartbeat } from './cluster/heartbeat.js';
+import { RedisLedger } from './cluster/redis-ledger.js';
 import { Environments } from './scheduler/environments.js';
-import { ProvisionedConcurrency } from './scheduler/provisioned.js';
+import { ProvisionedConcurrency, type ProvisionedClaims } from './scheduler/provisioned.js';
 import { Reaper } from './scheduler/reaper.js';
 import { Reservations } from './scheduler/reservations.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -60,13 +66,18 @@ export interface LaminarOptions {
   cluster?: ClusterConnection;
   /** The cluster's shared event queue on Redis, opened by `openLaminar` with `cluster`. */
   clusterQueue?: RedisEventQueue;
+  /** The cluster's shared concurrency ledger on Redis, opened by `openLaminar` with `cluster`. */
+  clusterLedger?: RedisLedger;
 }
 
 export interface Laminar {
   readonly config: Config;
   readonly registry: Registry;
   readonly scheduler: Scheduler;
-  readonly ledger: Ledger;
+  /** The embedded ledger; undefined in a cluster, where the ledger lives in Redis. */
+  readonly ledger: Ledger | undefined;
+  /** What the ledger holds now (in a cluster, a snapshot refreshed every 250 ms). */
+  readonly ledgerView: LedgerView;
   readonly provisioned: ProvisionedConcurrency;
   readonly autoscaling: AutoScaling;
   /** EventBridge rules that run functions on a schedule. */
@@ -95,10 +106,16 @@ export async function openLaminar(config: Config, options: LaminarOptions = {}):
   const clock = options.clock ?? new SystemClock();
   const connection = await openClusterConnection({ url: config.redisUrl, clock });
   let clusterQueue: RedisEventQueue | undefined;
+  let clusterLedger: RedisLedger | undefined;
   try {
     clusterQueue = await RedisEventQueue.connect({ url: config.redisUrl });
-    return createLaminar(config, { ...options, clock, cluster: connection, clusterQueue });
+    clusterLedger = await RedisLedger.open(
+      { url: config.redisUrl },
+      { limits: ledgerLimits(config), nodeId: config.nodeId ?? hostname(), leaseMs: config.clusterLeaseSeconds * 1000 },
+    );
+    return createLaminar(config, { ...options, clock, cluster: connection, clusterQueue, clusterLedger });
   } catch (err) {
+    await clusterLedger?.close();
     await clusterQueue?.close();
     await connection.close();
     throw err;
@@ -107,7 +124,7 @@ export async function openLaminar(config: Config, options: LaminarOptions = {}):
 
 /** The one place where Laminar's parts are constructed and wired. */
 export function createLaminar(config: Config, options: LaminarOptions = {}): Laminar {
-  if ((config.redisUrl !== undefined) !== (options.cluster !== undefined) || (options.cluster !== undefined) !== (options.clusterQueue !== undefined)) {
+  if ((config.redisUrl !== undefined) !== (options.cluster !== undefined) || (options.cluster !== undefined) !== (options.clusterQueue !== undefined && options.clusterLedger !== undefined)) {
     throw new Error(config.redisUrl !== undefined ? 'config redisUrl is set: open Laminar with openLaminar, which connects to Redis first' : 'a Redis connection was given without config redisUrl');
   }
   const clock = options.clock ?? new SystemClock();
@@ -176,13 +193,22 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     dataDirLock.release();
     throw err;
   }
-  const ledger = new Ledger({
-    regionalLimit: config.regionalConcurrencyLimit,
-    unreservedMinimum: config.unreservedConcurrencyMinimum,
-    scalingRateEnvironments: config.scalingRateEnvironments,
-    scalingRateWindowMs: config.scalingRateWindowSeconds * 1000,
-  });
-  const reservations = new Reservations(ledger, registry);
+  // The ledger: in memory on one node; in a cluster, in Redis, with a view refreshed every 250 ms
+  // for readers that cannot wait, and this node's leases renewed by a heartbeat.
+  const clusterLedger = options.clusterLedger;
+  const ledger = clusterLedger ? undefined : new Ledger(ledgerLimits(config));
+  const ledgerPort: LedgerPort = clusterLedger ?? new EmbeddedLedgerPort(ledger as Ledger);
+  const clusterView = clusterLedger ? new CachedLedgerView(clusterLedger, clock, 250, (err) => server.log.warn(err, 'cluster: the ledger could not be read')) : undefined;
+  const view: LedgerView = clusterView ?? (ledger as Ledger);
+  const claims: ProvisionedClaims = clusterLedger && clusterView ? new ClusterProvisionedClaims(clusterLedger, clusterView, (err) => server.log.error(err, 'cluster: a provisioned claim was not recorded')) : (ledger as Ledger);
+  const heartbeat = clusterLedger
+    ? startHeartbeat(clusterLedger, clock, {
+        onBeat: (outcome) => {
+          if (outcome instanceof Error) server.log.warn(outcome, 'cluster: the ledger heartbeat did not reach Redis');
+        },
+      })
+    : undefined;
+  const reservations = new Reservations(ledgerPort, registry, (err) => server.log.error(err, 'cluster: a reservation was not recorded in the ledger'));
   const cgroups = config.sandbox === 'off' ? Promise.resolve({ unavailable: 'config sandbox is off' }) : openCgroups(dataDir);
   const opened = openProcessHost({
     mode: config.sandbox === 'off' ? 'off' : 'auto',
@@ -213,12 +239,12 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     environments,
     reaper,
     registry,
-    ledger,
+    ledger: claims,
     metrics,
     partition,
     initConcurrency: config.provisionedInitConcurrency,
   });
-  const scheduler = new Scheduler({ clock, metrics, ledger, environments, reaper, provisioned });
+  const scheduler = new Scheduler({ clock, metrics, ledger: ledgerPort, view, environments, reaper, provisioned });
   registry.onChange((e) => {
     if (e.kind === 'alias-updated') provisioned.aliasChanged(e.functionName, e.version);
     if (e.kind === 'alias-deleted') provisioned.deleted(e.functionName, e.version);
@@ -233,7 +259,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     queue,
     scheduler,
     resolve: (name, qualifier) => registry.resolve(name, qualifier),
-    ledger,
+    ledger: view,
     metrics,
     clock,
     maxConcurrency: config.asyncMaxConcurrency,
@@ -300,7 +326,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     concurrency: reservations,
     provisioned,
     regionalConcurrencyLimit: config.regionalConcurrencyLimit,
-    unreservedConcurrency: () => unreservedCapacity(ledger),
+    unreservedConcurrency: () => unreservedCapacity(view),
     logLevel: config.logLevel,
     health: async () => ({ sandbox: opened.sandbox, cluster: cluster ? await cluster.health() : EMBEDDED_HEALTH }),
     ...(opened.sandbox.sandboxUid !== undefined ? { sandboxUid: opened.sandbox.sandboxUid } : {}),
@@ -317,6 +343,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     registry,
     scheduler,
     ledger,
+    ledgerView: view,
     provisioned,
     autoscaling,
     schedules,
@@ -369,6 +396,10 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         const c = await cgroups;
         if (!('unavailable' in c)) await c.dispose().catch(() => undefined);
       } finally {
+        await heartbeat?.stop();
+        clusterView?.stop();
+        // Gives back whatever this node still holds, rather than leaving it to expire.
+        await clusterLedger?.close();
         await queue.close();
         rules.close();
         targets.close();
@@ -484,4 +515,14 @@ async function waitForUpdate(laminar: Laminar, name: string): Promise<void> {
     if (c.State !== 'Pending' && c.LastUpdateStatus !== 'InProgress') return;
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The concurrency rules of the config: the same on every node of a cluster. */
+function ledgerLimits(config: Config): LedgerLimits {
+  return {
+    regionalLimit: config.regionalConcurrencyLimit,
+    unreservedMinimum: config.unreservedConcurrencyMinimum,
+    scalingRateEnvironments: config.scalingRateEnvironments,
+    scalingRateWindowMs: config.scalingRateWindowSeconds * 1000,
+  };
 }

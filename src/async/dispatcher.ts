@@ -24,7 +24,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { LaminarError, ResourceNotFoundException, TooManyRequestsException } from '../core/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ResolvedTarget } from '../registry/types.js';
-import { unreservedCapacity, unreservedInFlight, unreservedProvisioned, type Ledger } from '../scheduler/admission/ledger.js';
+import { unreservedCapacity, unreservedInFlight, unreservedProvisioned, type LedgerView } from '../scheduler/admission/ledger.js';
 import type { InvocationResult, InvokeOptions } from '../scheduler/scheduler.js';
 import { invocationRecord } from './destination-record.js';
 import { failurePlan, successPlan, type DeliveryPlan, type EventDestinations, type StoredTarget } from './destinations.js';
@@ -83,7 +83,7 @@ export interface DispatcherOptions {
   /** Resolves a function and qualifier as the sync invoke path does (registry.resolve). */
   resolve(functionName: string, qualifier: string | undefined): ResolvedTarget;
   /** Read for the caps; the dispatcher never changes it. */
-  ledger: Ledger;
+  ledger: LedgerView;
   metrics: Metrics;
   clock: Clock;
   /** Attempts in flight at once, across functions. */

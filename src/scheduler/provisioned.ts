@@ -4,7 +4,6 @@ import type { ProvisionedConcurrencyPort, ProvisionedConfigView, ProvisionedUsag
 import type { Metrics, ProvisionedSnapshot } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { ResolvedTarget } from '../registry/types.js';
-import type { Ledger } from './admission/ledger.js';
 import type { Environments } from './environments.js';
 import type { EnvironmentKind, PooledEnvironment } from './function-pool.js';
 import { ProvisionedAllocator } from './provisioned-allocator.js';
@@ -16,13 +15,22 @@ import type { ProvisionedPort } from './scheduler.js';
 
 export type { ProvisionedConfigOutput } from './provisioned-api.js';
 
+/** The ledger as provisioned concurrency uses it: claims checked and recorded at once. */
+export interface ProvisionedClaims {
+  /** Claims `total` for `fn` (all its configs), or returns AWS's message why not. */
+  setProvisioned(fn: string, total: number): string | undefined;
+  /** Records a claim without the check: configs accepted before a restart, and releases. */
+  recordProvisioned(fn: string, total: number): void;
+}
+
 export interface ProvisionedOptions {
   /** Creates, readies and lets go of provisioned environments. */
   environments: Environments;
   /** Makes room in the host's memory budget for them. */
   reaper: Reaper;
   registry: Registry;
-  ledger: Ledger;
+  /** Where provisioned capacity is claimed: the embedded ledger, or a cluster's shared one. */
+  ledger: ProvisionedClaims;
   metrics: Metrics;
   partition: Partition;
   /** Inits run at once across all allocations, so a large request doesn't starve running traffic. */

@@ -1,6 +1,6 @@
 import { InvalidParameterValueException } from '../core/errors.js';
 import type { Registry } from '../registry/registry.js';
-import type { Ledger } from './admission/ledger.js';
+import type { LedgerPort } from './admission/port.js';
 
 /**
  * Reserved concurrency: validated by the ledger's rules, persisted in the registry, enforced by
@@ -8,15 +8,16 @@ import type { Ledger } from './admission/ledger.js';
  */
 export class Reservations {
   constructor(
-    private readonly ledger: Ledger,
+    private readonly ledger: LedgerPort,
     private readonly registry: Registry,
+    private readonly onError: (err: unknown) => void = () => undefined,
   ) {
-    for (const [fn, value] of registry.reservedConcurrency()) ledger.reserved.set(fn, value);
+    for (const [fn, value] of registry.reservedConcurrency()) ledger.recordReservation(fn, value).catch(onError);
   }
 
-  put(functionName: string, value: number): number {
+  async put(functionName: string, value: number): Promise<number> {
     this.registry.assertFunctionExists(functionName, '$LATEST'); // 404, naming `…:$LATEST` as Lambda does
-    const problem = this.ledger.setReservation(functionName, value);
+    const problem = await this.ledger.setReservation(functionName, value);
     if (problem) throw new InvalidParameterValueException(problem);
     this.registry.setReservedConcurrency(functionName, value);
     return value;
@@ -26,14 +27,14 @@ export class Reservations {
     return this.registry.getReservedConcurrency(functionName);
   }
 
-  delete(functionName: string): void {
+  async delete(functionName: string): Promise<void> {
     this.registry.getReservedConcurrency(functionName);
-    this.ledger.deleteReservation(functionName);
+    await this.ledger.deleteReservation(functionName);
     this.registry.setReservedConcurrency(functionName, undefined);
   }
 
   /** Forgets a deleted function. */
   forget(functionName: string): void {
-    this.ledger.forget(functionName);
+    this.ledger.forget(functionName).catch(this.onError);
   }
 }

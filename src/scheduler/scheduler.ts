@@ -11,11 +11,12 @@ import type { FunctionErrorPayload, InvokeOutcome } from '../environments/enviro
 import type { SchedulerSnapshot } from '../metrics/metrics.js';
 import type { ResolvedTarget } from '../registry/types.js';
 import { claimedAccountConcurrency, decideConcurrency, unreservedInFlight } from './admission/ledger.js';
+import { isGrant, type Grant } from './admission/port.js';
 import { ThrottleReason } from './admission/reasons.js';
 import { throttleException } from './admission/throttle.js';
 import type { FunctionPool, PooledEnvironment } from './function-pool.js';
 import { keepAlive } from './keep-alive.js';
-import { place } from './placement.js';
+import { place, type Placement } from './placement.js';
 import { invocationLog, recordMetrics, type InitRecord } from './record.js';
 import { runInvocation } from './run.js';
 
@@ -67,11 +68,11 @@ export class Scheduler {
     if (this.o.environments.closing) return { reason: ThrottleReason.Account, retryAfterSeconds: 1 };
     const pool = this.o.environments.existingPool(target);
     if (pool?.idle('provisioned')) return undefined;
-    const admitted = decideConcurrency(this.o.ledger, target.functionName);
+    const admitted = decideConcurrency(this.o.view, target.functionName);
     if (!admitted.ok) return { reason: admitted.reason, retryAfterSeconds: 1 };
     if (pool?.idle('on-demand')) return undefined;
-    const token = this.o.ledger.peekScalingToken(target.functionName, this.o.clock.now());
-    return token.ok ? undefined : { reason: ThrottleReason.ScalingRate, retryAfterSeconds: token.retryAfterSeconds };
+    const token = this.o.view.peekScalingToken?.(target.functionName, this.o.clock.now());
+    return token === undefined || token.ok ? undefined : { reason: ThrottleReason.ScalingRate, retryAfterSeconds: token.retryAfterSeconds };
   }
 
   async invoke(target: ResolvedTarget, options: InvokeOptions = {}, payload: Buffer = EMPTY_EVENT): Promise<InvocationResult> {
@@ -90,49 +91,62 @@ export class Scheduler {
     this.knownFunctions.add(target.functionName);
     const pool = this.poolFor(target);
     // Admission: an invocation on an idle provisioned environment runs on capacity its config
-    // claimed when it was allocated; any other counts against the function and the account.
+    // claimed when it was allocated; any other counts against the function and the account. The
+    // provisioned environment is claimed before the ledger answers, so no other invocation takes
+    // it meanwhile; it goes back if the answer is no.
     const provisioned = pool.idle('provisioned');
-    const permit = this.o.ledger.acquire(target.functionName, provisioned ? 'provisioned' : 'on-demand');
-    if (!('release' in permit)) this.throttle(target.functionName, permit.reason);
+    if (provisioned) this.o.environments.take(provisioned);
+    let grant: Grant;
+    try {
+      const admitted = await this.o.ledger.acquire(target.functionName, { kind: provisioned ? 'provisioned' : 'on-demand', now: this.o.clock.now() });
+      if (!isGrant(admitted)) this.throttle(target.functionName, admitted.reason, admitted.retryAfterSeconds ?? 1);
+      grant = admitted;
+    } catch (err) {
+      if (provisioned) this.o.reaper.keepAlive(provisioned);
+      throw err;
+    }
     try {
       const requestId = options.requestId ?? newRequestId();
-      const placed = await this.place(target, pool, provisioned);
+      const placed = provisioned ? { member: provisioned } : await this.place(target, pool);
       const result = placed.initError ? this.initFailed(target, requestId, placed.initError, placed) : await this.execute(target, requestId, options, payload, placed);
       const overheadMs = elapsed() - result.durationMs - (result.initDurationMs ?? 0);
       this.o.metrics.schedulerOverhead.observe({ function: target.functionName }, Math.max(0, overheadMs) / 1000);
       return result;
     } finally {
-      permit.release();
+      void grant.release();
     }
   }
 
-  /** Placement, committed: takes the chosen environment, or takes a token, evicts, creates and inits one. */
-  private async place(target: ResolvedTarget, pool: FunctionPool, provisioned: PooledEnvironment | undefined): Promise<Placed> {
-    const envs = this.o.environments;
-    const memoryMb = target.configuration.MemorySize;
-    // The on-demand candidate is looked up only when no provisioned one is idle: it would lose anyway.
-    const onDemand = provisioned ? undefined : pool.idle('on-demand');
-    const placement = place({ provisioned, onDemand }, () => this.o.reaper.hostView(memoryMb));
+  /** Placement, committed: takes an idle environment, or takes a token, evicts, creates and inits one. */
+  private async place(target: ResolvedTarget, pool: FunctionPool): Promise<Placed> {
+    let placement = this.placeNow(target, pool);
+    if (placement.kind === 'create' && placement.needsToken) {
+      // The token is taken before evicting, so a scaling-rate throttle evicts nothing.
+      const token = await this.o.ledger.takeScalingToken(target.functionName, this.o.clock.now());
+      if (!token.ok) this.throttle(target.functionName, ThrottleReason.ScalingRate, token.retryAfterSeconds);
+      // Other invocations ran while the ledger answered: the plan is made again on what is there now.
+      placement = this.placeNow(target, pool);
+    }
     if (placement.kind === 'throttle') this.throttle(target.functionName, placement.reason);
     if (placement.kind === 'reuse') {
-      envs.take(placement.member);
+      this.o.environments.take(placement.member);
       return { member: placement.member };
     }
     const coldStartReason = pool.count() === 0 ? 'no-environment' : 'all-environments-busy';
-    // The token is taken before evicting, so a scaling-rate throttle evicts nothing.
-    if (placement.needsToken) {
-      const token = this.o.ledger.takeScalingToken(target.functionName, this.o.clock.now());
-      if (!token.ok) this.throttle(target.functionName, ThrottleReason.ScalingRate, token.retryAfterSeconds);
-    }
     this.o.reaper.evict(placement.evict);
-    const member = envs.create(pool, target, 'on-demand');
+    const member = this.o.environments.create(pool, target, 'on-demand');
     const init = await member.env.init();
     if (!init.ok) {
       const initError = init.error as FunctionErrorPayload;
       return { member, init: { durationMs: init.initDurationMs, logs: init.logs, errorType: initError.errorType }, initError, coldStartReason };
     }
-    envs.initialised(member);
+    this.o.environments.initialised(member);
     return { member, init: { durationMs: init.initDurationMs, logs: init.logs }, coldStartReason };
+  }
+
+  /** The pure placement of an on-demand invocation on the pool and host as they are now. */
+  private placeNow(target: ResolvedTarget, pool: FunctionPool): Placement<PooledEnvironment> {
+    return place({ onDemand: pool.idle('on-demand') }, () => this.o.reaper.hostView(target.configuration.MemorySize));
   }
 
   /** Run: the invocation on its environment. */
@@ -224,7 +238,7 @@ export class Scheduler {
 
   /** The function's reserved concurrency, if any. */
   reservation(functionName: string): number | undefined {
-    return this.o.ledger.reserved.get(functionName);
+    return this.o.view.reserved.get(functionName);
   }
 
   /** Retires every environment of a function (all versions, or one), e.g. after DeleteFunction. */
@@ -241,7 +255,7 @@ export class Scheduler {
 
   /** What the gauges show at scrape time: concurrency from the ledger, environments from their owner. */
   snapshot(): SchedulerSnapshot {
-    const ledger = this.o.ledger;
+    const ledger = this.o.view;
     // Every function the scheduler knows gets a series, 0 when idle, so dashboards show a line at 0
     // instead of a gap (Prometheus marks a series that disappears from the scrape as stale).
     const known = new Set([...ledger.inFlight.keys(), ...ledger.provisionedInFlight.keys(), ...ledger.reserved.keys(), ...this.knownFunctions]);

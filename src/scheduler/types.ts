@@ -2,7 +2,8 @@
 import type { Clock } from '../core/clock.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ResolvedTarget } from '../registry/types.js';
-import type { Ledger } from './admission/ledger.js';
+import type { LedgerView } from './admission/ledger.js';
+import type { LedgerPort } from './admission/port.js';
 import type { ThrottleReason } from './admission/reasons.js';
 import type { Environments } from './environments.js';
 import type { EnvironmentKind, PooledEnvironment } from './function-pool.js';
@@ -22,7 +23,10 @@ export interface ProvisionedPort {
 export interface SchedulerOptions {
   clock: Clock;
   metrics: Metrics;
-  ledger: Ledger;
+  /** Admission: grants and scaling-rate tokens (in memory, or shared through Redis in a cluster). */
+  ledger: LedgerPort;
+  /** What the ledger holds, read without waiting: the live embedded ledger, or a cluster's recent snapshot. */
+  view: LedgerView;
   /** Owns every environment: the scheduler asks it to create, take, release and destroy. */
   environments: Environments;
   /** Keep-alive and capacity eviction. */

@@ -206,8 +206,8 @@ describe('stress', () => {
     expect(ctx.probe.peak).toBe(50);
     expect(count(outcomes, 200)).toBe(50);
     expect(count(outcomes, 429, 'ReservedFunctionConcurrentInvocationLimitExceeded')).toBe(950);
-    expect(ctx.h.laminar.ledger.totalInFlight()).toBe(0);
-    const counts = ctx.h.laminar.ledger.counts();
+    expect(ctx.h.laminar.ledger!.totalInFlight()).toBe(0);
+    const counts = ctx.h.laminar.ledger!.counts();
     expect(counts.released).toBe(counts.granted);
     const m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_concurrent_executions', { function: fn })).toBe(0);

@@ -66,7 +66,7 @@ describe('provisioned concurrency', () => {
     await ctx.h.client.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }));
     m = await scrape(ctx.h.url);
     expect(sample(m, 'laminar_environments', { function: fn, kind: 'provisioned' })).toBe(0);
-    expect(ctx.h.laminar.ledger.provisioned.get(fn)).toBeUndefined();
+    expect(ctx.h.laminar.ledger!.provisioned.get(fn)).toBeUndefined();
     await expect(ctx.h.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: 'live' }))).rejects.toBeInstanceOf(
       ProvisionedConcurrencyConfigNotFoundException,
     );

@@ -154,7 +154,7 @@ describe('throttles before the body', () => {
     for (let i = 0; i < 500 && res?.status !== 429; i++) {
       const c = await RawConnection.open(h.url);
       c.write(invokeHead(fn, 64));
-      res = await Promise.race([c.response(), new Promise<undefined>((r) => setTimeout(r, 20))]);
+      res = await Promise.race([c.response(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 20))]);
       c.close();
     }
     expect(res?.status).toBe(429);

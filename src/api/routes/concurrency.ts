@@ -6,10 +6,10 @@ import { PutFunctionConcurrencyBody } from '../../registry/shapes.js';
 /** What the concurrency routes need: reads and writes of a function's reservation. */
 export interface ConcurrencyService {
   /** Sets the reservation (validated against the unreserved minimum); throws Lambda errors. */
-  put(functionName: string, value: number): number;
+  put(functionName: string, value: number): Promise<number>;
   /** The reservation, or undefined when the function has none. Throws when the function is unknown. */
   get(functionName: string): number | undefined;
-  delete(functionName: string): void;
+  delete(functionName: string): Promise<void>;
 }
 
 export interface ConcurrencyRouteOptions {
@@ -35,7 +35,7 @@ export async function concurrencyRoutes(app: FastifyInstance, o: ConcurrencyRout
   };
 
   app.put('/2017-10-31/functions/:FunctionName/concurrency', { schema: { body: PutFunctionConcurrencyBody } }, async (req: Req) => ({
-    ReservedConcurrentExecutions: o.concurrency.put(name(req), req.body.ReservedConcurrentExecutions),
+    ReservedConcurrentExecutions: await o.concurrency.put(name(req), req.body.ReservedConcurrentExecutions),
   }));
 
   app.get('/2019-09-30/functions/:FunctionName/concurrency', async (req: Req) => {
@@ -44,7 +44,7 @@ export async function concurrencyRoutes(app: FastifyInstance, o: ConcurrencyRout
   });
 
   app.delete('/2017-10-31/functions/:FunctionName/concurrency', async (req: Req, reply) => {
-    o.concurrency.delete(name(req));
+    await o.concurrency.delete(name(req));
     return reply.code(204).send();
   });
 }

@@ -34,6 +34,19 @@ export interface LedgerState {
   readonly provisioned: ReadonlyMap<string, number>;
 }
 
+/**
+ * What the ledger holds, read without waiting: the embedded ledger itself, or, in a cluster, a
+ * snapshot a moment old. Decisions never rest on it alone (the ledger's acquire decides); it
+ * serves gauges, the async dispatcher's caps and the early throttle check.
+ */
+export interface LedgerView extends LedgerState {
+  readonly provisionedInFlight: ReadonlyMap<string, number>;
+  /** In-flight invocations of `fn`, on-demand and provisioned. */
+  concurrency(fn: string): number;
+  /** What a scaling-rate token request would answer now; absent where buckets are not local. */
+  peekScalingToken?(fn: string, now: number): { ok: true } | { ok: false; retryAfterSeconds: number };
+}
+
 export type Decision = { ok: true } | { ok: false; reason: ThrottleReason };
 
 export function totalReserved(state: LedgerState): number {
@@ -147,7 +160,7 @@ export interface Permit {
 }
 
 /** Holds the ledger's state and commits decisions. */
-export class Ledger implements LedgerState {
+export class Ledger implements LedgerView {
   readonly reserved = new Map<string, number>();
   readonly inFlight = new Map<string, number>();
   readonly provisioned = new Map<string, number>();

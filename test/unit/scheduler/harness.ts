@@ -13,6 +13,7 @@ import { Metrics } from '../../../src/metrics/metrics.js';
 import { Registry } from '../../../src/registry/registry.js';
 import type { CreateFunctionInput, ResolvedTarget } from '../../../src/registry/types.js';
 import { Ledger } from '../../../src/scheduler/admission/ledger.js';
+import { EmbeddedLedgerPort } from '../../../src/scheduler/admission/embedded-port.js';
 import { Environments } from '../../../src/scheduler/environments.js';
 import { ProvisionedConcurrency } from '../../../src/scheduler/provisioned.js';
 import { Reaper } from '../../../src/scheduler/reaper.js';
@@ -56,8 +57,8 @@ export async function harness(o: HarnessOptions = {}) {
   const environments = new Environments({ clock, factory: fake.factory, metrics, logs, partition: PARTITION, tmpRoot: join(dir, 'tmp') });
   const reaper = new Reaper(environments, { clock, hostMemoryMb: o.hostMemoryMb ?? 8192, environmentIdleTimeoutSeconds: o.idleTimeoutSeconds ?? 300 });
   const provisioned = new ProvisionedConcurrency({ environments, reaper, registry, ledger, metrics, partition: PARTITION, initConcurrency: 4 });
-  const scheduler = new Scheduler({ clock, metrics, ledger, environments, reaper, provisioned });
-  const reservations = new Reservations(ledger, registry);
+  const scheduler = new Scheduler({ clock, metrics, ledger: new EmbeddedLedgerPort(ledger), view: ledger, environments, reaper, provisioned });
+  const reservations = new Reservations(new EmbeddedLedgerPort(ledger), registry);
   const zip = await handlerZip();
 
   const h = {

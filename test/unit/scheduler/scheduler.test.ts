@@ -214,7 +214,7 @@ describe('throttles', () => {
   it('reserved concurrency in use throttles with the reserved reason; 0 throttles everything', async () => {
     await start();
     await h.deploy('f');
-    h.reservations.put('f', 1);
+    await h.reservations.put('f', 1);
     h.fake.holding = true;
     const running = h.invoke('f');
     await h.fake.heldCount(1);
@@ -222,7 +222,7 @@ describe('throttles', () => {
     expect(err).toMatchObject({ code: 'TooManyRequestsException', reason: ThrottleReason.Reserved, retryAfterSeconds: 1 });
     h.fake.take().finish();
     await running;
-    h.reservations.put('f', 0);
+    await h.reservations.put('f', 0);
     expect((await rejection(h.invoke('f'))).reason).toBe(ThrottleReason.Reserved);
     expect(await h.count(h.metrics.throttles, { function: 'f', reason: ThrottleReason.Reserved })).toBe(2);
     expect(h.ledger.counts()).toEqual({ granted: 1, released: 1 });
@@ -266,7 +266,7 @@ describe('throttles', () => {
     await h.deploy('f');
     await h.deploy('g');
     expect(h.scheduler.precheck(h.target('f'))).toBeUndefined();
-    h.reservations.put('f', 0);
+    await h.reservations.put('f', 0);
     expect(h.scheduler.precheck(h.target('f'))).toEqual({ reason: ThrottleReason.Reserved, retryAfterSeconds: 1 });
     expect(h.scheduler.precheck(h.target('f'))).toEqual({ reason: ThrottleReason.Reserved, retryAfterSeconds: 1 });
     expect(await h.count(h.metrics.throttles, { function: 'f', reason: ThrottleReason.Reserved })).toBe(2);
