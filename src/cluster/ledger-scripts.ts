@@ -98,38 +98,61 @@ function script(name: string, body: string) {
   return luaScript(name, PRELUDE + body);
 }
 
-/** ARGV: fn, kind (o|p), token (1|0), now, expiry, member, L, size, windowMs → {outcome, retryAfterSeconds}. */
+/**
+ * ARGV: L, size, windowMs, then six per admission: fn, kind (o|p), token (1|0), now, expiry,
+ * member → {outcome, retryAfterSeconds} per admission, flat. The admissions a node asks for in
+ * one turn of its event loop are decided in one call, in order, each exactly as alone.
+ */
 export const ACQUIRE = script(
   'acquire',
   `
-local fn, kind = ARGV[1], ARGV[2]
-expire(ARGV[4])
-if kind == 'o' then
-  local refusal = concurrencyRefusal(fn, tonumber(ARGV[7]))
-  if refusal then return {refusal, 0} end
+local L, size, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local earliest = ARGV[7]
+for i = 4, #ARGV, 6 do
+  if tonumber(ARGV[i + 3]) < tonumber(earliest) then earliest = ARGV[i + 3] end
 end
-if ARGV[3] == '1' then
-  local wait = takeToken(fn, ARGV[4], tonumber(ARGV[8]), tonumber(ARGV[9]))
-  if wait > 0 then return {'rate', wait} end
+expire(earliest)
+local out = {}
+for i = 4, #ARGV, 6 do
+  local fn, kind, now = ARGV[i], ARGV[i + 1], ARGV[i + 3]
+  local outcome, wait = 'granted', 0
+  if kind == 'o' then
+    local refusal = concurrencyRefusal(fn, L)
+    if refusal then outcome = refusal end
+  end
+  if outcome == 'granted' and ARGV[i + 2] == '1' then
+    wait = takeToken(fn, now, size, window)
+    if wait > 0 then outcome = 'rate' end
+  end
+  if outcome == 'granted' then
+    redis.call('ZADD', LEASES, ARGV[i + 4], ARGV[i + 5])
+    redis.call('HINCRBY', kind == 'p' and PINFLIGHT or INFLIGHT, fn, 1)
+  end
+  out[#out + 1] = outcome
+  out[#out + 1] = wait
 end
-redis.call('ZADD', LEASES, ARGV[5], ARGV[6])
-redis.call('HINCRBY', kind == 'p' and PINFLIGHT or INFLIGHT, fn, 1)
-return {'granted', 0}
+return out
 `,
 );
 
 /** ARGV: fn, now, size, windowMs → 0 (taken) or seconds until a token. */
 export const TAKE_TOKEN = script('take-token', `return takeToken(ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))`);
 
-/** ARGV: member, kind, fn → 1 when this call removed the lease (so its count drops once), else 0. */
+/**
+ * ARGV: three per release: member, kind, fn → how many leases this call removed (each count drops
+ * once per lease, however often it is released). A node's releases of one turn go in one call.
+ */
 export const RELEASE = script(
   'release',
   `
-if redis.call('ZREM', LEASES, ARGV[1]) == 1 then
-  decrement(ARGV[2] == 'p' and PINFLIGHT or INFLIGHT, ARGV[3])
-  return 1
+local removed = 0
+for i = 1, #ARGV, 3 do
+  if redis.call('ZREM', LEASES, ARGV[i]) == 1 then
+    decrement(ARGV[i + 1] == 'p' and PINFLIGHT or INFLIGHT, ARGV[i + 2])
+    removed = removed + 1
+  end
 end
-return 0
+return removed
 `,
 );
 

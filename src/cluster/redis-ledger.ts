@@ -44,6 +44,14 @@ export interface RedisLedgerOptions {
 
 export const DEFAULT_LEASE_MS = 15_000;
 
+interface PendingAdmission {
+  functionName: string;
+  request: AdmissionRequest;
+  member: string;
+  resolve: (answer: Grant | Refusal) => void;
+  reject: (err: unknown) => void;
+}
+
 export interface LeaseInfo {
   /** The node process holding it: `nodeId#incarnation`. */
   owner: string;
@@ -78,6 +86,10 @@ export class RedisLedger implements LedgerPort {
   private readonly held = new Map<string, RedisGrant>();
   private seq = 0;
   private ownsConnection = false;
+  /** Admissions waiting for this turn's script call. */
+  private readonly admissions: PendingAdmission[] = [];
+  /** Releases waiting for this turn's script call. */
+  private readonly releases: { grant: RedisGrant; done: () => void }[] = [];
 
   constructor(private readonly o: RedisLedgerOptions) {
     if (!/^[A-Za-z0-9._:-]{1,100}$/.test(o.nodeId)) throw new TypeError(`nodeId '${o.nodeId}' must be 1–100 letters, digits, '.', '_', ':' or '-'`);
@@ -99,27 +111,48 @@ export class RedisLedger implements LedgerPort {
     return ledger;
   }
 
-  async acquire(functionName: string, request: AdmissionRequest): Promise<Grant | Refusal> {
+  /**
+   * Admissions asked for in one turn of the event loop go to Redis together, in one script call
+   * decided in order: under load, one round trip serves many invocations.
+   */
+  acquire(functionName: string, request: AdmissionRequest): Promise<Grant | Refusal> {
     const kind = request.kind === 'provisioned' ? 'p' : 'o';
     const member = `${kind}|${this.owner}|${++this.seq}|${functionName}`;
+    return new Promise((resolve, reject) => {
+      this.admissions.push({ functionName, request, member, resolve, reject });
+      if (this.admissions.length === 1) setImmediate(() => void this.flushAdmissions());
+    });
+  }
+
+  private async flushAdmissions(): Promise<void> {
+    const batch = this.admissions.splice(0);
+    if (batch.length === 0) return;
     const { regionalLimit, scalingRateEnvironments, scalingRateWindowMs } = this.limits;
-    const reply = asArray(
-      await this.run(
-        lua.ACQUIRE,
-        [functionName, kind, request.scalingToken ? '1' : '0', request.now, request.now + this.leaseMs, member, regionalLimit, scalingRateEnvironments, scalingRateWindowMs],
-        `admit an invocation of ${functionName}`,
-      ),
-    );
-    const outcome = asString(reply[0]);
-    if (outcome === 'granted') {
-      const grant = new RedisGrant(functionName, request.kind, member, (g) => this.releaseLease(g));
-      this.held.set(member, grant);
-      return grant;
+    const args: (string | number)[] = [regionalLimit, scalingRateEnvironments, scalingRateWindowMs];
+    for (const a of batch) {
+      const kind = a.request.kind === 'provisioned' ? 'p' : 'o';
+      args.push(a.functionName, kind, a.request.scalingToken ? '1' : '0', a.request.now, a.request.now + this.leaseMs, a.member);
     }
-    if (outcome === 'rate') return { reason: ThrottleReason.ScalingRate, retryAfterSeconds: asInteger(reply[1]) };
-    const refusal = REFUSALS[outcome];
-    if (!refusal) throw new Error(`The ledger's acquire script answered '${outcome}'`);
-    return refusal;
+    let reply: unknown[];
+    try {
+      const what = batch.length === 1 ? `admit an invocation of ${batch[0]!.functionName}` : `admit ${batch.length} invocations`;
+      reply = asArray(await this.run(lua.ACQUIRE, args, what));
+    } catch (err) {
+      for (const a of batch) a.reject(err);
+      return;
+    }
+    batch.forEach((a, i) => {
+      const outcome = asString(reply[2 * i]);
+      if (outcome === 'granted') {
+        const grant = new RedisGrant(a.functionName, a.request.kind, a.member, (g) => this.releaseLease(g));
+        this.held.set(a.member, grant);
+        return a.resolve(grant);
+      }
+      if (outcome === 'rate') return a.resolve({ reason: ThrottleReason.ScalingRate, retryAfterSeconds: asInteger(reply[2 * i + 1]) });
+      const refusal = REFUSALS[outcome];
+      if (refusal) a.resolve(refusal);
+      else a.reject(new Error(`The ledger's acquire script answered '${outcome}'`));
+    });
   }
 
   async takeScalingToken(functionName: string, now: number): Promise<ScalingToken> {
@@ -208,15 +241,30 @@ export class RedisLedger implements LedgerPort {
     if (this.ownsConnection) await this.o.connection.close();
   }
 
-  /** Called once per grant, by `RedisGrant.release`. */
-  private async releaseLease(grant: RedisGrant): Promise<void> {
+  /**
+   * Called once per grant, by `RedisGrant.release`. The releases of one turn of the event loop
+   * go to Redis in one script call.
+   */
+  private releaseLease(grant: RedisGrant): Promise<void> {
     // Not renewed from here on, whatever Redis answers: if the release fails, the lease expires.
     this.held.delete(grant.member);
+    return new Promise((resolve) => {
+      this.releases.push({ grant, done: resolve });
+      if (this.releases.length === 1) setImmediate(() => void this.flushReleases());
+    });
+  }
+
+  private async flushReleases(): Promise<void> {
+    const batch = this.releases.splice(0);
+    if (batch.length === 0) return;
+    const args = batch.flatMap(({ grant }) => [grant.member, grant.member[0] ?? 'o', grant.functionName]);
     try {
-      await this.run(lua.RELEASE, [grant.member, grant.member[0] ?? 'o', grant.functionName], `release a slot of ${grant.functionName}`);
+      const what = batch.length === 1 ? `release a slot of ${batch[0]!.grant.functionName}` : `release ${batch.length} slots`;
+      await this.run(lua.RELEASE, args, what);
     } catch (err) {
       this.o.onReleaseError?.(err);
     }
+    for (const r of batch) r.done();
   }
 
   private key(index: number): string {
