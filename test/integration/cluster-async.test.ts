@@ -3,7 +3,7 @@
  * event accepted by a node runs even when that node is killed with SIGKILL while running it:
  * its lease is no longer renewed, and another node takes the event once the lease runs out.
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployFixture } from '../helpers/laminar.js';
 import { startProbe, type Probe } from '../helpers/probe.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
+import type { ServeProcess } from '../helpers/serve-process.js';
+import { killAll, lambdaClient, startNodes, until } from '../helpers/cluster.js';
 
 interface Record {
   phase: 'start' | 'end';
@@ -26,49 +27,30 @@ let redis: RedisHandle;
 let probe: Probe;
 const nodes: ServeProcess[] = [];
 
-function client(url: string): LambdaClient {
-  return new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'laminar-cluster-async-'));
   redis = await startRedis();
   probe = await startProbe();
-  for (const n of ['a', 'b', 'c']) {
-    nodes.push(
-      await startServeProcess(join(dir, n), ['--redis-url', redis.url, '--node-id', `node-${n}`, '--cluster-lease-seconds', String(LEASE_SECONDS), '--isolation', 'thread']),
-    );
-  }
+  nodes.push(...(await startNodes(dir, redis.url, ['a', 'b', 'c'], LEASE_SECONDS)));
 });
 
 afterAll(async () => {
-  for (const p of nodes) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-    }
-  }
+  await killAll(nodes);
   await probe?.close();
   await redis?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('async events in a cluster', () => {
   it('every event accepted by a node that is then SIGKILLed runs on the others', async () => {
     const [a, b, c] = nodes as [ServeProcess, ServeProcess, ServeProcess];
     const name = 'cluster-worker-fn';
     // Each node's registry is its own until the registry is shared: the same function on each.
-    for (const n of nodes) await deployFixture(client(n.url), 'cluster-worker', { FunctionName: name, Timeout: 30 });
+    for (const n of nodes) await deployFixture(lambdaClient(n.url), 'cluster-worker', { FunctionName: name, Timeout: 30 });
     const records = () => probe.records as Record[];
-    const lambdaA = client(a.url);
+    const lambdaA = lambdaClient(a.url);
     const ids = Array.from({ length: 30 }, (_, i) => `event-${i}`);
     for (const id of ids) {
       const res = await lambdaA.send(new InvokeCommand({ FunctionName: name, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ id, ms: 1_500, probe: probe.url })) }));

@@ -3,7 +3,7 @@
  * holds exactly across nodes under a burst spread over all three (the peak is observed inside
  * the handlers), and the slots of a node killed with SIGKILL come back within the lease time.
  */
-import { LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import { PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployFixture } from '../helpers/laminar.js';
 import { startProbe, type Probe } from '../helpers/probe.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
+import type { ServeProcess } from '../helpers/serve-process.js';
+import { killAll, lambdaClient, startNodes, until } from '../helpers/cluster.js';
 
 const LEASE_SECONDS = 2;
 
@@ -20,9 +21,6 @@ let redis: RedisHandle;
 let probe: Probe;
 const nodes: ServeProcess[] = [];
 
-function client(url: string): LambdaClient {
-  return new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-}
 
 interface Outcome {
   status: number;
@@ -39,33 +37,17 @@ async function invoke(url: string, fn: string, event: object, settled?: { count:
   }
 }
 
-async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'laminar-cluster-ledger-'));
   redis = await startRedis();
   probe = await startProbe();
-  for (const n of ['a', 'b', 'c']) {
-    nodes.push(
-      await startServeProcess(join(dir, n), ['--redis-url', redis.url, '--node-id', `node-${n}`, '--cluster-lease-seconds', String(LEASE_SECONDS), '--isolation', 'thread']),
-    );
-  }
+  nodes.push(...(await startNodes(dir, redis.url, ['a', 'b', 'c'], LEASE_SECONDS)));
 });
 
 afterAll(async () => {
   probe?.release();
-  for (const p of nodes) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-    }
-  }
+  await killAll(nodes);
   await probe?.close();
   await redis?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -75,8 +57,8 @@ describe('the ledger of a cluster', () => {
   it('a reservation of 6 holds exactly across three nodes under a burst spread over all of them', async () => {
     const name = 'cluster-reserved';
     // Each node's registry is its own until the registry is shared: the same function on each.
-    for (const n of nodes) await deployFixture(client(n.url), 'sleep', { FunctionName: name, Timeout: 60 });
-    await client(nodes[0]!.url).send(new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: 6 }));
+    for (const n of nodes) await deployFixture(lambdaClient(n.url), 'sleep', { FunctionName: name, Timeout: 60 });
+    await lambdaClient(nodes[0]!.url).send(new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: 6 }));
     probe.reset();
     const settled = { count: 0 };
     const total = 90;
@@ -95,8 +77,8 @@ describe('the ledger of a cluster', () => {
 
   it('the slots of a node killed with SIGKILL come back within the lease time', async () => {
     const name = 'cluster-killed';
-    for (const n of nodes) await deployFixture(client(n.url), 'sleep', { FunctionName: name, Timeout: 60 });
-    await client(nodes[0]!.url).send(new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: 2 }));
+    for (const n of nodes) await deployFixture(lambdaClient(n.url), 'sleep', { FunctionName: name, Timeout: 60 });
+    await lambdaClient(nodes[0]!.url).send(new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: 2 }));
     probe.reset();
     const victim = nodes[2]!;
     // The victim holds both slots.
