@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createClient, ErrorReply, RESP_TYPES, type RedisArgument } from 'redis';
+import { ClusterUnavailableError } from '../core/cluster-unavailable.js';
 import { isReply, MalformedQueueReplyError, type Reply } from './redis-queue-codec.js';
 
 export interface RedisConnectionOptions {
@@ -33,15 +34,20 @@ export interface RedisConnectionOptions {
  * acknowledged: an enqueue that rejects with it must not be answered with a 202 (a 5xx instead,
  * so the caller retries); a lease, extend or finishing write can be tried again once
  * `whenAvailable()` resolves.
+ *
+ * It is the cluster's `ClusterUnavailableError`, so an Event invoke that meets it is answered as
+ * a synchronous invoke that cannot reach the ledger is: Lambda's 500 `ServiceException`, saying
+ * that Redis is unreachable, rather than an internal error.
  */
-export class QueueUnavailableError extends Error {
+export class QueueUnavailableError extends ClusterUnavailableError {
   constructor(
     readonly target: string,
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`The event queue on Redis at ${target} is unavailable: ${detail}`, options);
-    this.name = new.target.name;
+    super(`reach the event queue at ${target}`, detail);
+    // The error underneath, when there is one; the message quotes `detail`.
+    this.cause = options?.cause;
   }
 }
 

@@ -144,7 +144,11 @@ describe('RedisEventQueue across nodes', () => {
       const kept = await a.enqueue(ev('f', 1));
       await redis.stop();
       await expect(a.enqueue(ev('f', 2))).rejects.toBeInstanceOf(QueueUnavailableError);
-      await expect(a.enqueue(ev('f', 3))).rejects.toThrow(/event queue on Redis at redis:\/\/127\.0\.0\.1:\d+\/? is unavailable/);
+      await expect(a.enqueue(ev('f', 3))).rejects.toMatchObject({
+        statusCode: 500,
+        code: 'ServiceException',
+        message: expect.stringMatching(/^Laminar could not reach the event queue at redis:\/\/127\.0\.0\.1:\d+\/?: Redis, which coordinates this cluster, is unreachable \(/),
+      });
       await expect(a.lease(T0, VIS)).rejects.toBeInstanceOf(QueueUnavailableError);
       await expect(a.depth()).rejects.toBeInstanceOf(QueueUnavailableError);
       expect(a.available).toBe(false);
