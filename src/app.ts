@@ -199,6 +199,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const ledger = clusterLedger ? undefined : new Ledger(ledgerLimits(config));
   const ledgerPort: LedgerPort = clusterLedger ?? new EmbeddedLedgerPort(ledger as Ledger);
   const clusterView = clusterLedger ? new CachedLedgerView(clusterLedger, clock, 250, (err) => server.log.warn(err, 'cluster: the ledger could not be read')) : undefined;
+  void clusterView?.start();
   const view: LedgerView = clusterView ?? (ledger as Ledger);
   const claims: ProvisionedClaims = clusterLedger && clusterView ? new ClusterProvisionedClaims(clusterLedger, clusterView, (err) => server.log.error(err, 'cluster: a provisioned claim was not recorded')) : (ledger as Ledger);
   const heartbeat = clusterLedger

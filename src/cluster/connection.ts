@@ -44,11 +44,12 @@ export interface ConnectOptions {
 }
 
 /**
- * Delay before the n-th reconnect attempt (0-based): doubling from 100 ms to a 5 s ceiling, plus
+ * Delay before the n-th reconnect attempt (0-based): doubling from 100 ms to a 1 s ceiling (a
+ * Redis restart costs about a second, as for the ledger's and the queue's connections), plus
  * up to 200 ms of jitter so the nodes of a cluster do not all knock at once when Redis comes back.
  */
 export function reconnectDelayMs(retries: number, jitter: number): number {
-  return Math.min(100 * 2 ** Math.min(retries, 16), 5000) + Math.floor(jitter * 200);
+  return Math.min(100 * 2 ** Math.min(retries, 16), 1000) + Math.floor(jitter * 200);
 }
 
 /** Connects to Redis or throws RedisUnreachableError once `startTimeoutMs` has passed. */

@@ -11,6 +11,8 @@ export class CachedLedgerView implements LedgerView {
   private snap: LedgerSnapshot;
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** Set while reads fail, so an outage is reported once rather than four times a second. */
+  private failing = false;
 
   constructor(
     private readonly ledger: LedgerPort,
@@ -38,6 +40,11 @@ export class CachedLedgerView implements LedgerView {
     return this.snap.provisionedInFlight;
   }
 
+  /** The last read failed: what the view shows may be out of date. */
+  get stale(): boolean {
+    return this.failing;
+  }
+
   concurrency(fn: string): number {
     return (this.snap.inFlight.get(fn) ?? 0) + (this.snap.provisionedInFlight.get(fn) ?? 0);
   }
@@ -46,9 +53,11 @@ export class CachedLedgerView implements LedgerView {
   async refresh(): Promise<void> {
     try {
       this.snap = await this.ledger.snapshot(this.clock.now());
+      this.failing = false;
     } catch (err) {
       // The last snapshot stays: gauges show the last known values while Redis is away.
-      this.onError(err);
+      if (!this.failing) this.onError(err);
+      this.failing = true;
     }
   }
 

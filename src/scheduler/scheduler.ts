@@ -66,6 +66,8 @@ export class Scheduler {
 
   private wouldThrottle(target: ResolvedTarget): Throttle | undefined {
     if (this.o.environments.closing) return { reason: ThrottleReason.Account, retryAfterSeconds: 1 };
+    // A view that cannot be refreshed says nothing: the ledger itself answers (or fails) instead.
+    if (this.o.view.stale) return undefined;
     const pool = this.o.environments.existingPool(target);
     if (pool?.idle('provisioned')) return undefined;
     const admitted = decideConcurrency(this.o.view, target.functionName);

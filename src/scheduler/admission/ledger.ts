@@ -43,6 +43,8 @@ export interface LedgerView extends LedgerState {
   readonly provisionedInFlight: ReadonlyMap<string, number>;
   /** In-flight invocations of `fn`, on-demand and provisioned. */
   concurrency(fn: string): number;
+  /** True while the view cannot be brought up to date (a cluster's Redis is away). */
+  readonly stale?: boolean;
   /** What a scaling-rate token request would answer now; absent where buckets are not local. */
   peekScalingToken?(fn: string, now: number): { ok: true } | { ok: false; retryAfterSeconds: number };
 }
