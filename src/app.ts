@@ -47,6 +47,7 @@ import { EmbeddedLedgerPort } from './scheduler/admission/embedded-port.js';
 import type { LedgerPort } from './scheduler/admission/port.js';
 import { CachedLedgerView } from './cluster/ledger-view.js';
 import { ClusterProvisionedClaims } from './cluster/provisioned-claims.js';
+import { ClusterProvisioning } from './cluster/provisioned-cluster.js';
 import { startHeartbeat } from './cluster/heartbeat.js';
 import { RedisLedger } from './cluster/redis-ledger.js';
 import { Environments } from './scheduler/environments.js';
@@ -236,7 +237,23 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     hostMemoryMb: config.hostMemoryMb,
     environmentIdleTimeoutSeconds: config.environmentIdleTimeoutSeconds,
   });
-  const provisioned = new ProvisionedConcurrency({
+  // In a cluster, provisioned concurrency is spread over the live nodes (each keeps its share and
+  // the API reports the cluster's allocation) and one node at a time runs the autoscaling loop,
+  // on usage summed over the nodes; both start once the node joined, in listen().
+  const clusterProvisioning: ClusterProvisioning | undefined =
+    cluster && options.cluster
+      ? new ClusterProvisioning({
+          connection: options.cluster,
+          clock,
+          leaseMs: config.clusterLeaseSeconds * 1000,
+          liveIds: () => cluster.membership.liveIds(),
+          local: () => provisioned.snapshot(),
+          reshare: () => provisioned.reshare(),
+          autoscaling: { start: () => autoscaling.start(), stop: () => autoscaling.stop() },
+          log: { info: (m) => server.log.info(m), warn: (m) => server.log.warn(m), error: (m) => server.log.error(m) },
+        })
+      : undefined;
+  const provisioned: ProvisionedConcurrency = new ProvisionedConcurrency({
     environments,
     reaper,
     registry,
@@ -244,6 +261,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     metrics,
     partition,
     initConcurrency: config.provisionedInitConcurrency,
+    ...(clusterProvisioning ? { share: clusterProvisioning.share, allocated: clusterProvisioning.allocated } : {}),
   });
   const scheduler = new Scheduler({ clock, metrics, ledger: ledgerPort, view, environments, reaper, provisioned });
   registry.onChange((e) => {
@@ -280,7 +298,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const autoscaling = new AutoScaling({
     clock,
     store: targets,
-    port: provisioned,
+    port: clusterProvisioning ? clusterProvisioning.port(provisioned) : provisioned,
     periodMs: config.autoscalingEvaluationPeriodSeconds * 1000,
     partition,
     ...(options.random ? { random: options.random } : {}),
@@ -289,7 +307,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   autoscaling.bindMetrics({
     onAction: (direction, t) => metrics.autoscalingActions.inc({ function: t.functionName, qualifier: t.qualifier, direction }),
   });
-  autoscaling.start();
+  if (!clusterProvisioning) autoscaling.start();
   // Function URLs name the address the server listens on, known once it listens.
   let urlOrigin: string | undefined;
   // A due rule invokes each target asynchronously, as EventBridge invokes Lambda: the event is
@@ -329,7 +347,10 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     regionalConcurrencyLimit: config.regionalConcurrencyLimit,
     unreservedConcurrency: () => unreservedCapacity(view),
     logLevel: config.logLevel,
-    health: async () => ({ sandbox: opened.sandbox, cluster: cluster ? await cluster.health() : EMBEDDED_HEALTH }),
+    health: async () => ({
+      sandbox: opened.sandbox,
+      cluster: cluster ? { ...(await cluster.health()), autoscaling: clusterProvisioning?.autoscalingLeader ? 'leader' : 'standby' } : EMBEDDED_HEALTH,
+    }),
     ...(opened.sandbox.sandboxUid !== undefined ? { sandboxUid: opened.sandbox.sandboxUid } : {}),
   });
 
@@ -368,6 +389,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         // The default node id names the port, known only now when the config asked for port 0.
         const node = await cluster.join({ host: config.host, port: address.port });
         metrics.registry.setDefaultLabels({ node });
+        await clusterProvisioning?.start(node, cluster.instance);
       }
       const cap = somaxconn();
       if (cap !== undefined && cap < config.listenBacklog) {
@@ -397,6 +419,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         const c = await cgroups;
         if (!('unavailable' in c)) await c.dispose().catch(() => undefined);
       } finally {
+        await clusterProvisioning?.stop().catch((err: Error) => server.log.warn(`cluster: ${err.message}`));
         await heartbeat?.stop();
         clusterView?.stop();
         // Gives back whatever this node still holds, rather than leaving it to expire.

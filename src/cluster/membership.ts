@@ -119,16 +119,25 @@ export class Membership {
   /** The live nodes, sorted by id, as Redis sees them now. */
   async nodes(signal?: AbortSignal): Promise<LiveNode[]> {
     const client = signal ? this.o.client.withAbortSignal(signal) : this.o.client;
-    const reply = (await client.eval(LIST, { keys: [this.membersKey] })) as unknown as string[];
-    const now = Number(reply[0]);
-    const beats: Heartbeat[] = [];
-    for (let i = 1; i + 1 < reply.length; i += 2) beats.push({ id: String(reply[i]), lastSeenMs: Number(reply[i + 1]) });
-    const live = liveNodes(beats, now, this.o.leaseMs);
+    const live = await this.live(client);
     const infos = await Promise.all(live.map((n) => client.hmGet(this.nodeKey(n.id), ['address', 'version', 'startedAt'])));
     return live.map((n, i) => {
       const [address, version, startedAt] = (infos[i] ?? []) as (string | null)[];
       return { id: n.id, address: address ?? '', version: version ?? '', startedAt: startedAt ?? '', lastSeen: new Date(n.lastSeenMs).toISOString() };
     });
+  }
+
+  /** The ids of the live nodes, sorted, as Redis sees them now: one script, no node details. */
+  async liveIds(): Promise<string[]> {
+    return (await this.live(this.o.client)).map((n) => n.id);
+  }
+
+  private async live(client: RedisClient): Promise<Heartbeat[]> {
+    const reply = (await client.eval(LIST, { keys: [this.membersKey] })) as unknown as string[];
+    const now = Number(reply[0]);
+    const beats: Heartbeat[] = [];
+    for (let i = 1; i + 1 < reply.length; i += 2) beats.push({ id: String(reply[i]), lastSeenMs: Number(reply[i + 1]) });
+    return liveNodes(beats, now, this.o.leaseMs);
   }
 
   /** Stops the heartbeat and removes this node from the cluster (others see it gone at once). */

@@ -1,11 +1,14 @@
-import type { ProvisionedStatus } from '../autoscaling/port.js';
+import type { ProvisionedStatus, ProvisionedUsage } from '../autoscaling/port.js';
 import type { PooledEnvironment } from './function-pool.js';
+import { usable } from './provisioned-plan.js';
 
 /** One provisioned concurrency config and the environments allocated for it. */
 export interface Entry {
   functionName: string;
   qualifier: string;
   requested: number;
+  /** The environments this node keeps for it, as of the last reconcile: `requested`, or in a cluster this node's share. */
+  target: number;
   lastModified: string;
   /** The version the qualifier resolved to at the last allocation. */
   version: string;
@@ -18,7 +21,13 @@ export interface Entry {
 }
 
 export function newEntry(functionName: string, qualifier: string, requested: number, lastModified: string, version: string): Entry {
-  return { functionName, qualifier, requested, lastModified, version, status: 'IN_PROGRESS', members: new Set(), generation: 0, invocations: 0 };
+  return { functionName, qualifier, requested, target: 0, lastModified, version, status: 'IN_PROGRESS', members: new Set(), generation: 0, invocations: 0 };
+}
+
+/** The config's environments on this node: those serving its version, and of them the busy ones. */
+export function entryUsage(e: Entry): ProvisionedUsage {
+  const serving = usable(e.members, e.version);
+  return { allocated: serving.length, inUse: serving.filter((m) => m.state === 'busy').length, invocations: e.invocations };
 }
 
 /** Configs by function, then qualifier: the invoke path looks at one function's configs only. */

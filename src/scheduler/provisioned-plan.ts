@@ -23,6 +23,7 @@ export interface ReconcilePlan<M> {
    * else once the new ones are ready, so the alias keeps warm capacity meanwhile.
    */
   stale: M[];
+  /** READY when nothing is to be created and none of the kept environments still initialises. */
   status: 'READY' | 'IN_PROGRESS';
 }
 
@@ -40,7 +41,9 @@ export function planReconcile<M extends PlanMember>(requested: number, version: 
       ? current.sort((a, b) => Number(a.state === 'busy') - Number(b.state === 'busy')).slice(0, current.length - requested)
       : [];
   const create = requested - Math.min(current.length, requested);
-  return { release, create, stale, status: create === 0 ? 'READY' : 'IN_PROGRESS' };
+  // READY once every environment it keeps finished Init (an earlier allocation may still run some).
+  const initializing = current.some((m) => m.state === 'initializing' && !release.includes(m));
+  return { release, create, stale, status: create === 0 && !initializing ? 'READY' : 'IN_PROGRESS' };
 }
 
 /** Environments of the config that finished Init and serve traffic on its version. */

@@ -1,6 +1,7 @@
 import { functionArn, type Partition } from '../core/arn.js';
 import { InvalidParameterValueException } from '../core/errors.js';
 import type { ProvisionedConcurrencyPort, ProvisionedConfigView, ProvisionedUsage } from '../autoscaling/port.js';
+import type { InitResult } from '../environments/environment.js';
 import type { Metrics, ProvisionedSnapshot } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { ResolvedTarget } from '../registry/types.js';
@@ -8,7 +9,7 @@ import type { Environments } from './environments.js';
 import type { EnvironmentKind, PooledEnvironment } from './function-pool.js';
 import { ProvisionedAllocator } from './provisioned-allocator.js';
 import { checkLookup, checkPut, configNotFound, configOutput, resolveVersion, type ProvisionedConfigOutput } from './provisioned-api.js';
-import { Entries, newEntry, type Entry } from './provisioned-entries.js';
+import { Entries, entryUsage, newEntry, type Entry } from './provisioned-entries.js';
 import { initFailure, planReconcile, usable } from './provisioned-plan.js';
 import type { Reaper } from './reaper.js';
 import type { ProvisionedPort } from './scheduler.js';
@@ -35,13 +36,25 @@ export interface ProvisionedOptions {
   partition: Partition;
   /** Inits run at once across all allocations, so a large request doesn't starve running traffic. */
   initConcurrency: number;
+  /**
+   * How many of a config's `requested` environments this node keeps. In a cluster, its share of
+   * them (the others keep the rest); call `reshare()` when the shares may have changed.
+   * @defaultValue all of them
+   */
+  share?: (functionName: string, qualifier: string, requested: number) => number;
+  /**
+   * The allocation the API reports for a config, given this node's. In a cluster, the total over
+   * the live nodes. @defaultValue this node's
+   */
+  allocated?: (functionName: string, qualifier: string, local: number) => number;
 }
 
 /**
  * Provisioned concurrency: environments initialised ahead of traffic with
  * AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency, pinned (never reaped or evicted),
  * serving their version first, replaced when they die, moved when an alias is re-pointed.
- * Their capacity is claimed in the ledger from the moment the config is accepted.
+ * Their capacity is claimed in the ledger from the moment the config is accepted. In a cluster a
+ * node keeps only its share of each config's environments (the `share` option).
  */
 export class ProvisionedConcurrency implements ProvisionedPort, ProvisionedConcurrencyPort {
   private readonly entries = new Entries();
@@ -109,6 +122,13 @@ export class ProvisionedConcurrency implements ProvisionedPort, ProvisionedConcu
       .map((e) => ({ FunctionArn: functionArn(this.o.partition, e.functionName, e.qualifier), ...this.output(e) }));
   }
 
+  /** The cluster's live nodes changed: each config whose share on this node changed is brought to it. */
+  reshare(): void {
+    for (const entry of this.entries.all()) {
+      if (this.targetOf(entry) !== entry.target) this.reconcile(entry);
+    }
+  }
+
   /** An alias moved: its provisioned environments move to the new version. */
   aliasChanged(functionName: string, alias: string): void {
     const entry = this.entries.get(functionName, alias);
@@ -137,11 +157,10 @@ export class ProvisionedConcurrency implements ProvisionedPort, ProvisionedConcu
     return e && { requested: e.requested, allocated: usable(e.members, e.version).length, status: e.status };
   }
 
+  /** This node's usage of the config (in a cluster, autoscaling adds the other nodes'). */
   usage(functionName: string, qualifier: string): ProvisionedUsage | undefined {
     const e = this.entries.get(functionName, qualifier);
-    if (!e) return undefined;
-    const serving = usable(e.members, e.version);
-    return { allocated: serving.length, inUse: serving.filter((m) => m.state === 'busy').length, invocations: e.invocations };
+    return e && entryUsage(e);
   }
 
   // ---- ProvisionedPort (the scheduler's) ----------------------------------------------------
@@ -164,16 +183,14 @@ export class ProvisionedConcurrency implements ProvisionedPort, ProvisionedConcu
     }
   }
 
-  snapshot(): ProvisionedSnapshot[] {
-    return this.entries.all().map((e) => {
-      const serving = usable(e.members, e.version);
-      return { functionName: e.functionName, qualifier: e.qualifier, allocated: serving.length, inUse: serving.filter((m) => m.state === 'busy').length };
-    });
+  /** Every config's usage on this node. */
+  snapshot(): (ProvisionedSnapshot & ProvisionedUsage)[] {
+    return this.entries.all().map((e) => ({ functionName: e.functionName, qualifier: e.qualifier, ...entryUsage(e) }));
   }
 
   // ---- reconcile: the plan, applied --------------------------------------------------------
 
-  /** Brings the entry's environments to `requested` on the version its qualifier names now. */
+  /** Brings the entry's environments to its target (`requested`, or this node's share) on the version its qualifier names now. */
   private reconcile(entry: Entry): void {
     const generation = ++entry.generation;
     let target: ResolvedTarget;
@@ -184,7 +201,8 @@ export class ProvisionedConcurrency implements ProvisionedPort, ProvisionedConcu
       return;
     }
     entry.version = target.version;
-    const plan = planReconcile(entry.requested, target.version, entry.members);
+    entry.target = this.targetOf(entry);
+    const plan = planReconcile(entry.target, target.version, entry.members);
     for (const m of plan.release) this.release(entry, m);
     entry.status = plan.status;
     delete entry.statusReason;
@@ -200,19 +218,42 @@ export class ProvisionedConcurrency implements ProvisionedPort, ProvisionedConcu
     for (const m of allocation.members) entry.members.add(m);
     void allocation.inits.then((results) => {
       // A newer reconcile (or the config's removal) superseded this allocation.
-      if (entry.generation !== generation || !this.entries.has(entry)) {
-        for (const m of allocation.members) if (m.state === 'initializing') this.release(entry, m);
-        return;
-      }
+      if (entry.generation !== generation || !this.entries.has(entry)) return this.superseded(entry, allocation.members, results);
       const failure = initFailure(results);
       if (failure !== undefined) {
         for (const m of allocation.members) this.release(entry, m);
         return this.fail(entry, failure);
       }
       this.allocator.ready(allocation.members, results, { function: entry.functionName, qualifier: entry.qualifier });
-      entry.status = 'READY';
+      if (!this.initializing(entry)) entry.status = 'READY';
       for (const m of plan.stale) this.release(entry, m);
     });
+  }
+
+  /**
+   * The Inits of an allocation a newer reconcile superseded finished. The newer plan counted the
+   * environments it kept (they are still the entry's): those serve once their Init succeeded, and
+   * the config is READY when nothing of it still initialises, FAILED when one of them failed.
+   * Any other is let go.
+   */
+  private superseded(entry: Entry, members: readonly PooledEnvironment[], results: readonly InitResult[]): void {
+    const counted = this.entries.has(entry) ? members.filter((m) => entry.members.has(m) && m.state === 'initializing') : [];
+    const failure = initFailure(counted.map((m) => results[members.indexOf(m)] as InitResult));
+    const kept = failure === undefined ? counted : [];
+    for (const m of members) if (m.state === 'initializing' && !kept.includes(m)) this.release(entry, m);
+    if (failure !== undefined) return this.fail(entry, failure);
+    if (kept.length === 0) return;
+    this.allocator.ready(kept, kept.map((m) => results[members.indexOf(m)] as InitResult), { function: entry.functionName, qualifier: entry.qualifier });
+    if (entry.status === 'IN_PROGRESS' && !this.initializing(entry)) entry.status = 'READY';
+  }
+
+  private initializing(entry: Entry): boolean {
+    return [...entry.members].some((m) => m.state === 'initializing');
+  }
+
+  /** How many environments this node keeps for the entry. */
+  private targetOf(entry: Entry): number {
+    return this.o.share ? this.o.share(entry.functionName, entry.qualifier, entry.requested) : entry.requested;
   }
 
   private fail(entry: Entry, reason: string): void {
@@ -241,6 +282,7 @@ export class ProvisionedConcurrency implements ProvisionedPort, ProvisionedConcu
   }
 
   private output(e: Entry): ProvisionedConfigOutput {
-    return configOutput(e, usable(e.members, e.version).length);
+    const local = usable(e.members, e.version).length;
+    return configOutput(e, this.o.allocated ? this.o.allocated(e.functionName, e.qualifier, local) : local);
   }
 }

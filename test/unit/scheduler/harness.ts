@@ -30,6 +30,10 @@ export interface HarnessOptions {
   scalingRateEnvironments?: number;
   scalingRateWindowMs?: number;
   idleTimeoutSeconds?: number;
+  /** This node's share of a provisioned config (a cluster's spread); all of it when absent. */
+  share?: (functionName: string, qualifier: string, requested: number) => number;
+  /** The allocation the API reports, given this node's; this node's when absent. */
+  allocated?: (functionName: string, qualifier: string, local: number) => number;
 }
 
 async function handlerZip(): Promise<Buffer> {
@@ -56,7 +60,17 @@ export async function harness(o: HarnessOptions = {}) {
   const fake = new FakeEnvironments();
   const environments = new Environments({ clock, factory: fake.factory, metrics, logs, partition: PARTITION, tmpRoot: join(dir, 'tmp') });
   const reaper = new Reaper(environments, { clock, hostMemoryMb: o.hostMemoryMb ?? 8192, environmentIdleTimeoutSeconds: o.idleTimeoutSeconds ?? 300 });
-  const provisioned = new ProvisionedConcurrency({ environments, reaper, registry, ledger, metrics, partition: PARTITION, initConcurrency: 4 });
+  const provisioned = new ProvisionedConcurrency({
+    environments,
+    reaper,
+    registry,
+    ledger,
+    metrics,
+    partition: PARTITION,
+    initConcurrency: 4,
+    ...(o.share ? { share: o.share } : {}),
+    ...(o.allocated ? { allocated: o.allocated } : {}),
+  });
   const scheduler = new Scheduler({ clock, metrics, ledger: new EmbeddedLedgerPort(ledger), view: ledger, environments, reaper, provisioned });
   const reservations = new Reservations(new EmbeddedLedgerPort(ledger), registry);
   const zip = await handlerZip();
