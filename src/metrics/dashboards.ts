@@ -2,6 +2,16 @@
  * Grafana dashboards, generated from code so panel queries use the catalogue's metric names and
  * panels share one layout. `laminar dashboards DIR` writes them; dashboards/ holds the output
  * that Grafana provisioning loads, and a test keeps the two identical.
+ *
+ * The same dashboards serve one node and a cluster. In a cluster every node exports its own
+ * series with a `node` label, so every panel outside the Nodes row aggregates the label away:
+ * what each node counts for itself (invocations, errors, throttles, durations, environments,
+ * provisioned environments) is summed; what every node reports alike because it reads it from
+ * the cluster's shared state (the concurrency gauges, read from the shared ledger; reservations;
+ * the account limit; desired capacity; the depth of the shared event queue) is taken once, with
+ * `max`. Both forms give the same answer on a single node, whose series have no `node` label.
+ * The Nodes row breaks the summed figures down by node; a node's share of the cluster's
+ * concurrent executions is its busy environments.
  */
 
 /** Prices used for the cost estimate (us-east-1, x86, USD). */
@@ -102,6 +112,9 @@ const rate = (metric: string, filter: string, by: string) => `sum by (${by}) (ra
 const quantile = (q: number, metric: string, filter: string, by: string) =>
   `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${metric}_bucket{${filter}}[$__rate_interval])))`;
 
+/** Series every node exports from its first scrape, so the node list is complete before any invocation. */
+const NODE_SOURCE = 'label_values(laminar_account_concurrency_limit, node)';
+
 function variables(multiFunction: boolean): Record<string, unknown>[] {
   return [
     { name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', current: {}, hide: 0 },
@@ -117,6 +130,23 @@ function variables(multiFunction: boolean): Record<string, unknown>[] {
       includeAll: multiFunction,
       ...(multiFunction ? { allValue: '.*' } : {}),
       current: {},
+      sort: 1,
+      hide: 0,
+    },
+    {
+      name: 'node',
+      label: 'Node',
+      description: 'Nodes shown in the Nodes row. A single node has no node label: only All is offered, and it matches its series.',
+      type: 'query',
+      datasource: DS,
+      query: { query: NODE_SOURCE, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
+      definition: NODE_SOURCE,
+      refresh: 2,
+      multi: true,
+      includeAll: true,
+      // `.*` also matches the empty value, so All keeps the series of a node without the label.
+      allValue: '.*',
+      current: { text: 'All', value: '$__all' },
       sort: 1,
       hide: 0,
     },
@@ -156,6 +186,46 @@ function dashboard(uid: string, title: string, description: string, multi: boole
   };
 }
 
+/** The Nodes row's filter: the nodes picked in `$node`. */
+const NODE = 'node=~"$node"';
+
+/**
+ * The Nodes row: each node's share of the figures the other rows sum. With one node (no `node`
+ * label) each panel shows one line, the node's total.
+ */
+function nodePanels(filter: string, overview: boolean): PanelSpec[] {
+  const per = 'across the functions shown';
+  const invocations: PanelSpec = { title: 'Invocations by node', description: `Invocations per second each node ran, ${per}.`, unit: 'reqps', targets: [{ expr: rate('laminar_invocations_total', filter, 'node'), legendFormat: '{{node}}' }] };
+  // The concurrency gauges are the cluster's (every node reads them from the shared ledger); a
+  // node's own share is its busy environments, one per invocation it runs.
+  const busy: PanelSpec = {
+    title: 'Busy environments by node',
+    description: `Invocations each node is running (one per busy environment; one still in Init counts under initializing), ${per}: the node's share of the concurrent executions.`,
+    unit: 'short',
+    // A node with no busy environment exports no busy series: its line shows 0 rather than a gap.
+    targets: [{ expr: `sum by (node) (laminar_environments{${filter}, state="busy"}) or 0 * sum by (node) (laminar_account_concurrency_limit{${NODE}})`, legendFormat: '{{node}}' }],
+  };
+  const environments: PanelSpec = {
+    title: 'Environments by node',
+    description: `Execution environments on each node by state, ${per}: each node keeps its own.`,
+    unit: 'short',
+    targets: [{ expr: `sum by (node, state) (laminar_environments{${filter}})`, legendFormat: '{{node}} {{state}}' }],
+  };
+  if (!overview) return [invocations, busy, environments];
+  return [
+    invocations,
+    {
+      title: 'Throttles by node',
+      description: `Requests each node refused with 429 per second, by Reason, ${per} (LaminarHostCapacityExceeded is a node's own memory).`,
+      unit: 'reqps',
+      targets: [{ expr: rate('laminar_throttles_total', filter, 'node, reason'), legendFormat: '{{node}} {{reason}}' }],
+    },
+    { title: 'Duration p99 by node', description: `Handler duration p99 on each node, ${per}.`, unit: 's', targets: [{ expr: quantile(0.99, 'laminar_duration_seconds', filter, 'node'), legendFormat: '{{node}}' }] },
+    { ...busy, width: 12 },
+    { ...environments, width: 12 },
+  ];
+}
+
 /** The overview: every function, or those picked in `$function`. */
 export function overviewDashboard(): Dashboard {
   const f = 'function=~"$function"';
@@ -183,7 +253,7 @@ export function overviewDashboard(): Dashboard {
     .row('Concurrency', [
       {
         title: 'Concurrency vs reservation',
-        description: 'In-flight invocations per function against its reserved concurrency.',
+        description: 'In-flight invocations per function, across the cluster, against its reserved concurrency.',
         unit: 'short',
         width: 12,
         targets: [
@@ -197,9 +267,9 @@ export function overviewDashboard(): Dashboard {
         unit: 'short',
         width: 12,
         targets: [
-          { expr: 'sum(laminar_account_concurrent_executions)', legendFormat: 'in flight' },
-          { expr: 'sum(laminar_unreserved_concurrent_executions)', legendFormat: 'unreserved in flight' },
-          { expr: 'sum(laminar_claimed_account_concurrency)', legendFormat: 'claimed' },
+          { expr: 'max(laminar_account_concurrent_executions)', legendFormat: 'in flight' },
+          { expr: 'max(laminar_unreserved_concurrent_executions)', legendFormat: 'unreserved in flight' },
+          { expr: 'max(laminar_claimed_account_concurrency)', legendFormat: 'claimed' },
           { expr: 'max(laminar_account_concurrency_limit)', legendFormat: 'limit' },
         ],
       },
@@ -212,10 +282,20 @@ export function overviewDashboard(): Dashboard {
         targets: [
           { expr: `sum by (function, qualifier) (laminar_provisioned_concurrency_allocated{${f}})`, legendFormat: '{{function}}:{{qualifier}} allocated' },
           { expr: `sum by (function, qualifier) (laminar_provisioned_concurrency_executions{${f}})`, legendFormat: '{{function}}:{{qualifier}} in use' },
-          { expr: `sum by (function, qualifier) (laminar_autoscaling_desired_capacity{${f}})`, legendFormat: '{{function}}:{{qualifier}} desired' },
+          { expr: `max by (function, qualifier) (laminar_autoscaling_desired_capacity{${f}})`, legendFormat: '{{function}}:{{qualifier}} desired' },
         ],
       },
-      { title: 'Provisioned utilization', description: 'Busy ÷ allocated, the metric target tracking follows (compare with your TargetValue).', unit: 'percentunit', targets: [{ expr: `max by (function, qualifier) (laminar_provisioned_concurrency_utilization{${f}})`, legendFormat: '{{function}}:{{qualifier}}' }] },
+      {
+        title: 'Provisioned utilization',
+        description: 'Busy ÷ allocated over all nodes, the metric target tracking follows (compare with your TargetValue).',
+        unit: 'percentunit',
+        targets: [
+          {
+            expr: `sum by (function, qualifier) (laminar_provisioned_concurrency_executions{${f}}) / (sum by (function, qualifier) (laminar_provisioned_concurrency_allocated{${f}}) > 0)`,
+            legendFormat: '{{function}}:{{qualifier}}',
+          },
+        ],
+      },
       {
         title: 'Provisioned vs spillover invocations',
         description: 'Invocations served by provisioned environments, and those that spilled over to on-demand ones.',
@@ -237,7 +317,13 @@ export function overviewDashboard(): Dashboard {
           { expr: rate('laminar_async_events_dropped_total', f, 'function, reason'), legendFormat: '{{function}} dropped {{reason}}' },
         ],
       },
-      { title: 'Async backlog', description: 'Events accepted and not yet finished.', unit: 'short', width: 6, targets: [{ expr: `sum by (function) (laminar_async_queue_depth{${f}})`, legendFormat: '{{function}}' }] },
+      {
+        title: 'Async backlog',
+        description: 'Events accepted and not yet finished. A cluster shares one queue, and every node reports all of it.',
+        unit: 'short',
+        width: 6,
+        targets: [{ expr: `max by (function) (laminar_async_queue_depth{${f}})`, legendFormat: '{{function}}' }],
+      },
       { title: 'Event age p99', description: 'Time from accepting an event to invoking it, retries included.', unit: 's', width: 6, targets: [{ expr: quantile(0.99, 'laminar_async_event_age_seconds', f, 'function'), legendFormat: '{{function}}' }] },
       {
         title: 'Destinations and dead letters',
@@ -290,6 +376,7 @@ export function overviewDashboard(): Dashboard {
         ],
       },
     ])
+    .row('Nodes', nodePanels(`${f}, ${NODE}`, true))
     .build();
   return dashboard('laminar-overview', 'Laminar overview', 'Invocations, latency, cold starts, concurrency, provisioned concurrency, async and cost across functions.', true, f, panels);
 }
@@ -325,11 +412,12 @@ export function functionDashboard(): Dashboard {
         targets: [
           { expr: `sum by (qualifier) (laminar_provisioned_concurrency_allocated{${f}})`, legendFormat: '{{qualifier}} allocated' },
           { expr: `sum by (qualifier) (laminar_provisioned_concurrency_executions{${f}})`, legendFormat: '{{qualifier}} in use' },
-          { expr: `sum by (qualifier) (laminar_autoscaling_desired_capacity{${f}})`, legendFormat: '{{qualifier}} desired' },
+          { expr: `max by (qualifier) (laminar_autoscaling_desired_capacity{${f}})`, legendFormat: '{{qualifier}} desired' },
         ],
       },
       { title: 'Environments by state', description: 'This function’s environments.', unit: 'short', targets: [{ expr: `sum by (state, kind) (laminar_environments{${f}})`, legendFormat: '{{kind}} {{state}}' }] },
     ])
+    .row('Nodes', nodePanels(`${f}, ${NODE}`, false))
     .build();
   return dashboard('laminar-function', 'Laminar function', 'One function in depth: by qualifier, with its capacity.', false, f, panels);
 }

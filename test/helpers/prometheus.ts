@@ -26,19 +26,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface PrometheusResult {
+  status: string;
+  error?: string;
+  data?: { resultType: string; result: unknown[] };
+}
+
 export interface PrometheusHandle {
   url: string;
-  query(expr: string): Promise<{ status: string; error?: string; data?: { resultType: string; result: unknown[] } }>;
+  /** Evaluates `expr` now, or at `time` (Unix seconds) so that several queries see the same samples. */
+  query(expr: string, time?: number): Promise<PrometheusResult>;
   stop(): Promise<void>;
 }
 
-/** Starts a real Prometheus on loopback scraping `target` (host:port) every second. */
-export async function startPrometheus(target: string): Promise<PrometheusHandle> {
+/** Starts a real Prometheus on loopback scraping `target` (host:port, or several) every second. */
+export async function startPrometheus(target: string | string[]): Promise<PrometheusHandle> {
+  const targets = [target].flat().map((t) => `'${t}'`).join(', ');
   const dir = mkdtempSync(join(tmpdir(), 'laminar-prom-'));
   const port = await freePort();
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: laminar\n    static_configs:\n      - targets: ['${target}']\n`,
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: laminar\n    static_configs:\n      - targets: [${targets}]\n`,
   );
   const child: ChildProcess = spawn(
     'prometheus',
@@ -64,9 +72,10 @@ export async function startPrometheus(target: string): Promise<PrometheusHandle>
   }
   return {
     url,
-    async query(expr) {
-      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-      return (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: unknown[] } };
+    async query(expr, time) {
+      const at = time === undefined ? '' : `&time=${time}`;
+      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}${at}`);
+      return (await res.json()) as PrometheusResult;
     },
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
