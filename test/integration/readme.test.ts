@@ -30,8 +30,16 @@ const hasPrometheus = majorVersion('prometheus', /version (\d+)/) > 0;
 // CI installs both (.ci/run), so there a missing binary is a failure, not a skip.
 const inCi = Boolean(process.env.CI);
 
-/** Commands that are not run, first match wins. `when` narrows a rule to some machines. */
-const SKIPS: { match: RegExp; when?: boolean; reason: string }[] = [
+/** The section whose commands test/integration/cluster-balancer.test.ts runs instead. */
+const CLUSTER_SECTION = 'Running a cluster';
+
+/** Commands that are not run, first match wins. `when` narrows a rule to some machines, `section` to one README section. */
+const SKIPS: { match: RegExp; when?: boolean; section?: string; reason: string }[] = [
+  {
+    match: /[^]*/,
+    section: CLUSTER_SECTION,
+    reason: 'a cluster needs Redis, three nodes and nginx on fixed ports: test/integration/cluster-balancer.test.ts runs these commands on free ports',
+  },
   { match: /^npm (install|ci)\b/, reason: 'installs dependencies; the checkout under test has them' },
   { match: /^npm start\b/, reason: 'the test starts the same server (node dist/main.js serve --functions examples) on a free port' },
   { match: /^npm test\b/, reason: 'runs the whole suite, this test included' },
@@ -94,7 +102,7 @@ const commands = readmeCommands(readFileSync(join(REPO, 'README.md'), 'utf8'));
 const plan: Planned[] = commands.map((command) => {
   const first = command.lang === 'js' ? `js block: ${command.text.split('\n').find((l) => l.includes('@aws-sdk/')) ?? ''}` : command.text.split('\n')[0] ?? '';
   const title = `README:${command.line} ${first.length > 110 ? first.slice(0, 110) + '…' : first}`;
-  const skip = SKIPS.find((s) => (s.when ?? true) && s.match.test(command.text))?.reason;
+  const skip = SKIPS.find((s) => (s.when ?? true) && (s.section ?? command.section) === command.section && s.match.test(command.text))?.reason;
   const longRunning = LONG_RUNNING.find((l) => l.match.test(command.text));
   return { command, title, ...(skip ? { skip } : {}), ...(longRunning ? { longRunning } : {}) };
 });
@@ -251,8 +259,11 @@ describe('every README command runs as written', () => {
     expect(invokes.some((t) => !t.includes('--cli-binary-format')), 'a v1 form').toBe(true);
   });
 
-  it('leaves out only what a rule excuses: installs, whole-suite and load runs, the other AWS CLI form', () => {
-    const excluded = plan.filter((p) => p.skip !== undefined);
+  it('leaves out only what a rule excuses: installs, whole-suite and load runs, the other AWS CLI form, the cluster (run elsewhere)', () => {
+    const cluster = plan.filter((p) => p.command.section === CLUSTER_SECTION);
+    expect(cluster.length, `README section "${CLUSTER_SECTION}" has commands`).toBeGreaterThan(0);
+    for (const p of cluster) expect(p.skip, p.title).toMatch(/cluster-balancer\.test\.ts runs these commands/);
+    const excluded = plan.filter((p) => p.skip !== undefined && p.command.section !== CLUSTER_SECTION);
     const allowed = /^(npm (install|ci|start|test|run (build|loadtest|perf:check|perf:baseline))\b|bash \.ci\/run\b|aws |prometheus )/;
     for (const p of excluded) expect(p.command.text, `${p.title}: ${p.skip}`).toMatch(allowed);
     // Where the tools are installed (always in CI), every aws and prometheus command but one CLI form runs.
