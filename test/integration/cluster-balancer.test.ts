@@ -1,7 +1,7 @@
 /**
  * The README's "Running a cluster", as a reader runs it: its commands in order, in one
  * directory, with its ports (Redis 6379, nodes 9001-9003, the balancer 9000) moved to free ones
- * in the commands and in copies of the shipped cluster/nginx.conf and cluster/prometheus.yml. A
+ * in the commands and in copies of the shipped dashboards/cluster/nginx.conf and dashboards/cluster/prometheus.yml. A
  * real redis-server, three `laminar serve` processes (the compiled dist/main.js), a real nginx
  * in front of them and a real Prometheus. Through the balancer the README's requests answer, and
  * invocations reach every node and keep being answered when a node dies; the Prometheus of the
@@ -92,8 +92,8 @@ beforeAll(async () => {
   for (const p of [6379, 9000, 9001, 9002, 9003, 9090]) ports.set(p, await freePort());
   dir = mkdtempSync(join(tmpdir(), 'laminar-cluster-readme-'));
   cpSync(join(REPO, 'examples'), join(dir, 'examples'), { recursive: true });
-  cpSync(join(REPO, 'cluster'), join(dir, 'cluster'), { recursive: true });
-  for (const f of ['nginx.conf', 'prometheus.yml']) writeFileSync(join(dir, 'cluster', f), movePorts(readFileSync(join(REPO, 'cluster', f), 'utf8')));
+  cpSync(join(REPO, 'dashboards', 'cluster'), join(dir, 'dashboards', 'cluster'), { recursive: true });
+  for (const f of ['nginx.conf', 'prometheus.yml']) writeFileSync(join(dir, 'dashboards', 'cluster', f), movePorts(readFileSync(join(REPO, 'dashboards', 'cluster', f), 'utf8')));
 
   for (const command of commands) {
     if (/^npm run build\b/.test(command.text)) continue; // `npm test` built dist/ before this test
@@ -203,8 +203,8 @@ describe('the README’s cluster: Redis, three nodes, nginx and Prometheus', () 
   });
 });
 
-describe('cluster/nginx.conf', () => {
-  const conf = readFileSync(join(REPO, 'cluster', 'nginx.conf'), 'utf8');
+describe('dashboards/cluster/nginx.conf', () => {
+  const conf = readFileSync(join(REPO, 'dashboards', 'cluster', 'nginx.conf'), 'utf8');
 
   it('is shown in the README as it is shipped: its upstream and server blocks, word for word', () => {
     const block = /^```nginx\n([^]*?)^```$/m.exec(README)?.[1] ?? '';
@@ -227,7 +227,7 @@ describe('cluster/nginx.conf', () => {
   it('nginx -t accepts it', () => {
     const prefix = mkdtempSync(join(tmpdir(), 'laminar-nginx-t-'));
     try {
-      const r = spawnSync('nginx', ['-t', '-p', prefix, '-e', 'stderr', '-c', join(REPO, 'cluster', 'nginx.conf')], { encoding: 'utf8', env: { ...process.env, PATH } });
+      const r = spawnSync('nginx', ['-t', '-p', prefix, '-e', 'stderr', '-c', join(REPO, 'dashboards', 'cluster', 'nginx.conf')], { encoding: 'utf8', env: { ...process.env, PATH } });
       expect(r.status, r.stderr).toBe(0);
     } finally {
       rmSync(prefix, { recursive: true, force: true });
