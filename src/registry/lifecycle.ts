@@ -7,8 +7,11 @@ import { readdirSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { CodeStore } from './code-store.js';
 import { isSettled, settled } from './config.js';
-import type { RegistryChange } from './internals.js';
+import type { Effects } from './effects.js';
 import { LATEST_NUM, type Store } from './store.js';
+
+/** Runs a write the registry starts by itself; see RegistryOptions.backgroundWrites. */
+export type BackgroundWrites = (write: () => void) => void;
 
 export class Lifecycle {
   private readonly timers = new Map<string, TimerHandle>();
@@ -19,7 +22,8 @@ export class Lifecycle {
     private readonly code: CodeStore,
     private readonly clock: Clock,
     private readonly delayMs: number,
-    private readonly emit: (change: RegistryChange) => void,
+    private readonly effects: Pick<Effects, 'emit' | 'gc'>,
+    private readonly background: BackgroundWrites = (write) => write(),
   ) {}
 
   /**
@@ -34,9 +38,23 @@ export class Lifecycle {
     }
     const timer = this.clock.setTimeout(() => {
       this.timers.delete(name);
-      this.settle(name);
+      this.background(() => this.settle(name));
     }, this.delayMs);
     this.timers.set(name, timer);
+  }
+
+  /**
+   * For a cluster replica, after applying another node's write: keeps a timer for `name` while
+   * its $LATEST is unsettled, so it settles even if the node that wrote it stops first. The first
+   * node whose timer fires settles it; the others then find nothing to do.
+   */
+  follow(name: string): void {
+    const latest = this.store.getVersion(name, LATEST_NUM);
+    if (this.delayMs > 0 && latest && !isSettled(latest.config)) {
+      if (!this.timers.has(name)) this.schedule(name);
+    } else {
+      this.cancel(name);
+    }
   }
 
   cancel(name: string): void {
@@ -70,8 +88,13 @@ export class Lifecycle {
         this.store.putFunction(fn);
       }
     });
-    this.gc(freed);
-    if (updated) this.emit({ functionName: name, version: '$LATEST', kind: 'updated' });
+    this.effects.gc(freed);
+    if (updated) this.effects.emit({ functionName: name, version: '$LATEST', kind: 'updated' });
+  }
+
+  /** Settles every function: at start, for what a restart interrupted. */
+  settleAll(): void {
+    for (const name of this.store.functionNames()) this.settle(name);
   }
 
   /** Removes the code of hashes no version (or in-progress snapshot) uses any more. */

@@ -10,12 +10,13 @@ import type { Clock } from '../core/clock.js';
 import { CodeStore } from './code-store.js';
 import * as concurrency from './concurrency-configs.js';
 import { ensurePrivateDir, openRegistryDatabase, REGISTRY_DB } from './data-dir.js';
+import { Effects, type RegistryReplication } from './effects.js';
 import { FunctionOps } from './function-ops.js';
 import * as reads from './function-reads.js';
 import { FunctionResources } from './function-resources.js';
 import { ChangeFeed, functionLookups, registryLimits, type RegistryChangeListener, type RegistryInternals, type RegistryLimits } from './internals.js';
 import { LayerOps } from './layers.js';
-import { Lifecycle } from './lifecycle.js';
+import { Lifecycle, type BackgroundWrites } from './lifecycle.js';
 import { Resolver } from './resolution.js';
 import { Store, type ProvisionedRow } from './store.js';
 import type {
@@ -36,6 +37,7 @@ import type {
 
 export type { FunctionUrlRow, ProvisionedRow } from './store.js';
 export type { RegistryChange, RegistryChangeListener, RegistryLimits } from './internals.js';
+export type { RegistryReplication, WriteEffects } from './effects.js';
 
 export interface RegistryOptions {
   /** Everything lives under it: dataDir/registry.db, dataDir/code/... */
@@ -52,20 +54,29 @@ export interface RegistryOptions {
    */
   activationDelayMs?: number;
   limits?: Partial<RegistryLimits>;
+  /** Opens the SQLite store; a cluster replica passes one that records its writes. */
+  openStore?: (file: string) => Store;
+  /**
+   * Runs the writes the registry starts by itself: settling what a restart interrupted, and the
+   * end of an activation delay. Default: at once. A cluster replica passes its `write`, so these
+   * writes reach the cluster's log like any other.
+   */
+  backgroundWrites?: BackgroundWrites;
 }
 
 /** The modules of one registry, each owning its part, and the services they share. */
 interface Parts {
   internals: RegistryInternals;
   changes: ChangeFeed;
+  effects: Effects;
   lifecycle: Lifecycle;
   layers: LayerOps;
 }
 
 function wire(opts: RegistryOptions, store: Store, code: CodeStore): Parts {
   const changes = new ChangeFeed();
-  const emit = changes.emit.bind(changes);
-  const lifecycle = new Lifecycle(store, code, opts.clock, opts.activationDelayMs ?? 0, emit);
+  const effects = new Effects(changes.emit.bind(changes), (hashes) => lifecycle.gc(hashes));
+  const lifecycle = new Lifecycle(store, code, opts.clock, opts.activationDelayMs ?? 0, effects, opts.backgroundWrites);
   const arn = (name: string, qualifier?: string): string => functionArn(opts.partition, name, qualifier);
   const internals: RegistryInternals = {
     store,
@@ -76,19 +87,20 @@ function wire(opts: RegistryOptions, store: Store, code: CodeStore): Parts {
     arn,
     ...functionLookups(store, arn),
     scheduleSettle: (name) => lifecycle.schedule(name),
-    gc: (hashes) => lifecycle.gc(hashes),
-    emit,
+    gc: effects.gc,
+    emit: effects.emit,
     cancelTimer: (name) => lifecycle.cancel(name),
     // Called only once wiring is done: LayerOps is built on these same services.
     resolveLayers: (arns) => layers.resolveForFunction(arns),
   };
   const layers = new LayerOps(internals);
-  return { internals, changes, lifecycle, layers };
+  return { internals, changes, effects, lifecycle, layers };
 }
 
 export class Registry extends FunctionResources {
   private readonly store: Store;
   private readonly changes: ChangeFeed;
+  private readonly effects: Effects;
   private readonly lifecycle: Lifecycle;
   private readonly layers: LayerOps;
   private readonly ops: FunctionOps;
@@ -98,6 +110,7 @@ export class Registry extends FunctionResources {
     super(parts.internals);
     this.store = parts.internals.store;
     this.changes = parts.changes;
+    this.effects = parts.effects;
     this.lifecycle = parts.lifecycle;
     this.layers = parts.layers;
     this.ops = new FunctionOps(parts.internals);
@@ -107,12 +120,14 @@ export class Registry extends FunctionResources {
   /** Opens (or creates) the registry in `opts.dataDir`, settling anything a restart interrupted. */
   static open(opts: RegistryOptions): Registry {
     ensurePrivateDir(opts.dataDir);
-    const store = openRegistryDatabase(path.join(opts.dataDir, REGISTRY_DB), (file) => new Store(file));
+    const store = openRegistryDatabase(path.join(opts.dataDir, REGISTRY_DB), opts.openStore ?? ((file) => new Store(file)));
     let registry: Registry | undefined;
     try {
       registry = new Registry(opts, wire(opts, store, new CodeStore(path.join(opts.dataDir, 'code'))));
-      for (const name of store.functionNames()) registry.lifecycle.settle(name);
-      registry.lifecycle.sweep();
+      const lifecycle = registry.lifecycle;
+      if (opts.backgroundWrites) opts.backgroundWrites(() => lifecycle.settleAll());
+      else lifecycle.settleAll();
+      lifecycle.sweep();
       return registry;
     } catch (err) {
       // A refused start leaves no open database or pending timer behind.
@@ -134,6 +149,12 @@ export class Registry extends FunctionResources {
    */
   onChange(listener: RegistryChangeListener): () => void {
     return this.changes.subscribe(listener);
+  }
+
+  /** What a cluster replica (src/cluster) uses to keep this registry in step with the cluster's log. */
+  get replication(): RegistryReplication {
+    const lifecycle = this.lifecycle;
+    return { effects: this.effects, code: this.internals.code, sweepCode: () => lifecycle.sweep(), followSettling: (name) => lifecycle.follow(name) };
   }
 
   usage(): { totalCodeSize: number; functionCount: number } {

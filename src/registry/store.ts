@@ -141,7 +141,22 @@ const MIGRATIONS: readonly string[] = [
      config TEXT NOT NULL,
      PRIMARY KEY (function_name, qualifier)
    );`,
+  // A cluster replica's own bookkeeping (the cluster it belongs to, how far it applied the
+  // cluster's log). Never replicated; a single node leaves it empty.
+  `CREATE TABLE replica_meta (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );`,
 ];
+
+/**
+ * The tables that hold the registry's content, parents before children: what a cluster snapshot
+ * carries and a rebuild replaces (replica_meta is the replica's own and stays out).
+ */
+const CONTENT_TABLES = ['functions', 'layers', 'versions', 'aliases', 'provisioned', 'layer_versions', 'event_invoke_configs', 'function_urls'] as const;
+
+/** Every row of every content table, as SQLite returns them (JSON columns stay text). */
+export type TableRows = Record<string, Record<string, string | number | null>[]>;
 
 /** A stored Function URL config; `qualifier` is '' for the function's own URL ($LATEST). */
 export interface FunctionUrlRow {
@@ -573,5 +588,58 @@ export class Store {
   /** The function's URL configs after `afterQualifier`, by qualifier ('' first). */
   functionUrlsPage(fn: string, afterQualifier: string | undefined, limit: number): FunctionUrlRow[] {
     return this.stmt.urlsPage.all({ fn, after: afterQualifier ?? null, limit }).map(toFunctionUrl);
+  }
+
+  // ---- for a cluster replica (src/cluster); a single node never calls these ----------------
+
+  /** A value of the replica's own bookkeeping; never part of the replicated content. */
+  getMeta(key: string): string | undefined {
+    return this.db.prepare<[string], { value: string }>('SELECT value FROM replica_meta WHERE key = ?').get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO replica_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /**
+   * Opens a transaction that may span asynchronous work, ended only by `rollback`: a replica runs
+   * a write against it to learn what the write does, then undoes it until the cluster has
+   * accepted it. `tx` calls inside nest as savepoints.
+   */
+  begin(): void {
+    this.db.exec('BEGIN');
+  }
+
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    // Caches filled from the undone rows must not survive them.
+    this.generation++;
+  }
+
+  /** Every row of the content tables: a cluster snapshot of this registry. */
+  exportRows(): TableRows {
+    const out: TableRows = {};
+    for (const t of CONTENT_TABLES) out[t] = this.db.prepare<[], Record<string, string | number | null>>(`SELECT * FROM ${t}`).all();
+    return out;
+  }
+
+  /**
+   * Replaces the content tables with `rows` (missing tables end up empty), in the caller's
+   * transaction. Only columns the table has are written, so a snapshot cannot reach other SQL.
+   */
+  importRows(rows: TableRows): void {
+    this.generation++;
+    for (const t of [...CONTENT_TABLES].reverse()) this.db.exec(`DELETE FROM ${t}`);
+    for (const t of CONTENT_TABLES) {
+      const columns = new Set(this.db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((c) => c.name));
+      const inserts = new Map<string, Database.Statement>();
+      for (const row of rows[t] ?? []) {
+        const names = Object.keys(row).filter((c) => columns.has(c));
+        const sql = `INSERT INTO ${t} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`;
+        let insert = inserts.get(sql);
+        if (!insert) inserts.set(sql, (insert = this.db.prepare(sql)));
+        insert.run(...names.map((c) => row[c] ?? null));
+      }
+    }
   }
 }

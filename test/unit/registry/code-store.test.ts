@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { caught, fnInput, makeZip, patchName, setup, type Env } from './helpers.js';
 
 let env: Env;
-beforeEach(() => {
-  env = setup();
+beforeEach(async () => {
+  env = await setup();
 });
 afterEach(() => env.cleanup());
 
@@ -96,7 +96,7 @@ describe('zip-slip protection', () => {
 describe('size and integrity', () => {
   it('refuses archives whose unzipped size is over the limit, writing nothing', async () => {
     env.cleanup();
-    env = setup({ limits: { codeSizeUnzipped: 100 } });
+    env = await setup({ limits: { codeSizeUnzipped: 100 } });
     const zip = await makeZip([
       { name: 'a.js', content: 'x'.repeat(60) },
       { name: 'b.js', content: 'y'.repeat(60) },

@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ARN, caught, fnInput, handlerZip, makeZip, setup, type Env } from './helpers.js';
 
 let env: Env;
-beforeEach(() => {
-  env = setup();
+beforeEach(async () => {
+  env = await setup();
 });
 afterEach(() => env.cleanup());
 
@@ -111,9 +111,9 @@ describe('createFunction / get / list', () => {
 });
 
 describe('state machine', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     env.cleanup();
-    env = setup({ activationDelayMs: 1000 });
+    env = await setup({ activationDelayMs: 1000 });
   });
 
   it('goes Pending -> Active after the activation delay and refuses work meanwhile', async () => {
@@ -130,9 +130,9 @@ describe('state machine', () => {
       expect(err.code).toBe('ResourceConflictException');
       expect(err.message).toBe(pending);
     }
-    env.clock.advance(999);
+    await env.advance(999);
     expect(env.registry.getFunctionConfiguration('f').State).toBe('Pending');
-    env.clock.advance(1);
+    await env.advance(1);
     const active = env.registry.getFunctionConfiguration('f');
     expect(active).toMatchObject({ State: 'Active', LastUpdateStatus: 'Successful' });
     expect(active.StateReasonCode).toBeUndefined();
@@ -142,11 +142,11 @@ describe('state machine', () => {
 
   it('serves the previous code and configuration while an update is InProgress', async () => {
     await env.registry.createFunction(await fnInput('f', { Timeout: 3 }));
-    env.clock.advance(1000);
+    await env.advance(1000);
     const events: string[] = [];
     env.registry.onChange((e) => events.push(`${e.kind}:${e.functionName}:${e.version}`));
     const before = env.registry.resolve('f', undefined);
-    env.clock.advance(5000);
+    await env.advance(5000);
     const updated = await env.registry.updateFunctionCode('f', { ZipFile: await handlerZip('exports.handler = () => 2;') });
     expect(updated).toMatchObject({
       LastUpdateStatus: 'InProgress',
@@ -162,7 +162,7 @@ describe('state machine', () => {
     expect(second.code).toBe('ResourceConflictException');
     expect(second.message).toBe(`The operation cannot be performed at this time. An update is in progress for resource: ${ARN('f')}`);
     expect(events).toEqual([]);
-    env.clock.advance(1000);
+    await env.advance(1000);
     const after = env.registry.resolve('f', undefined);
     expect(after.codeDir).not.toBe(before.codeDir);
     expect(after.configuration.CodeSha256).toBe(updated.CodeSha256);
@@ -173,10 +173,10 @@ describe('state machine', () => {
 
   it('settles interrupted creates and updates on restart', async () => {
     await env.registry.createFunction(await fnInput('f'));
-    env.reopen();
+    await env.reopen();
     expect(env.registry.getFunctionConfiguration('f')).toMatchObject({ State: 'Active', LastUpdateStatus: 'Successful' });
-    env.registry.updateFunctionConfiguration('f', { MemorySize: 256 });
-    env.reopen();
+    await env.registry.updateFunctionConfiguration('f', { MemorySize: 256 });
+    await env.reopen();
     const cfg = env.registry.getFunctionConfiguration('f');
     expect(cfg).toMatchObject({ LastUpdateStatus: 'Successful', MemorySize: 256 });
     expect(env.registry.resolve('f', undefined).configuration.MemorySize).toBe(256);
@@ -193,7 +193,7 @@ describe('updates', () => {
     expect(stale.message).toBe(
       'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
     );
-    const out = env.registry.updateFunctionConfiguration('f', {
+    const out = await env.registry.updateFunctionConfiguration('f', {
       Timeout: 10,
       RevisionId: rev,
       Environment: { Variables: { KEY: 'v' } },
@@ -223,16 +223,16 @@ describe('updates', () => {
     expect(latest.code).toBe('InvalidParameterValueException');
     expect(latest.message).toBe('$LATEST version cannot be deleted without deleting the function.');
     // A version that does not exist is deleted without complaint; an alias cannot be deleted here.
-    env.registry.deleteFunction('f', '9');
+    await env.registry.deleteFunction('f', '9');
     expect((await caught(() => env.registry.deleteFunction('f', 'live'))).message).toBe('Deletion of aliases is not currently supported.');
-    env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1' });
+    await env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1' });
     const ref = await caught(() => env.registry.deleteFunction('f', '1'));
     expect(ref.code).toBe('ResourceConflictException');
     expect(ref.message).toBe('Unable to delete version because the following aliases reference it: [live]');
-    env.registry.deleteAlias('f', 'live');
-    env.registry.deleteFunction('f', '1');
+    await env.registry.deleteAlias('f', 'live');
+    await env.registry.deleteFunction('f', '1');
     expect(events).toEqual(['alias-deleted:live', 'deleted:1']);
-    env.registry.deleteFunction('f');
+    await env.registry.deleteFunction('f');
     expect(events).toEqual(['alias-deleted:live', 'deleted:1', 'deleted:$LATEST']);
     expect((await caught(() => env.registry.getFunction('f'))).code).toBe('ResourceNotFoundException');
     expect(existsSync(codeDir)).toBe(false);
@@ -243,18 +243,18 @@ describe('updates', () => {
 describe('persistence', () => {
   it('keeps functions, versions, aliases and code across close() and open()', async () => {
     await env.registry.createFunction(await fnInput('f', { Description: 'kept' }));
-    env.registry.publishVersion('f', {});
-    env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1' });
+    await env.registry.publishVersion('f', {});
+    await env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1' });
     const before = env.registry.getFunction('f', '1');
-    const r = env.reopen();
+    const r = await env.reopen();
     expect(r.getFunction('f', '1')).toEqual(before);
     expect(r.getFunctionConfiguration('f').Description).toBe('kept');
     expect(r.getAlias('f', 'live').FunctionVersion).toBe('1');
     const target = r.resolve('f', 'live');
     expect(existsSync(`${target.codeDir}/index.js`)).toBe(true);
     // Version numbers continue after a restart.
-    r.updateFunctionConfiguration('f', { Timeout: 7 });
-    expect(r.publishVersion('f', {}).Version).toBe('2');
+    await r.updateFunctionConfiguration('f', { Timeout: 7 });
+    expect((await r.publishVersion('f', {})).Version).toBe('2');
   });
 
   it('stores identical code once', async () => {
@@ -262,7 +262,7 @@ describe('persistence', () => {
     await env.registry.createFunction(await fnInput('a', { Code: { ZipFile: zip } }));
     await env.registry.createFunction(await fnInput('b', { Code: { ZipFile: zip } }));
     expect(env.registry.resolve('a', undefined).codeDir).toBe(env.registry.resolve('b', undefined).codeDir);
-    env.registry.deleteFunction('a');
+    await env.registry.deleteFunction('a');
     expect(existsSync(env.registry.resolve('b', undefined).codeDir)).toBe(true);
   });
 
@@ -273,7 +273,7 @@ describe('persistence', () => {
     mkdirSync(path.join(code, '.tmp-0123-abcd'));
     mkdirSync(path.join(code, 'f'.repeat(64)));
     writeFileSync(path.join(code, `${'f'.repeat(64)}.zip`), 'x');
-    env.reopen();
+    await env.reopen();
     expect(readdirSync(code).sort()).toEqual(kept);
   });
 

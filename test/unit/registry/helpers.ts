@@ -56,31 +56,107 @@ export function patchName(zip: Buffer, from: string, to: string): Buffer {
 export const handlerZip = (body = 'exports.handler = async () => 1;'): Promise<Buffer> =>
   makeZip([{ name: 'index.js', content: body }]);
 
+/** The registry operations that write; every other method of Registry only reads. */
+export const REGISTRY_WRITES = [
+  'createFunction',
+  'updateFunctionCode',
+  'updateFunctionConfiguration',
+  'deleteFunction',
+  'publishVersion',
+  'setReservedConcurrency',
+  'putProvisionedConfig',
+  'deleteProvisionedConfig',
+  'publishLayerVersion',
+  'deleteLayerVersion',
+  'createAlias',
+  'updateAlias',
+  'deleteAlias',
+  'createFunctionUrlConfig',
+  'updateFunctionUrlConfig',
+  'deleteFunctionUrlConfig',
+  'tagResource',
+  'untagResource',
+  'putEventInvokeConfig',
+  'updateEventInvokeConfig',
+  'deleteEventInvokeConfig',
+] as const satisfies readonly (keyof Registry)[];
+type Write = (typeof REGISTRY_WRITES)[number];
+
+/**
+ * A registry as the tests use it: its writes may answer asynchronously (on a cluster node they
+ * go through the replica), so tests await every write.
+ */
+export type TestRegistry = Omit<Registry, Write> & {
+  [K in Write]: (...args: Parameters<Registry[K]>) => ReturnType<Registry[K]> | Promise<Awaited<ReturnType<Registry[K]>>>;
+};
+
+/** A registry opened by a backend, with what the tests need to wait for and close it. */
+export interface OpenedRegistry {
+  registry: TestRegistry;
+  /** Resolves once the writes the registry started by itself (settling) have ended. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Where the tests' registries come from. The default opens the registry directly; the cluster
+ * conformance run (test/unit/cluster) opens each behind a replica on Redis and runs these same
+ * tests. `space` names one test's registry across reopens (its data dir).
+ */
+export interface RegistryBackend {
+  open(opts: RegistryOptions, space: string): Promise<OpenedRegistry>;
+  drop?(space: string): Promise<void>;
+}
+
+const embedded: RegistryBackend = {
+  open: async (opts) => {
+    const registry = Registry.open(opts);
+    return { registry, settled: async () => undefined, close: async () => registry.close() };
+  },
+};
+
+let backend: RegistryBackend = embedded;
+
+export function useRegistryBackend(b: RegistryBackend): void {
+  backend = b;
+}
+
 export interface Env {
   dataDir: string;
   clock: ManualClock;
-  registry: Registry;
-  reopen(extra?: Partial<RegistryOptions>): Registry;
-  cleanup(): void;
+  registry: TestRegistry;
+  /** Moves the clock, then waits for the writes that started (an activation delay ending). */
+  advance(ms: number): Promise<void>;
+  reopen(extra?: Partial<RegistryOptions>): Promise<TestRegistry>;
+  cleanup(): Promise<void>;
 }
 
-export function setup(extra: Partial<RegistryOptions> = {}): Env {
+export async function setup(extra: Partial<RegistryOptions> = {}): Promise<Env> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'laminar-registry-'));
   const clock = new ManualClock(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+  let opened = await backend.open({ dataDir, clock, partition: PARTITION, ...extra }, dataDir);
   const env: Env = {
     dataDir,
     clock,
-    registry: Registry.open({ dataDir, clock, partition: PARTITION, ...extra }),
-    reopen(more = {}) {
-      env.registry.close();
-      env.registry = Registry.open({ dataDir, clock, partition: PARTITION, ...extra, ...more });
+    registry: opened.registry,
+    async advance(ms) {
+      clock.advance(ms);
+      await opened.settled();
+    },
+    async reopen(more = {}) {
+      await opened.close();
+      opened = await backend.open({ dataDir, clock, partition: PARTITION, ...extra, ...more }, dataDir);
+      await opened.settled();
+      env.registry = opened.registry;
       return env.registry;
     },
-    cleanup() {
-      env.registry.close();
+    async cleanup() {
+      await opened.close();
+      await backend.drop?.(dataDir);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  await opened.settled();
   return env;
 }
 

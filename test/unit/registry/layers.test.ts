@@ -9,8 +9,8 @@ import { digest } from '../../../src/registry/code-store.js';
 import { caught, fnInput, handlerZip, makeZip, setup, type Env } from './helpers.js';
 
 let env: Env;
-beforeEach(() => {
-  env = setup();
+beforeEach(async () => {
+  env = await setup();
 });
 afterEach(() => env.cleanup());
 
@@ -29,9 +29,9 @@ describe('layer versions in the store', () => {
     expect((await env.registry.publishLayerVersion('a', { Content: { ZipFile: zip } })).Version).toBe(1);
     expect((await env.registry.publishLayerVersion('a', { Content: { ZipFile: zip } })).Version).toBe(2);
     expect((await env.registry.publishLayerVersion('b', { Content: { ZipFile: zip } })).Version).toBe(1);
-    env.registry.deleteLayerVersion('a', 2);
-    env.registry.deleteLayerVersion('a', 1);
-    env.reopen();
+    await env.registry.deleteLayerVersion('a', 2);
+    await env.registry.deleteLayerVersion('a', 1);
+    await env.reopen();
     expect((await env.registry.publishLayerVersion('a', { Content: { ZipFile: zip } })).Version).toBe(3);
     expect(env.registry.listLayerVersions('a', {}).items.map((v) => v.Version)).toEqual([3]);
   });
@@ -45,7 +45,7 @@ describe('layer versions in the store', () => {
       CompatibleArchitectures: ['arm64'],
       LicenseInfo: 'MIT',
     });
-    env.reopen();
+    await env.reopen();
     const got = env.registry.getLayerVersion('kept', 1);
     expect(got).toMatchObject({
       LayerArn: 'arn:aws:lambda:us-east-1:123456789012:layer:kept',
@@ -63,7 +63,7 @@ describe('layer versions in the store', () => {
     const zip = await layerZip('quota');
     await env.registry.publishLayerVersion('quota', { Content: { ZipFile: zip } });
     expect(env.registry.usage().totalCodeSize).toBe(zip.length);
-    env.reopen({ limits: { totalCodeSize: zip.length + 10 } });
+    await env.reopen({ limits: { totalCodeSize: zip.length + 10 } });
     const err = await caught(() => env.registry.publishLayerVersion('quota', { Content: { ZipFile: zip } }));
     expect(err.code).toBe('CodeStorageExceededException');
   });
@@ -75,9 +75,9 @@ describe('garbage collection of layer archives', () => {
     await env.registry.publishLayerVersion('gc', { Content: { ZipFile: zip } });
     await env.registry.publishLayerVersion('gc', { Content: { ZipFile: zip } });
     expect(present(zip)).toBe(true);
-    env.registry.deleteLayerVersion('gc', 1);
+    await env.registry.deleteLayerVersion('gc', 1);
     expect(present(zip)).toBe(true);
-    env.registry.deleteLayerVersion('gc', 2);
+    await env.registry.deleteLayerVersion('gc', 2);
     expect(absent(zip)).toBe(true);
   });
 
@@ -85,34 +85,34 @@ describe('garbage collection of layer archives', () => {
     const zip = await layerZip('used');
     const { LayerVersionArn } = await env.registry.publishLayerVersion('used', { Content: { ZipFile: zip } });
     await env.registry.createFunction(await fnInput('f', { Layers: [LayerVersionArn] }));
-    env.registry.publishVersion('f', {});
-    env.registry.updateFunctionConfiguration('f', { Layers: [] });
-    env.registry.deleteLayerVersion('used', 1);
+    await env.registry.publishVersion('f', {});
+    await env.registry.updateFunctionConfiguration('f', { Layers: [] });
+    await env.registry.deleteLayerVersion('used', 1);
     expect(present(zip)).toBe(true);
 
     // The start-up sweep removes unreferenced archives only.
-    env.reopen();
+    await env.reopen();
     expect(present(zip)).toBe(true);
     expect(env.registry.resolve('f', '1').layerDirs).toEqual([stored(zip)[0]]);
     expect(env.registry.resolve('f', undefined).layerDirs).toEqual([]);
     expect(env.registry.getFunctionConfiguration('f', '1').Layers).toEqual([{ Arn: LayerVersionArn, CodeSize: zip.length }]);
 
-    env.registry.deleteFunction('f', '1');
+    await env.registry.deleteFunction('f', '1');
     expect(absent(zip)).toBe(true);
   });
 
   it("keeps the layers of $LATEST's previous snapshot while an update is in progress", async () => {
-    env.reopen({ activationDelayMs: 1000 });
+    await env.reopen({ activationDelayMs: 1000 });
     const zip = await layerZip('previous');
     const { LayerVersionArn } = await env.registry.publishLayerVersion('previous', { Content: { ZipFile: zip } });
     await env.registry.createFunction(await fnInput('g', { Layers: [LayerVersionArn] }));
-    env.clock.advance(1000);
-    env.registry.deleteLayerVersion('previous', 1);
-    env.registry.updateFunctionConfiguration('g', { Layers: [] });
+    await env.advance(1000);
+    await env.registry.deleteLayerVersion('previous', 1);
+    await env.registry.updateFunctionConfiguration('g', { Layers: [] });
     // Invocations still run the snapshot from before the update, layers included.
     expect(env.registry.resolve('g', undefined).layerDirs).toEqual([stored(zip)[0]]);
     expect(present(zip)).toBe(true);
-    env.clock.advance(1000);
+    await env.advance(1000);
     expect(env.registry.resolve('g', undefined).layerDirs).toEqual([]);
     expect(absent(zip)).toBe(true);
   });
@@ -121,15 +121,15 @@ describe('garbage collection of layer archives', () => {
     const zip = await handlerZip('exports.handler = async () => "shared";');
     await env.registry.publishLayerVersion('same-bytes', { Content: { ZipFile: zip } });
     await env.registry.createFunction(await fnInput('h', { Code: { ZipFile: zip } }));
-    env.registry.deleteLayerVersion('same-bytes', 1);
+    await env.registry.deleteLayerVersion('same-bytes', 1);
     expect(present(zip)).toBe(true);
-    env.registry.deleteFunction('h');
+    await env.registry.deleteFunction('h');
     expect(absent(zip)).toBe(true);
   });
 
   it('removes the archive of a publish that failed', async () => {
     const zip = await layerZip('too-big');
-    env.reopen({ limits: { codeSizeUnzipped: 10 } });
+    await env.reopen({ limits: { codeSizeUnzipped: 10 } });
     const err = await caught(() => env.registry.publishLayerVersion('too-big', { Content: { ZipFile: zip } }));
     expect(err.code).toBe('InvalidParameterValueException');
     expect(absent(zip)).toBe(true);
@@ -141,14 +141,14 @@ describe('code and layers together, unzipped', () => {
   const LIMIT = 1000;
   const sized = (name: string, bytes: number) => makeZip([{ name, content: Buffer.alloc(bytes, 'x') }]);
   const create = async (name: string, codeBytes: number, Layers: string[]) =>
-    env.registry.createFunction({ ...(await fnInput(name)), Code: { ZipFile: await sized('index.js', codeBytes) }, Layers });
+    await env.registry.createFunction({ ...(await fnInput(name)), Code: { ZipFile: await sized('index.js', codeBytes) }, Layers });
 
   it('counts the code and every layer against the limit of one archive, also for layers measured after a reopen', async () => {
     env.cleanup();
-    env = setup({ limits: { codeSizeUnzipped: LIMIT } });
+    env = await setup({ limits: { codeSizeUnzipped: LIMIT } });
     const a = (await env.registry.publishLayerVersion('a', { Content: { ZipFile: await sized('nodejs/a.bin', 450) } })).LayerVersionArn;
     const b = (await env.registry.publishLayerVersion('b', { Content: { ZipFile: await sized('nodejs/b.bin', 450) } })).LayerVersionArn;
-    env.reopen();
+    await env.reopen();
     expect((await create('fits', 100, [a, b])).Layers).toHaveLength(2);
     const refused = await caught(() => create('over', 101, [a, b]));
     expect(refused.message).toBe(

@@ -4,8 +4,8 @@ import type { CreateFunctionInput } from '../../../src/registry/types.js';
 import { caught, fnInput, makeZip, setup, type Env } from './helpers.js';
 
 let env: Env;
-beforeEach(() => {
-  env = setup();
+beforeEach(async () => {
+  env = await setup();
 });
 afterEach(() => env.cleanup());
 
@@ -83,7 +83,7 @@ describe('semantic validation (InvalidParameterValueException)', () => {
 
   it('refuses zips over the zipped limit with RequestTooLargeException', async () => {
     env.cleanup();
-    env = setup({ limits: { codeSizeZipped: 100 } });
+    env = await setup({ limits: { codeSizeZipped: 100 } });
     const zip = await makeZip([{ name: 'index.js', content: Buffer.alloc(500, 1) }]);
     const err = await createError({ Code: { ZipFile: zip } });
     expect(err.code).toBe('RequestTooLargeException');
@@ -94,7 +94,7 @@ describe('semantic validation (InvalidParameterValueException)', () => {
   it('refuses code beyond the account storage limit', async () => {
     env.cleanup();
     const zip = await makeZip([{ name: 'index.js', content: 'x' }]);
-    env = setup({ limits: { totalCodeSize: zip.length * 2 } });
+    env = await setup({ limits: { totalCodeSize: zip.length * 2 } });
     await env.registry.createFunction(await fnInput('a', { Code: { ZipFile: zip } }));
     await env.registry.createFunction(await fnInput('b', { Code: { ZipFile: zip } }));
     const err = await createError({ Code: { ZipFile: zip } }, 'c');

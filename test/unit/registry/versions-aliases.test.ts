@@ -6,44 +6,44 @@ let env: Env;
 let draws: number[];
 beforeEach(async () => {
   draws = [];
-  env = setup({ random: () => draws.shift() ?? 0.5 });
+  env = await setup({ random: () => draws.shift() ?? 0.5 });
   await env.registry.createFunction(await fnInput('f'));
 });
 afterEach(() => env.cleanup());
 
 /** Publishes a new version after changing the configuration so that it differs. */
-function publishChanged(timeout: number): string {
-  env.registry.updateFunctionConfiguration('f', { Timeout: timeout });
-  return env.registry.publishVersion('f', {}).Version;
+async function publishChanged(timeout: number): Promise<string> {
+  await env.registry.updateFunctionConfiguration('f', { Timeout: timeout });
+  return (await env.registry.publishVersion('f', {})).Version;
 }
 
 describe('publishVersion', () => {
-  it('snapshots $LATEST as an immutable, Active, qualified version', () => {
+  it('snapshots $LATEST as an immutable, Active, qualified version', async () => {
     const latestRev = env.registry.getFunctionConfiguration('f').RevisionId;
-    const v1 = env.registry.publishVersion('f', { Description: 'first' });
+    const v1 = await env.registry.publishVersion('f', { Description: 'first' });
     expect(v1).toMatchObject({ Version: '1', FunctionArn: ARN('f', '1'), State: 'Active', LastUpdateStatus: 'Successful', Description: 'first' });
     // Publishing gives $LATEST a new RevisionId, as Lambda does.
     expect(env.registry.getFunctionConfiguration('f').RevisionId).not.toBe(latestRev);
-    env.registry.updateFunctionConfiguration('f', { Timeout: 30 });
+    await env.registry.updateFunctionConfiguration('f', { Timeout: 30 });
     expect(env.registry.getFunctionConfiguration('f', '1').Timeout).toBe(3);
   });
 
-  it('returns the last version when nothing changed', () => {
-    const v1 = env.registry.publishVersion('f', {});
-    const again = env.registry.publishVersion('f', { Description: 'ignored' });
+  it('returns the last version when nothing changed', async () => {
+    const v1 = await env.registry.publishVersion('f', {});
+    const again = await env.registry.publishVersion('f', { Description: 'ignored' });
     expect(again.Version).toBe('1');
     expect(again.RevisionId).toBe(v1.RevisionId);
     expect(env.registry.listVersionsByFunction('f', {}).items.map((c) => c.Version)).toEqual(['$LATEST', '1']);
   });
 
-  it('never reuses a number, even after deleting versions', () => {
-    expect(env.registry.publishVersion('f', {}).Version).toBe('1');
-    expect(publishChanged(5)).toBe('2');
-    env.registry.deleteFunction('f', '2');
-    expect(publishChanged(6)).toBe('3');
-    env.registry.deleteFunction('f', '3');
+  it('never reuses a number, even after deleting versions', async () => {
+    expect((await env.registry.publishVersion('f', {})).Version).toBe('1');
+    expect(await publishChanged(5)).toBe('2');
+    await env.registry.deleteFunction('f', '2');
+    expect(await publishChanged(6)).toBe('3');
+    await env.registry.deleteFunction('f', '3');
     // The last published version is gone, so even unchanged code gets a new number.
-    expect(env.registry.publishVersion('f', {}).Version).toBe('4');
+    expect((await env.registry.publishVersion('f', {})).Version).toBe('4');
   });
 
   it('checks CodeSha256 and RevisionId', async () => {
@@ -54,7 +54,7 @@ describe('publishVersion', () => {
       `CodeSHA256 (abc) is different from current CodeSHA256 in $LATEST (${sha}). Please try again with the CodeSHA256 in $LATEST.`,
     );
     expect((await caught(() => env.registry.publishVersion('f', { RevisionId: 'x' }))).code).toBe('PreconditionFailedException');
-    expect(env.registry.publishVersion('f', { CodeSha256: sha }).Version).toBe('1');
+    expect((await env.registry.publishVersion('f', { CodeSha256: sha })).Version).toBe('1');
   });
 
   it('publishes from CreateFunction and UpdateFunctionCode with Publish', async () => {
@@ -66,10 +66,10 @@ describe('publishVersion', () => {
     expect(env.registry.resolve('g', '2').configuration.CodeSha256).toBe(updated.CodeSha256);
   });
 
-  it('lists $LATEST first, then versions ascending, in pages', () => {
-    env.registry.publishVersion('f', {});
-    publishChanged(4);
-    publishChanged(5);
+  it('lists $LATEST first, then versions ascending, in pages', async () => {
+    await env.registry.publishVersion('f', {});
+    await publishChanged(4);
+    await publishChanged(5);
     const first = env.registry.listVersionsByFunction('f', { maxItems: 3 });
     expect(first.items.map((c) => c.FunctionArn)).toEqual([ARN('f', '$LATEST'), ARN('f', '1'), ARN('f', '2')]);
     const rest = env.registry.listVersionsByFunction('f', { marker: first.nextMarker as string });
@@ -79,19 +79,19 @@ describe('publishVersion', () => {
 });
 
 describe('aliases', () => {
-  beforeEach(() => {
-    env.registry.publishVersion('f', {});
-    publishChanged(4);
+  beforeEach(async () => {
+    await env.registry.publishVersion('f', {});
+    await publishChanged(4);
   });
 
   it('creates, gets, updates, lists and deletes', async () => {
-    const live = env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1', Description: 'prod' });
+    const live = await env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1', Description: 'prod' });
     expect(live).toEqual({ AliasArn: ARN('f', 'live'), Name: 'live', FunctionVersion: '1', Description: 'prod', RevisionId: live.RevisionId });
-    env.registry.createAlias('f', { Name: 'dev', FunctionVersion: '$LATEST' });
+    await env.registry.createAlias('f', { Name: 'dev', FunctionVersion: '$LATEST' });
     expect(env.registry.getAlias('f', 'live')).toEqual(live);
     const stale = await caught(() => env.registry.updateAlias('f', 'live', { FunctionVersion: '2', RevisionId: 'old' }));
     expect(stale.code).toBe('PreconditionFailedException');
-    const moved = env.registry.updateAlias('f', 'live', { FunctionVersion: '2', RevisionId: live.RevisionId });
+    const moved = await env.registry.updateAlias('f', 'live', { FunctionVersion: '2', RevisionId: live.RevisionId });
     expect(moved).toMatchObject({ FunctionVersion: '2', Description: 'prod' });
     expect(moved.RevisionId).not.toBe(live.RevisionId);
     expect(env.registry.listAliases('f', {}).items.map((a) => a.Name)).toEqual(['dev', 'live']);
@@ -99,7 +99,7 @@ describe('aliases', () => {
     const page = env.registry.listAliases('f', { maxItems: 1 });
     expect(page.items.map((a) => a.Name)).toEqual(['dev']);
     expect(env.registry.listAliases('f', { marker: page.nextMarker as string }).items.map((a) => a.Name)).toEqual(['live']);
-    env.registry.deleteAlias('f', 'dev');
+    await env.registry.deleteAlias('f', 'dev');
     const gone = await caught(() => env.registry.getAlias('f', 'dev'));
     expect(gone.code).toBe('ResourceNotFoundException');
     expect(gone.message).toBe(`Cannot find alias arn: ${ARN('f', 'dev')}`);
@@ -107,7 +107,7 @@ describe('aliases', () => {
     expect(update.code).toBe('ResourceNotFoundException');
     expect(update.message).toBe(`Alias not found: ${ARN('f', 'dev')}`);
     // Deleting it again succeeds, as in Lambda.
-    env.registry.deleteAlias('f', 'dev');
+    await env.registry.deleteAlias('f', 'dev');
   });
 
   it('refuses duplicates and unknown versions (names are checked by the request shape)', async () => {
@@ -115,7 +115,7 @@ describe('aliases', () => {
     expect(digits.message).toBe(
       "1 validation error detected: Value '123' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)",
     );
-    env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1' });
+    await env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1' });
     const dup = await caught(() => env.registry.createAlias('f', { Name: 'live', FunctionVersion: '2' }));
     expect(dup.code).toBe('ResourceConflictException');
     expect(dup.message).toBe(`Alias already exists: ${ARN('f', 'live')}`);
@@ -140,8 +140,8 @@ describe('aliases', () => {
     expect(err.message).toContain(text);
   });
 
-  it('routes by weight with one draw per invoke', () => {
-    const alias = env.registry.createAlias('f', { Name: 'canary', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.25 } } });
+  it('routes by weight with one draw per invoke', async () => {
+    const alias = await env.registry.createAlias('f', { Name: 'canary', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.25 } } });
     expect(alias.RoutingConfig).toEqual({ AdditionalVersionWeights: { '2': 0.25 } });
     draws = [0.1, 0.25, 0.9];
     const picked = [1, 2, 3].map(() => env.registry.resolve('f', 'canary'));
@@ -151,7 +151,7 @@ describe('aliases', () => {
     expect(picked[0]?.configuration.Timeout).toBe(4);
     expect(picked[1]?.configuration.Timeout).toBe(3);
     // Removing the routing config sends everything to the primary.
-    env.registry.updateAlias('f', 'canary', { RoutingConfig: {} });
+    await env.registry.updateAlias('f', 'canary', { RoutingConfig: {} });
     draws = [0];
     expect(env.registry.resolve('f', 'canary').version).toBe('1');
     expect(pickVersion('1', { AdditionalVersionWeights: { '2': 1 } }, () => 0.999)).toBe('2');
@@ -159,7 +159,7 @@ describe('aliases', () => {
   });
 
   it('refuses moving the primary onto the routed version', async () => {
-    env.registry.createAlias('f', { Name: 'c', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } } });
+    await env.registry.createAlias('f', { Name: 'c', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } } });
     const err = await caught(() => env.registry.updateAlias('f', 'c', { FunctionVersion: '2' }));
     expect(err.message).toBe('Invalid function version 2. Function version 2 is already included in routing configuration.');
     const ref = await caught(() => env.registry.deleteFunction('f', '2'));
@@ -168,9 +168,9 @@ describe('aliases', () => {
 });
 
 describe('resolve', () => {
-  it('resolves $LATEST, versions and aliases, with ARNs as invoked', () => {
-    env.registry.publishVersion('f', {});
-    env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1' });
+  it('resolves $LATEST, versions and aliases, with ARNs as invoked', async () => {
+    await env.registry.publishVersion('f', {});
+    await env.registry.createAlias('f', { Name: 'live', FunctionVersion: '1' });
     const plain = env.registry.resolve('f', undefined);
     expect(plain).toMatchObject({ functionName: 'f', version: '$LATEST', invokedFunctionArn: ARN('f') });
     expect(plain.qualifier).toBeUndefined();
