@@ -26,7 +26,8 @@ import {
 } from './cli/package-folder.js';
 import { functionArn, type Partition } from './core/arn.js';
 import { SystemClock, type Clock } from './core/clock.js';
-import { ResourceNotFoundException } from './core/errors.js';
+import { ResourceConflictException, ResourceNotFoundException } from './core/errors.js';
+import type { ProvisionedConcurrencyPort } from './autoscaling/port.js';
 import { parseCredentials } from './config/credentials.js';
 import type { Config } from './config/schema.js';
 import type { EnvironmentFactory } from './environments/environment.js';
@@ -39,7 +40,8 @@ import { openCgroups } from './environments/sandbox/cgroup-port.js';
 import { threadEnvironmentFactory } from './environments/thread/thread-environment.js';
 import { LogStore } from './logs/log-store.js';
 import { Metrics } from './metrics/metrics.js';
-import { environmentsTmpRoot, openDataDir } from './registry/data-dir.js';
+import { environmentsTmpRoot, openDataDir, type DataDirLock } from './registry/data-dir.js';
+import { RegistryReplica } from './cluster/registry-replica.js';
 import { Registry } from './registry/registry.js';
 import type { FunctionConfiguration } from './registry/types.js';
 import { Ledger, unreservedCapacity, type LedgerLimits, type LedgerView } from './scheduler/admission/ledger.js';
@@ -69,6 +71,10 @@ export interface LaminarOptions {
   clusterQueue?: RedisEventQueue;
   /** The cluster's shared concurrency ledger on Redis, opened by `openLaminar` with `cluster`. */
   clusterLedger?: RedisLedger;
+  /** The cluster's registry: this node's replica of the log in Redis, opened by `openLaminar`. */
+  clusterRegistry?: RegistryReplica;
+  /** The data dir's lock, when the caller took it (a cluster node takes it before its registry opens). */
+  dataDirLock?: DataDirLock;
 }
 
 export interface Laminar {
@@ -92,6 +98,11 @@ export interface Laminar {
   readonly isolation: IsolationReport;
   /** This node in its cluster (config.redisUrl); undefined in embedded mode. */
   readonly cluster: ClusterNode | undefined;
+  /**
+   * Runs registry writes as one write: in a cluster, logged through Redis so every node applies
+   * it (a write inside another joins it); on one node, simply runs them.
+   */
+  writeRegistry<T>(fn: () => T | Promise<T>): Promise<T>;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops listening, drains in-flight invocations, destroys environments, closes the store. */
@@ -108,14 +119,24 @@ export async function openLaminar(config: Config, options: LaminarOptions = {}):
   const connection = await openClusterConnection({ url: config.redisUrl, clock });
   let clusterQueue: RedisEventQueue | undefined;
   let clusterLedger: RedisLedger | undefined;
+  let clusterRegistry: RegistryReplica | undefined;
+  let dataDirLock: DataDirLock | undefined;
   try {
     clusterQueue = await RedisEventQueue.connect({ url: config.redisUrl });
     clusterLedger = await RedisLedger.open(
       { url: config.redisUrl },
       { limits: ledgerLimits(config), nodeId: config.nodeId ?? hostname(), leaseMs: config.clusterLeaseSeconds * 1000 },
     );
-    return createLaminar(config, { ...options, clock, cluster: connection, clusterQueue, clusterLedger });
+    // The registry replica opens the data dir's databases: the lock comes first, as on one node.
+    dataDirLock = openDataDir(resolve(config.dataDir));
+    clusterRegistry = await RegistryReplica.open({
+      registry: { dataDir: resolve(config.dataDir), clock, partition: { region: config.region, accountId: config.accountId }, activationDelayMs: config.activationDelayMs, ...(options.random ? { random: options.random } : {}) },
+      redis: { url: config.redisUrl },
+    });
+    return createLaminar(config, { ...options, clock, cluster: connection, clusterQueue, clusterLedger, clusterRegistry, dataDirLock });
   } catch (err) {
+    await clusterRegistry?.close();
+    dataDirLock?.release();
     await clusterLedger?.close();
     await clusterQueue?.close();
     await connection.close();
@@ -131,7 +152,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const clock = options.clock ?? new SystemClock();
   const dataDir = resolve(config.dataDir);
   // First, before anything opens a file there: a refused start leaves nothing half-open.
-  const dataDirLock = openDataDir(dataDir);
+  const dataDirLock = options.dataDirLock ?? openDataDir(dataDir);
   const partition: Partition = { region: config.region, accountId: config.accountId };
   const metrics = new Metrics();
   // The cluster's parts log through the server's logger, built further down.
@@ -153,13 +174,15 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   let targets: SqliteTargetStore;
   let rules: RuleStore;
   try {
-    registry = Registry.open({
-      dataDir,
-      clock,
-      partition,
-      activationDelayMs: config.activationDelayMs,
-      ...(options.random ? { random: options.random } : {}),
-    });
+    registry =
+      options.clusterRegistry?.registry ??
+      Registry.open({
+        dataDir,
+        clock,
+        partition,
+        activationDelayMs: config.activationDelayMs,
+        ...(options.random ? { random: options.random } : {}),
+      });
     try {
       targets = SqliteTargetStore.inDataDir(dataDir);
     } catch (err) {
@@ -196,6 +219,9 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   }
   // The ledger: in memory on one node; in a cluster, in Redis, with a view refreshed every 250 ms
   // for readers that cannot wait, and this node's leases renewed by a heartbeat.
+  // Registry writes: in a cluster each is logged through Redis, so every node applies it.
+  const clusterRegistry = options.clusterRegistry;
+  const writeRegistry = <T,>(fn: () => T | Promise<T>): Promise<T> => (clusterRegistry ? clusterRegistry.write(fn) : Promise.resolve().then(fn));
   const clusterLedger = options.clusterLedger;
   const ledger = clusterLedger ? undefined : new Ledger(ledgerLimits(config));
   const ledgerPort: LedgerPort = clusterLedger ?? new EmbeddedLedgerPort(ledger as Ledger);
@@ -272,7 +298,11 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     scheduler.retireFunction(e.functionName, e.version);
     if (e.version === '$LATEST') reservations.forget(e.functionName);
   });
-  provisioned.restore();
+  // Provisioned configs put through other nodes reach this one through the registry's log.
+  clusterRegistry?.onApplied(() => provisioned.follow());
+  // Restoring may drop a config whose version is gone: a registry write like any other.
+  if (clusterRegistry) void writeRegistry(() => provisioned.restore()).catch((err: unknown) => server.log.error(err, 'cluster: provisioned concurrency was not restored'));
+  else provisioned.restore();
   const retryDefaults = { ...DEFAULT_RETRY_CONFIG, functionErrorBaseDelayMs: config.asyncRetryBaseDelaySeconds * 1000 };
   const dispatcher = new Dispatcher({
     queue,
@@ -298,7 +328,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const autoscaling = new AutoScaling({
     clock,
     store: targets,
-    port: clusterProvisioning ? clusterProvisioning.port(provisioned) : provisioned,
+    port: clusterProvisioning ? clusterProvisioning.port(loggedWrites(provisioned, writeRegistry, (err) => server.log.error(err, 'cluster: an autoscaling change was not written'))) : provisioned,
     periodMs: config.autoscalingEvaluationPeriodSeconds * 1000,
     partition,
     ...(options.random ? { random: options.random } : {}),
@@ -352,6 +382,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       cluster: cluster ? { ...(await cluster.health()), autoscaling: clusterProvisioning?.autoscalingLeader ? 'leader' : 'standby' } : EMBEDDED_HEALTH,
     }),
     ...(opened.sandbox.sandboxUid !== undefined ? { sandboxUid: opened.sandbox.sandboxUid } : {}),
+    ...(clusterRegistry ? { registryWrite: <T,>(fn: () => T | Promise<T>) => clusterRegistry.write(fn) } : {}),
   });
 
   // Events accepted before a restart run from now on, whether or not the API listens yet.
@@ -375,6 +406,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     clock,
     isolation: opened.sandbox,
     cluster,
+    writeRegistry,
     async listen() {
       // The banner and /health say what limits environments, so the probe finishes first.
       await opened.ready;
@@ -427,7 +459,8 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         await queue.close();
         rules.close();
         targets.close();
-        registry.close();
+        if (clusterRegistry) await clusterRegistry.close();
+        else registry.close();
         dataDirLock.release();
         // Last: the drain above may still need Redis.
         await cluster?.close();
@@ -493,13 +526,18 @@ export async function deployFolders(laminar: Laminar, dir: string): Promise<stri
       if (!(err instanceof ResourceNotFoundException)) throw err;
     }
     if (!current) {
-      await laminar.registry.createFunction({ FunctionName: name, Code: { ZipFile: zip }, ...wanted });
+      try {
+        await laminar.writeRegistry(() => laminar.registry.createFunction({ FunctionName: name, Code: { ZipFile: zip }, ...wanted }));
+      } catch (err) {
+        // Another node of the cluster, starting on the same folder, created it first: kept as it is.
+        if (!(err instanceof ResourceConflictException)) throw err;
+      }
     } else {
       if (current.CodeSha256 !== sha256(zip)) {
-        await laminar.registry.updateFunctionCode(name, { ZipFile: zip });
+        await laminar.writeRegistry(() => laminar.registry.updateFunctionCode(name, { ZipFile: zip }));
         await waitForUpdate(laminar, name);
       }
-      if (configurationDiffers(current, wanted)) laminar.registry.updateFunctionConfiguration(name, wanted);
+      if (configurationDiffers(current, wanted)) await laminar.writeRegistry(() => laminar.registry.updateFunctionConfiguration(name, wanted));
     }
     try {
       laminar.schedules.applyFolderSchedule(name, functionArn(laminar.config, name), settings.LaminarSchedule);
@@ -530,7 +568,7 @@ async function publishFolderLayer(laminar: Laminar, layer: FolderLayer): Promise
   const zip = await zipFolder(layer.dir);
   const newest = laminar.registry.listLayerVersions(layer.name, { maxItems: 1 }).items[0];
   if (newest && laminar.registry.getLayerVersion(layer.name, newest.Version).Content.CodeSha256 === sha256(zip)) return newest.LayerVersionArn;
-  return (await laminar.registry.publishLayerVersion(layer.name, { Content: { ZipFile: zip } })).LayerVersionArn;
+  return (await laminar.writeRegistry(() => laminar.registry.publishLayerVersion(layer.name, { Content: { ZipFile: zip } }))).LayerVersionArn;
 }
 
 async function waitForUpdate(laminar: Laminar, name: string): Promise<void> {
@@ -548,5 +586,19 @@ function ledgerLimits(config: Config): LedgerLimits {
     unreservedMinimum: config.unreservedConcurrencyMinimum,
     scalingRateEnvironments: config.scalingRateEnvironments,
     scalingRateWindowMs: config.scalingRateWindowSeconds * 1000,
+  };
+}
+
+/**
+ * The provisioned port with its changes written through the cluster's registry log. The
+ * autoscaling loop's port is synchronous; a change it asks for is applied when the write is
+ * logged, and a refusal is reported to `onError` rather than recorded as a failed activity.
+ */
+function loggedWrites(local: ProvisionedConcurrencyPort, write: <T>(fn: () => T | Promise<T>) => Promise<T>, onError: (err: unknown) => void): ProvisionedConcurrencyPort {
+  return {
+    put: (fn, qualifier, requested) => void write(() => local.put(fn, qualifier, requested)).catch(onError),
+    delete: (fn, qualifier) => void write(() => local.delete(fn, qualifier)).catch(onError),
+    get: (fn, qualifier) => local.get(fn, qualifier),
+    usage: (fn, qualifier) => local.usage(fn, qualifier),
   };
 }

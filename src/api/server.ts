@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Partition } from '../core/arn.js';
 import type { Clock } from '../core/clock.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -50,6 +50,15 @@ export interface ServerDeps {
   urlOrigin: () => string | undefined;
   /** The signers AWS_IAM function URLs accept: secret access key by access key id. */
   functionUrlCredentials: ReadonlyMap<string, string>;
+  /** In a cluster: runs a control-plane request's registry writes as one write logged through Redis. */
+  registryWrite?: <T>(fn: () => T | Promise<T>) => Promise<T>;
+}
+
+/** Control-plane requests that may change the registry: Lambda's dated paths, except invocations. */
+function writesRegistry(method: string | string[], url: string): boolean {
+  const methods = Array.isArray(method) ? method : [method];
+  if (!methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH' || m === 'DELETE')) return false;
+  return /^\/20\d\d-\d\d-\d\d\//.test(url) && !url.endsWith('/invocations') && !url.includes('/invoke-async');
 }
 
 /**
@@ -84,6 +93,18 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     done(null, payload);
   });
 
+  // In a cluster, each control-plane change is one write of the shared registry, whatever its
+  // route does inside: wrapped here once rather than in every route.
+  const registryWrite = deps.registryWrite;
+  if (registryWrite) {
+    app.addHook('onRoute', (route) => {
+      if (!writesRegistry(route.method, route.url)) return;
+      const handler = route.handler as (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) => unknown;
+      route.handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+        return registryWrite(() => handler.call(this, req, reply));
+      };
+    });
+  }
   if (deps.sandboxUid !== undefined) guardSandboxCallers(app, deps.sandboxUid);
   app.register(invokeRoutes, { registry: deps.registry, scheduler: deps.scheduler, events: deps.events, partition: deps.partition });
   app.register(functionRoutes, { registry: deps.registry, partition: deps.partition });

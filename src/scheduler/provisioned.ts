@@ -1,53 +1,21 @@
-import { functionArn, type Partition } from '../core/arn.js';
+import { functionArn } from '../core/arn.js';
 import { InvalidParameterValueException } from '../core/errors.js';
 import type { ProvisionedConcurrencyPort, ProvisionedConfigView, ProvisionedUsage } from '../autoscaling/port.js';
 import type { InitResult } from '../environments/environment.js';
-import type { Metrics, ProvisionedSnapshot } from '../metrics/metrics.js';
-import type { Registry } from '../registry/registry.js';
+import type { ProvisionedSnapshot } from '../metrics/metrics.js';
 import type { ResolvedTarget } from '../registry/types.js';
-import type { Environments } from './environments.js';
 import type { EnvironmentKind, PooledEnvironment } from './function-pool.js';
 import { ProvisionedAllocator } from './provisioned-allocator.js';
 import { checkLookup, checkPut, configNotFound, configOutput, resolveVersion, type ProvisionedConfigOutput } from './provisioned-api.js';
 import { Entries, entryUsage, newEntry, type Entry } from './provisioned-entries.js';
 import { initFailure, planReconcile, usable } from './provisioned-plan.js';
-import type { Reaper } from './reaper.js';
+import type { ProvisionedOptions } from './provisioned-options.js';
+import type { ProvisionedRow } from '../registry/store.js';
 import type { ProvisionedPort } from './scheduler.js';
 
 export type { ProvisionedConfigOutput } from './provisioned-api.js';
 
-/** The ledger as provisioned concurrency uses it: claims checked and recorded at once. */
-export interface ProvisionedClaims {
-  /** Claims `total` for `fn` (all its configs), or returns AWS's message why not. */
-  setProvisioned(fn: string, total: number): string | undefined;
-  /** Records a claim without the check: configs accepted before a restart, and releases. */
-  recordProvisioned(fn: string, total: number): void;
-}
-
-export interface ProvisionedOptions {
-  /** Creates, readies and lets go of provisioned environments. */
-  environments: Environments;
-  /** Makes room in the host's memory budget for them. */
-  reaper: Reaper;
-  registry: Registry;
-  /** Where provisioned capacity is claimed: the embedded ledger, or a cluster's shared one. */
-  ledger: ProvisionedClaims;
-  metrics: Metrics;
-  partition: Partition;
-  /** Inits run at once across all allocations, so a large request doesn't starve running traffic. */
-  initConcurrency: number;
-  /**
-   * How many of a config's `requested` environments this node keeps. In a cluster, its share of
-   * them (the others keep the rest); call `reshare()` when the shares may have changed.
-   * @defaultValue all of them
-   */
-  share?: (functionName: string, qualifier: string, requested: number) => number;
-  /**
-   * The allocation the API reports for a config, given this node's. In a cluster, the total over
-   * the live nodes. @defaultValue this node's
-   */
-  allocated?: (functionName: string, qualifier: string, local: number) => number;
-}
+export type { ProvisionedClaims, ProvisionedOptions } from './provisioned-options.js';
 
 /**
  * Provisioned concurrency: environments initialised ahead of traffic with
@@ -65,21 +33,39 @@ export class ProvisionedConcurrency implements ProvisionedPort, ProvisionedConcu
     o.metrics.bindProvisioned(() => this.snapshot());
   }
 
-  /** Re-allocates the configs stored before a restart. */
+  /** Re-allocates the configs stored before a restart; a config whose version is gone goes too. */
   restore(): void {
     for (const row of this.o.registry.provisionedConfigs()) {
-      let version: string;
-      try {
-        version = this.o.registry.resolvePrimary(row.functionName, row.qualifier).version;
-      } catch {
-        this.o.registry.deleteProvisionedConfig(row.functionName, row.qualifier);
-        continue;
-      }
-      const entry = newEntry(row.functionName, row.qualifier, row.requested, row.lastModified, version);
-      this.entries.set(entry);
-      this.o.ledger.recordProvisioned(row.functionName, this.entries.totalFor(row.functionName));
-      this.reconcile(entry);
+      if (!this.adopt(row)) this.o.registry.deleteProvisionedConfig(row.functionName, row.qualifier);
     }
+  }
+
+  /**
+   * In a cluster: the configs as the shared registry now holds them, after a write through
+   * another node. New and changed configs are allocated (this node's share), deleted ones let go.
+   */
+  follow(): void {
+    const rows = this.o.registry.provisionedConfigs();
+    const wanted = new Set(rows.map((r) => `${r.functionName}\u0000${r.qualifier}`));
+    for (const entry of this.entries.all()) if (!wanted.has(`${entry.functionName}\u0000${entry.qualifier}`)) this.remove(entry);
+    for (const row of rows) if (this.entries.get(row.functionName, row.qualifier)?.requested !== row.requested) this.adopt(row);
+  }
+
+  /** Takes a stored config as this node's and allocates it; false when its version is gone. */
+  private adopt(row: ProvisionedRow): boolean {
+    let version: string;
+    try {
+      version = this.o.registry.resolvePrimary(row.functionName, row.qualifier).version;
+    } catch {
+      return false;
+    }
+    const entry = this.entries.get(row.functionName, row.qualifier) ?? newEntry(row.functionName, row.qualifier, row.requested, row.lastModified, version);
+    entry.requested = row.requested;
+    entry.lastModified = row.lastModified;
+    this.entries.set(entry);
+    this.o.ledger.recordProvisioned(row.functionName, this.entries.totalFor(row.functionName));
+    this.reconcile(entry);
+    return true;
   }
 
   // ---- API ---------------------------------------------------------------------------------

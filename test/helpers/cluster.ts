@@ -2,7 +2,8 @@
  * A cluster for tests: `laminar serve` nodes (the compiled dist/main.js) on one real
  * redis-server, each with its own data dir, and the waits the cluster tests share.
  */
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient, type CreateFunctionCommandInput } from '@aws-sdk/client-lambda';
+import { deployFixture } from './laminar.js';
 import { join } from 'node:path';
 import { startServeProcess, type ServeProcess } from './serve-process.js';
 
@@ -39,4 +40,16 @@ export async function until(what: string, ok: () => boolean | Promise<boolean>, 
     if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * Deploys a fixture through the first node and waits until every other node serves it too: the
+ * registry is shared, so the others learn of it from Redis.
+ */
+export async function deployShared(urls: readonly string[], fixture: string, input: Partial<CreateFunctionCommandInput> = {}): Promise<string> {
+  const name = await deployFixture(lambdaClient(urls[0] as string), fixture, input);
+  for (const url of urls.slice(1)) {
+    await until(`${url} knows ${name}`, async () => (await fetch(`${url}/2015-03-31/functions/${encodeURIComponent(name)}/configuration`)).ok, 10_000);
+  }
+  return name;
 }

@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployFixture } from '../helpers/laminar.js';
 import { startProbe, type Probe } from '../helpers/probe.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import type { ServeProcess } from '../helpers/serve-process.js';
-import { killAll, lambdaClient, startNodes, until } from '../helpers/cluster.js';
+import { deployShared, killAll, lambdaClient, startNodes, until } from '../helpers/cluster.js';
 
 interface Record {
   phase: 'start' | 'end';
@@ -47,8 +46,7 @@ describe('async events in a cluster', () => {
   it('every event accepted by a node that is then SIGKILLed runs on the others', async () => {
     const [a, b, c] = nodes as [ServeProcess, ServeProcess, ServeProcess];
     const name = 'cluster-worker-fn';
-    // Each node's registry is its own until the registry is shared: the same function on each.
-    for (const n of nodes) await deployFixture(lambdaClient(n.url), 'cluster-worker', { FunctionName: name, Timeout: 30 });
+    await deployShared(nodes.map((n) => n.url), 'cluster-worker', { FunctionName: name, Timeout: 30 });
     const records = () => probe.records as Record[];
     const lambdaA = lambdaClient(a.url);
     const ids = Array.from({ length: 30 }, (_, i) => `event-${i}`);

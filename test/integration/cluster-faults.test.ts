@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deployFixture } from '../helpers/laminar.js';
+import { deployShared } from '../helpers/cluster.js';
 import { startProbe, type Probe } from '../helpers/probe.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { startServeProcess, type ServeProcess } from '../helpers/serve-process.js';
@@ -138,9 +138,9 @@ async function leasesOf(name: string): Promise<{ value: string; score: number }[
   }
 }
 
-/** The same function on every node (each node's registry is its own), with a reservation in the shared ledger. */
+/** A function every node serves (deployed through one, shared through the registry), with a reservation. */
 async function deployEverywhere(name: string, fixture: string, reservation?: number): Promise<void> {
-  await Promise.all(nodes.map((n) => deployFixture(client(n.url), fixture, { FunctionName: name, Timeout: 30 })));
+  await deployShared(nodes.map((n) => n.url), fixture, { FunctionName: name, Timeout: 30 });
   if (reservation !== undefined) {
     await client(nodes[0]!.url).send(new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: reservation }));
   }

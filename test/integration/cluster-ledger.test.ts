@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployFixture } from '../helpers/laminar.js';
 import { startProbe, type Probe } from '../helpers/probe.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import type { ServeProcess } from '../helpers/serve-process.js';
-import { killAll, lambdaClient, startNodes, until } from '../helpers/cluster.js';
+import { deployShared, killAll, lambdaClient, startNodes, until } from '../helpers/cluster.js';
 
 const LEASE_SECONDS = 2;
 
@@ -56,8 +55,7 @@ afterAll(async () => {
 describe('the ledger of a cluster', () => {
   it('a reservation of 6 holds exactly across three nodes under a burst spread over all of them', async () => {
     const name = 'cluster-reserved';
-    // Each node's registry is its own until the registry is shared: the same function on each.
-    for (const n of nodes) await deployFixture(lambdaClient(n.url), 'sleep', { FunctionName: name, Timeout: 60 });
+    await deployShared(nodes.map((n) => n.url), 'sleep', { FunctionName: name, Timeout: 60 });
     await lambdaClient(nodes[0]!.url).send(new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: 6 }));
     probe.reset();
     const settled = { count: 0 };
@@ -77,7 +75,7 @@ describe('the ledger of a cluster', () => {
 
   it('the slots of a node killed with SIGKILL come back within the lease time', async () => {
     const name = 'cluster-killed';
-    for (const n of nodes) await deployFixture(lambdaClient(n.url), 'sleep', { FunctionName: name, Timeout: 60 });
+    await deployShared(nodes.map((n) => n.url), 'sleep', { FunctionName: name, Timeout: 60 });
     await lambdaClient(nodes[0]!.url).send(new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: 2 }));
     probe.reset();
     const victim = nodes[2]!;

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployFixture } from '../helpers/laminar.js';
+import { deployShared } from '../helpers/cluster.js';
 import { sample, scrape } from '../helpers/metrics.js';
 import { startProbe, type Probe } from '../helpers/probe.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
@@ -59,13 +59,15 @@ const config = (n: Node, fn: string) => n.lambda.send(new GetProvisionedConcurre
 const leaders = async (ns: Node[]) => (await Promise.all(ns.map(async (n) => ((await health(n)).cluster.autoscaling === 'leader' ? n : undefined)))).filter((n) => n !== undefined);
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
-/** The function on every node (each node's registry is its own until the registry is shared), version 1 provisioned. */
+/**
+ * The function deployed through one node, version 1 published and provisioned through it: the
+ * registry is shared, so every node learns of the config and allocates its share.
+ */
 async function provisionEverywhere(fn: string, count: number): Promise<void> {
-  for (const n of alive()) {
-    await deployFixture(n.lambda, 'sleep', { FunctionName: fn, Timeout: 60 });
-    await n.lambda.send(new PublishVersionCommand({ FunctionName: fn }));
-    await n.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: '1', ProvisionedConcurrentExecutions: count }));
-  }
+  const [first] = alive();
+  await deployShared(alive().map((n) => n.process.url), 'sleep', { FunctionName: fn, Timeout: 60 });
+  await first!.lambda.send(new PublishVersionCommand({ FunctionName: fn }));
+  await first!.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: fn, Qualifier: '1', ProvisionedConcurrentExecutions: count }));
 }
 
 beforeAll(async () => {
