@@ -20,7 +20,7 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DataDirError, migrateDatabase, prepareDatabaseFile } from '../registry/data-dir.js';
+import { DataDirError, openDatabase } from '../registry/data-dir.js';
 import { DEFAULT_ACTIVITY_RETENTION, type TargetStore } from './target-store.js';
 import type { ScalableTargetRecord, ScalingActivityRecord, ScalingPolicyRecord, ScheduledActionRecord } from './types.js';
 
@@ -139,19 +139,9 @@ export class SqliteTargetStore implements TargetStore {
     opts: SqliteTargetStoreOptions = {},
   ) {
     this.activityRetention = opts.activityRetention ?? DEFAULT_ACTIVITY_RETENTION;
-    prepareDatabaseFile(file, (problem, cause) => new ScalingDatabaseError(file, problem, cause));
+    // A damaged file fails here, at start and naming itself, rather than on some later request.
+    this.db = openDatabase(file, MIGRATIONS, (problem, cause) => new ScalingDatabaseError(file, problem, cause));
     try {
-      this.db = new Database(file);
-    } catch (err) {
-      throw new ScalingDatabaseError(file, `cannot be read: ${(err as Error).message}`, err);
-    }
-    try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      // A damaged file fails here, at start and naming itself, rather than on some later request.
-      const check = this.db.pragma('quick_check', { simple: true }) as string;
-      if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
-      migrateDatabase(this.db, MIGRATIONS);
       this.q = prepare(this.db);
     } catch (err) {
       this.db.close();

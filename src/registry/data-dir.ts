@@ -407,3 +407,29 @@ export function migrateDatabase(db: Database.Database, migrations: readonly stri
     }).immediate();
   }
 }
+
+/**
+ * Opens one of the data dir's small databases the way each of them is kept: the file readied
+ * (`prepareDatabaseFile`), WAL with `synchronous = NORMAL`, every page checked so a damaged file
+ * fails at start naming itself, and the schema migrated. Every failure is `fail`'s error.
+ */
+export function openDatabase(file: string, migrations: readonly string[], fail: (problem: string, cause?: unknown) => Error): Database.Database {
+  prepareDatabaseFile(file, fail);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw fail(`cannot be read: ${(err as Error).message}`, err);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const check = db.pragma('quick_check', { simple: true }) as string;
+    if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
+    migrateDatabase(db, migrations);
+    return db;
+  } catch (err) {
+    db.close();
+    throw fail(`cannot be read: ${(err as Error).message}`, err);
+  }
+}

@@ -4,6 +4,7 @@
  * number 0 so that ordering by number lists it first.
  */
 import Database from 'better-sqlite3';
+import { migrateDatabase } from './data-dir.js';
 import type { AliasConfiguration, FunctionConfiguration, StoredEventInvokeConfig, StoredFunctionUrlConfig } from './types.js';
 
 export const LATEST_NUM = 0;
@@ -369,7 +370,7 @@ export class Store {
       // The registry is small, so checking every page costs milliseconds.
       const check = this.db.pragma('quick_check', { simple: true }) as string;
       if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
-      this.migrate();
+      migrateDatabase(this.db, MIGRATIONS);
       this.stmt = prepare(this.db);
     } catch (err) {
       this.db.close();
@@ -377,15 +378,6 @@ export class Store {
     }
   }
 
-  private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v] as string);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
-  }
 
   close(): void {
     this.db.close();

@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DataDirError, migrateDatabase, prepareDatabaseFile } from '../registry/data-dir.js';
+import { DataDirError, openDatabase } from '../registry/data-dir.js';
 import type { RuleRecord, TargetRecord } from './types.js';
 
 export const SCHEDULES_DB = 'schedules.db';
@@ -76,19 +76,9 @@ export class RuleStore {
   }
 
   constructor(readonly file: string) {
-    prepareDatabaseFile(file, (problem, cause) => new SchedulesDatabaseError(file, problem, cause));
+    // A damaged file fails here, at start and naming itself, rather than on some later run.
+    this.db = openDatabase(file, MIGRATIONS, (problem, cause) => new SchedulesDatabaseError(file, problem, cause));
     try {
-      this.db = new Database(file);
-    } catch (err) {
-      throw new SchedulesDatabaseError(file, `cannot be read: ${(err as Error).message}`, err);
-    }
-    try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      // A damaged file fails here, at start and naming itself, rather than at some later run.
-      const check = this.db.pragma('quick_check', { simple: true }) as string;
-      if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
-      migrateDatabase(this.db, MIGRATIONS);
       this.q = prepare(this.db);
     } catch (err) {
       this.db.close();

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { mergeQualifier, parseFunctionName, type Partition } from '../../core/arn.js';
+import { mergeQualifier, parseFunctionName, type FunctionRef, type Partition } from '../../core/arn.js';
 import {
   InvalidParameterValueException,
   InvalidRequestContentException,
@@ -31,8 +31,8 @@ type InvokeRequest = FastifyRequest<{ Params: { FunctionName: string }; Querystr
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The target an invoke resolved before its body was read, so the handler does not resolve it again. */
-    invokeTarget: ResolvedTarget | null;
+    /** What an invoke resolved before its body was read, so the handler does not resolve it again. */
+    invokeResolved: { ref: FunctionRef; target: ResolvedTarget } | null;
   }
 }
 
@@ -89,7 +89,7 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
     done(null, body),
   );
 
-  app.decorateRequest('invokeTarget', null);
+  app.decorateRequest('invokeResolved', null);
 
   /**
    * Admission needs only the function, the qualifier and the invocation type, so a synchronous
@@ -99,16 +99,16 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
   function throttleEarly(req: InvokeRequest, reply: FastifyReply, done: () => void): void {
     const type = header(req, 'x-amz-invocation-type');
     if (type !== undefined && type !== 'RequestResponse') return done();
-    let target: ResolvedTarget;
+    let resolved: { ref: FunctionRef; target: ResolvedTarget };
     try {
       const ref = mergeQualifier(parseFunctionName(req.params.FunctionName, o.partition), req.query.Qualifier);
-      target = o.registry.resolve(ref.functionName, ref.qualifier);
+      resolved = { ref, target: o.registry.resolve(ref.functionName, ref.qualifier) };
     } catch {
       return done();
     }
-    const throttle = o.scheduler.precheck(target);
+    const throttle = o.scheduler.precheck(resolved.target);
     if (throttle) return sendThrottle(reply, throttle);
-    req.invokeTarget = target;
+    req.invokeResolved = resolved;
     done();
   }
 
@@ -118,7 +118,7 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
     async (req: InvokeRequest, reply: FastifyReply) => {
       const invocationType = enumHeader(req, 'x-amz-invocation-type', 'invocationType', ['Event', 'RequestResponse', 'DryRun'], 'RequestResponse');
       const logType = enumHeader(req, 'x-amz-log-type', 'logType', ['None', 'Tail'], 'None');
-      const ref = mergeQualifier(parseFunctionName(req.params.FunctionName, o.partition), req.query.Qualifier);
+      const ref = req.invokeResolved?.ref ?? mergeQualifier(parseFunctionName(req.params.FunctionName, o.partition), req.query.Qualifier);
       const body = req.body as Buffer | undefined;
       const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
       if (body && body.length > limit) {
@@ -126,7 +126,7 @@ export async function invokeRoutes(app: FastifyInstance, o: InvokeRouteOptions):
       }
       const ctx = invocationType === 'RequestResponse' ? clientContext(req) : undefined;
       const payload = eventBytes(body);
-      const target = req.invokeTarget ?? o.registry.resolve(ref.functionName, ref.qualifier);
+      const target = req.invokeResolved?.target ?? o.registry.resolve(ref.functionName, ref.qualifier);
 
       // Only a synchronous invoke says which version ran; DryRun and Event answers carry no header.
       if (invocationType === 'DryRun') return reply.code(204).send();

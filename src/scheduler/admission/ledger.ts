@@ -206,15 +206,19 @@ export class Ledger implements LedgerView {
 
   /** Takes a scaling-rate token for a new environment of `fn`, or says when to retry. */
   takeScalingToken(fn: string, now: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
-    const { decision, bucket } = decideScaling(this.buckets.get(fn), now, this.limits);
+    const { answer, bucket } = this.scaling(fn, now);
     this.buckets.set(fn, bucket);
-    return decision.ok ? { ok: true } : { ok: false, retryAfterSeconds: secondsUntilToken(bucket, this.limits) };
+    return answer;
   }
 
   /** What `takeScalingToken` would answer now, without taking anything. */
   peekScalingToken(fn: string, now: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    return this.scaling(fn, now).answer;
+  }
+
+  private scaling(fn: string, now: number): { answer: { ok: true } | { ok: false; retryAfterSeconds: number }; bucket: Bucket } {
     const { decision, bucket } = decideScaling(this.buckets.get(fn), now, this.limits);
-    return decision.ok ? { ok: true } : { ok: false, retryAfterSeconds: secondsUntilToken(bucket, this.limits) };
+    return { answer: decision.ok ? { ok: true } : { ok: false, retryAfterSeconds: secondsUntilToken(bucket, this.limits) }, bucket };
   }
 
   /** Sets a reservation, or returns AWS's message when it would break the unreserved minimum. */

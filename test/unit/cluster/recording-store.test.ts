@@ -21,7 +21,7 @@ const STORE_OTHERS = [
   'allVersionsPage', 'hashInUse', 'usage', 'getLayerVersion', 'layerVersionsPage', 'layersPage', 'allProvisioned',
   'getEventInvokeConfig', 'eventInvokeConfigsOf', 'getReservedConcurrency', 'allReservedConcurrency', 'getAlias', 'aliasesOf',
   'aliasesPage', 'getFunctionUrl', 'functionUrlById', 'functionUrlsPage', 'getMeta', 'setMeta', 'begin', 'rollback',
-  'exportRows', 'importRows', 'migrate',
+  'exportRows', 'importRows',
 ];
 
 function publicMethods(proto: object, stop: object): string[] {

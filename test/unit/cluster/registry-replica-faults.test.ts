@@ -6,38 +6,23 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RegistryBusyError, RegistryUnavailableError } from '../../../src/cluster/registry-replica.js';
-import { startRedis, type RedisHandle } from '../../helpers/redis.js';
 import { caught, fnInput, makeZip } from '../registry/helpers.js';
-import { applied, contentOf, eventually, redisCommand, testCluster, type TestCluster } from './two-nodes.js';
+import { applied, contentOf, eventually, redisCommand, useTestCluster } from './two-nodes.js';
 
-let redis: RedisHandle;
-let cluster: TestCluster;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
-beforeEach(() => {
-  cluster = testCluster(redis.url);
-});
-afterEach(async () => {
-  await redis.start();
-  await cluster.cleanup();
-});
+const ctx = useTestCluster();
 
 const UNAVAILABLE = /^The cluster registry on Redis at redis:\/\/127\.0\.0\.1:\d+\/? is unavailable: /;
 const codeFolder = (dataDir: string) => readdirSync(path.join(dataDir, 'code')).sort();
 
 describe('Redis unavailable', () => {
   it('refuses writes while Redis is stopped, changing nothing, and takes them again once it is back', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node()];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node()];
     await a.registry.createFunction(await fnInput('f'));
     await applied(b, a.replica.applied);
     const before = { content: contentOf(a.registry), seq: a.replica.applied, code: codeFolder(a.dataDir) };
-    await redis.stop();
+    await ctx.redis.stop();
     const update = await caught(() => a.registry.updateFunctionConfiguration('f', { Timeout: 9 }));
     expect(update).toBeInstanceOf(RegistryUnavailableError);
     expect(update.message).toMatch(UNAVAILABLE);
@@ -47,7 +32,7 @@ describe('Redis unavailable', () => {
     // Reads go on from the replica.
     expect(a.registry.resolve('f', undefined).functionName).toBe('f');
 
-    await redis.start();
+    await ctx.redis.start();
     await a.replica.whenAvailable();
     await a.registry.updateFunctionConfiguration('f', { Timeout: 9 });
     await applied(b, a.replica.applied);
@@ -56,7 +41,7 @@ describe('Redis unavailable', () => {
 
   it('undoes a write whose entry cannot be logged because Redis went away while it ran', async () => {
     // A short lock expiry: the lock the failed write could not release must not hold up the next one long.
-    const a = await cluster.node({ lockTtlMs: 600 });
+    const a = await ctx.cluster.node({ lockTtlMs: 600 });
     await a.registry.createFunction(await fnInput('f'));
     const before = { content: contentOf(a.registry), seq: a.replica.applied, code: codeFolder(a.dataDir) };
     const err = await caught(() =>
@@ -65,7 +50,7 @@ describe('Redis unavailable', () => {
         a.replica.registry.updateFunctionConfiguration('f', { Timeout: 9 });
         // The write reads its own rows...
         expect(a.replica.registry.getFunctionConfiguration('g').FunctionName).toBe('g');
-        await redis.stop();
+        await ctx.redis.stop();
       }),
     );
     expect(err).toBeInstanceOf(RegistryUnavailableError);
@@ -73,7 +58,7 @@ describe('Redis unavailable', () => {
     expect({ content: contentOf(a.registry), seq: a.replica.applied, code: codeFolder(a.dataDir) }).toEqual(before);
     expect(a.events).toEqual([]);
 
-    await redis.start();
+    await ctx.redis.start();
     await a.replica.whenAvailable();
     await a.registry.updateFunctionConfiguration('f', { Timeout: 9 });
     expect(a.registry.getFunctionConfiguration('f').Timeout).toBe(9);
@@ -83,15 +68,15 @@ describe('Redis unavailable', () => {
 
 describe('Redis losing the cluster', () => {
   it('is re-seeded from a node after a FLUSHALL; the other node rebuilds from that and every node keeps serving', async () => {
-    const [a, b] = [await cluster.node({ pollIntervalMs: 100 }), await cluster.node({ pollIntervalMs: 100 })];
+    const [a, b] = [await ctx.cluster.node({ pollIntervalMs: 100 }), await ctx.cluster.node({ pollIntervalMs: 100 })];
     await a.registry.createFunction(await fnInput('f', { Code: { ZipFile: await makeZip([{ name: 'index.js', content: 'kept' }]) } }));
     await a.registry.publishVersion('f', {});
     await applied(b, a.replica.applied);
     const old = a.replica.clusterId;
     const content = contentOf(a.registry);
-    await redisCommand(redis.url, ['FLUSHALL']);
+    await redisCommand(ctx.redis.url, ['FLUSHALL']);
     await eventually(() => a.replica.clusterId !== old && b.replica.clusterId === a.replica.clusterId);
-    expect(await redisCommand(redis.url, ['GET', `${cluster.prefix}cluster`])).toBe(a.replica.clusterId);
+    expect(await redisCommand(ctx.redis.url, ['GET', `${ctx.cluster.prefix}cluster`])).toBe(a.replica.clusterId);
     for (const n of [a, b]) {
       expect(contentOf(n.registry)).toEqual(content);
       expect(readFileSync(path.join(n.registry.resolve('f', '1').codeDir, 'index.js'), 'utf8')).toBe('kept');
@@ -101,18 +86,18 @@ describe('Redis losing the cluster', () => {
     await applied(a, b.replica.applied);
     expect(a.registry.getFunctionConfiguration('f').Timeout).toBe(7);
     const hash = path.basename(a.registry.resolve('f', '1').codeDir);
-    expect(await redisCommand(redis.url, ['EXISTS', `${cluster.prefix}archive:${hash}`])).toBe(1);
+    expect(await redisCommand(ctx.redis.url, ['EXISTS', `${ctx.cluster.prefix}archive:${hash}`])).toBe(1);
   });
 
   it('empties a replica that follows another cluster and rebuilds it from the log Redis holds', async () => {
-    const a = await cluster.node();
+    const a = await ctx.cluster.node();
     await a.registry.createFunction(await fnInput('mine', { Code: { ZipFile: await makeZip([{ name: 'index.js', content: 'mine' }]) } }));
     const mineDir = a.registry.resolve('mine', undefined).codeDir;
     await a.replica.close();
-    await redisCommand(redis.url, ['FLUSHALL']);
-    const c = await cluster.node();
+    await redisCommand(ctx.redis.url, ['FLUSHALL']);
+    const c = await ctx.cluster.node();
     await c.registry.createFunction(await fnInput('theirs'));
-    const back = await cluster.node({ dataDir: a.dataDir });
+    const back = await ctx.cluster.node({ dataDir: a.dataDir });
     expect(back.replica.clusterId).toBe(c.replica.clusterId);
     expect(back.replica.applied).toBe(c.replica.applied);
     expect(contentOf(back.registry)).toEqual(contentOf(c.registry));
@@ -123,7 +108,7 @@ describe('Redis losing the cluster', () => {
 
 describe('the registry lock', () => {
   it('makes a write give up with RegistryBusyError past its wait; the next write, once the lock is free, runs after the holder', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node({ lockWaitMs: 300 })];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node({ lockWaitMs: 300 })];
     let release = (): void => undefined;
     const gate = new Promise<void>((r) => (release = r));
     let entered = (): void => undefined;
@@ -146,23 +131,23 @@ describe('the registry lock', () => {
   });
 
   it('is renewed while its holder works longer than its expiry, and frees itself when a holder dies', async () => {
-    const [a, b] = [await cluster.node({ lockTtlMs: 300 }), await cluster.node()];
-    const lockKey = `${cluster.prefix}lock`;
+    const [a, b] = [await ctx.cluster.node({ lockTtlMs: 300 }), await ctx.cluster.node()];
+    const lockKey = `${ctx.cluster.prefix}lock`;
     let bDone = false;
     let bWrite: Promise<unknown> = Promise.resolve();
     const slow = a.replica.write(async () => {
-      const token = await redisCommand(redis.url, ['GET', lockKey]);
+      const token = await redisCommand(ctx.redis.url, ['GET', lockKey]);
       bWrite = b.registry.createFunction(await fnInput('second')).then(() => (bDone = true));
       // Three renewals at a third of the expiry each: the holder outlived the expiry it started with.
       let renewals = 0;
-      let last = Number(await redisCommand(redis.url, ['PTTL', lockKey]));
+      let last = Number(await redisCommand(ctx.redis.url, ['PTTL', lockKey]));
       await eventually(async () => {
-        const now = Number(await redisCommand(redis.url, ['PTTL', lockKey]));
+        const now = Number(await redisCommand(ctx.redis.url, ['PTTL', lockKey]));
         if (now > last) renewals++;
         last = now;
         return renewals >= 3;
       });
-      expect(await redisCommand(redis.url, ['GET', lockKey])).toBe(token);
+      expect(await redisCommand(ctx.redis.url, ['GET', lockKey])).toBe(token);
       expect(bDone).toBe(false);
       await a.replica.registry.createFunction(await fnInput('first'));
     });
@@ -171,9 +156,9 @@ describe('the registry lock', () => {
     expect(b.registry.listFunctions({}).items.map((f) => f.FunctionName)).toEqual(['first', 'second']);
 
     // A holder that died never releases: its lock expires and the next writer goes on.
-    await redisCommand(redis.url, ['SET', lockKey, 'a-dead-node', 'PX', '400']);
+    await redisCommand(ctx.redis.url, ['SET', lockKey, 'a-dead-node', 'PX', '400']);
     await b.registry.createFunction(await fnInput('after'));
-    expect(await redisCommand(redis.url, ['EXISTS', lockKey])).toBe(0);
+    expect(await redisCommand(ctx.redis.url, ['EXISTS', lockKey])).toBe(0);
     await applied(a, b.replica.applied);
     expect(a.registry.listFunctions({}).items.map((f) => f.FunctionName)).toEqual(['after', 'first', 'second']);
   });
@@ -181,14 +166,14 @@ describe('the registry lock', () => {
 
 describe('a writer that lost the lock', () => {
   it('cannot log its write once another node wrote meanwhile; it changes nothing and catches up instead', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node()];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node()];
     await a.registry.createFunction(await fnInput('f'));
     await applied(b, a.replica.applied);
     const err = await caught(() =>
       a.replica.write(async () => {
         a.replica.registry.updateFunctionConfiguration('f', { Timeout: 5 });
         // As if A stalled past its lock's expiry: the lock goes, B takes it and writes.
-        await redisCommand(redis.url, ['DEL', `${cluster.prefix}lock`]);
+        await redisCommand(ctx.redis.url, ['DEL', `${ctx.cluster.prefix}lock`]);
         await b.registry.updateFunctionConfiguration('f', { Timeout: 6 });
       }),
     );
@@ -203,11 +188,11 @@ describe('a writer that lost the lock', () => {
 describe('writes the registry starts by itself', () => {
   it('settles after an activation delay on the node that created, and every node sees it; a restart settles what is left', async () => {
     const delay = { registry: { activationDelayMs: 1000 } };
-    const [a, b] = [await cluster.node(delay), await cluster.node(delay)];
+    const [a, b] = [await ctx.cluster.node(delay), await ctx.cluster.node(delay)];
     await a.registry.createFunction(await fnInput('f'));
     await applied(b, a.replica.applied);
     expect(b.registry.getFunctionConfiguration('f').State).toBe('Pending');
-    cluster.clock.advance(1000);
+    ctx.cluster.clock.advance(1000);
     await a.replica.idle();
     await applied(b, a.replica.applied);
     expect(b.registry.getFunctionConfiguration('f')).toMatchObject({ State: 'Active', LastUpdateStatus: 'Successful' });
@@ -216,7 +201,7 @@ describe('writes the registry starts by itself', () => {
     // An update whose node stops before the delay ends: the node settles it when it starts again.
     await b.registry.updateFunctionConfiguration('f', { Timeout: 8 });
     await b.replica.close();
-    const back = await cluster.node({ dataDir: b.dataDir, ...delay });
+    const back = await ctx.cluster.node({ dataDir: b.dataDir, ...delay });
     await back.replica.idle();
     await applied(a, back.replica.applied);
     expect(a.registry.getFunctionConfiguration('f')).toMatchObject({ LastUpdateStatus: 'Successful', Timeout: 8 });
@@ -227,7 +212,7 @@ describe('writes the registry starts by itself', () => {
     await applied(back, a.replica.applied);
     await a.replica.close();
     const before = back.replica.applied;
-    cluster.clock.advance(1000);
+    ctx.cluster.clock.advance(1000);
     await back.replica.idle();
     expect(back.replica.applied).toBe(before + 1);
     expect(back.registry.getFunctionConfiguration('g')).toMatchObject({ State: 'Active', LastUpdateStatus: 'Successful' });

@@ -5,31 +5,19 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stopwatch } from '../../../src/core/clock.js';
 import { UnloggedRegistryWriteError } from '../../../src/cluster/registry-replica.js';
-import { startRedis, type RedisHandle } from '../../helpers/redis.js';
 import { ARN, caught, fnInput, makeZip, setup } from '../registry/helpers.js';
-import { applied, contentOf, redisCommand, testCluster, type TestCluster } from './two-nodes.js';
+import { applied, contentOf, redisCommand, useTestCluster } from './two-nodes.js';
 
-let redis: RedisHandle;
-let cluster: TestCluster;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
-beforeEach(() => {
-  cluster = testCluster(redis.url);
-});
-afterEach(() => cluster.cleanup());
+const ctx = useTestCluster();
 
 const code = (body: string) => makeZip([{ name: 'index.js', content: body }, { name: 'lib/data.json', content: '{"n":1}' }]);
 
 describe('a write on one node', () => {
   it('is served by the other within a second, with its code shipped through Redis', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node()];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node()];
     const zip = await code('exports.handler = async () => "from a";');
     await a.registry.createFunction(await fnInput('hello', { Code: { ZipFile: zip } }));
     const elapsed = stopwatch();
@@ -45,7 +33,7 @@ describe('a write on one node', () => {
   });
 
   it('goes the other way too: an UpdateFunctionConfiguration on B is what A resolves', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node()];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node()];
     await a.registry.createFunction(await fnInput('f', { Timeout: 3 }));
     await applied(b, a.replica.applied);
     const updated = await b.registry.updateFunctionConfiguration('f', { Timeout: 9, Environment: { Variables: { MODE: 'b' } } });
@@ -56,23 +44,23 @@ describe('a write on one node', () => {
   });
 
   it('reaches a node whose subscription is down, by the poll of the log', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node({ pollIntervalMs: 250 })];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node({ pollIntervalMs: 250 })];
     // No node may subscribe any more, and the ones subscribed are cut off: only the poll is left.
-    await redisCommand(redis.url, ['ACL', 'SETUSER', 'default', '-subscribe']);
+    await redisCommand(ctx.redis.url, ['ACL', 'SETUSER', 'default', '-subscribe']);
     try {
-      await redisCommand(redis.url, ['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+      await redisCommand(ctx.redis.url, ['CLIENT', 'KILL', 'TYPE', 'pubsub']);
       await a.registry.createFunction(await fnInput('polled'));
       const elapsed = stopwatch();
       await applied(b, a.replica.applied);
       expect(elapsed()).toBeLessThan(1000);
       expect(b.registry.resolve('polled', undefined).functionName).toBe('polled');
     } finally {
-      await redisCommand(redis.url, ['ACL', 'SETUSER', 'default', '+@all']);
+      await redisCommand(ctx.redis.url, ['ACL', 'SETUSER', 'default', '+@all']);
     }
   });
 
   it('replicates aliases, tags, reservations, event invoke configs, URLs, layers, provisioned configs and deletes, with their change events', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node()];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node()];
     const layerZip = await makeZip([{ name: 'nodejs/node_modules/lib/index.js', content: 'module.exports = 1;' }]);
     const layer = await a.registry.publishLayerVersion('shared', { Content: { ZipFile: layerZip }, CompatibleRuntimes: ['nodejs20.x'] });
     await a.registry.createFunction(await fnInput('f', { Layers: [layer.LayerVersionArn], Tags: { team: 'a' } }));
@@ -113,7 +101,7 @@ describe('a write on one node', () => {
   });
 
   it('refuses a registry write made outside replica.write, changing nothing', async () => {
-    const a = await cluster.node();
+    const a = await ctx.cluster.node();
     await a.registry.createFunction(await fnInput('f'));
     const err = await caught(() => a.replica.registry.updateFunctionConfiguration('f', { Timeout: 8 }));
     expect(err).toBeInstanceOf(UnloggedRegistryWriteError);
@@ -121,7 +109,7 @@ describe('a write on one node', () => {
   });
 
   it('joins a write made inside another: one entry for both', async () => {
-    const a = await cluster.node();
+    const a = await ctx.cluster.node();
     const before = a.replica.applied;
     await a.replica.write(async () => {
       await a.replica.registry.createFunction(await fnInput('outer'));
@@ -134,7 +122,7 @@ describe('a write on one node', () => {
 
 describe('conflicting writes from two nodes', () => {
   it('let exactly one create of a name win, the other refused as on one node', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node()];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node()];
     const [ia, ib] = [await fnInput('race', { Description: 'a' }), await fnInput('race', { Description: 'b' })];
     const results = await Promise.allSettled([a.registry.createFunction(ia), b.registry.createFunction(ib)]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
@@ -153,7 +141,7 @@ describe('conflicting writes from two nodes', () => {
   });
 
   it('let exactly one of two updates with the same RevisionId win; the other gets 412', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node()];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node()];
     await a.registry.createFunction(await fnInput('f'));
     await applied(b, a.replica.applied);
     const rev = a.registry.getFunctionConfiguration('f').RevisionId;
@@ -178,7 +166,7 @@ describe('conflicting writes from two nodes', () => {
 
 describe('a node that was down', () => {
   it('catches up on start with what happened meanwhile', async () => {
-    const [a, b] = [await cluster.node(), await cluster.node()];
+    const [a, b] = [await ctx.cluster.node(), await ctx.cluster.node()];
     await a.registry.createFunction(await fnInput('kept'));
     await a.registry.createFunction(await fnInput('gone'));
     await applied(b, a.replica.applied);
@@ -187,7 +175,7 @@ describe('a node that was down', () => {
     await a.registry.updateFunctionCode('kept', { ZipFile: await code('exports.handler = async () => 2;'), Publish: true });
     await a.registry.createAlias('kept', { Name: 'live', FunctionVersion: '1' });
     await a.registry.deleteFunction('gone');
-    const back = await cluster.node({ dataDir: b.dataDir });
+    const back = await ctx.cluster.node({ dataDir: b.dataDir });
     expect(back.replica.applied).toBe(a.replica.applied);
     expect(contentOf(back.registry)).toEqual(contentOf(a.registry));
     expect(readFileSync(path.join(back.registry.resolve('kept', 'live').codeDir, 'index.js'), 'utf8')).toBe('exports.handler = async () => 2;');

@@ -8,9 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { RegistryReplica } from '../../../src/cluster/registry-replica.js';
 import type { RegistryOptions } from '../../../src/registry/registry.js';
+import { startRedis, type RedisHandle } from '../../helpers/redis.js';
 import { dropKeys } from '../async/redis-queue-harness.js';
 import { PARTITION, type TestRegistry } from '../registry/helpers.js';
 import { openReplica, writesThrough, type ReplicaExtras } from './replica-harness.js';
@@ -114,4 +116,26 @@ export function contentOf(r: TestRegistry) {
     provisioned: r.provisionedConfigs(),
     usage: r.usage(),
   };
+}
+
+/**
+ * One redis-server for the test file and a fresh cluster of nodes for each test. Redis is
+ * started again after each test, whatever the test left it in.
+ */
+export function useTestCluster(): { readonly redis: RedisHandle; readonly cluster: TestCluster } {
+  const ctx = {} as { redis: RedisHandle; cluster: TestCluster };
+  beforeAll(async () => {
+    ctx.redis = await startRedis();
+  });
+  afterAll(async () => {
+    await ctx.redis?.dispose();
+  });
+  beforeEach(() => {
+    ctx.cluster = testCluster(ctx.redis.url);
+  });
+  afterEach(async () => {
+    await ctx.redis.start();
+    await ctx.cluster.cleanup();
+  });
+  return ctx;
 }
