@@ -25,6 +25,7 @@ import {
   type FolderLayer,
 } from './cli/package-folder.js';
 import { functionArn, type Partition } from './core/arn.js';
+import { reportRepeatsOnce } from './core/repeat-filter.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { ResourceConflictException, ResourceNotFoundException } from './core/errors.js';
 import type { ProvisionedConcurrencyPort } from './autoscaling/port.js';
@@ -59,6 +60,10 @@ import { Reservations } from './scheduler/reservations.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { RuleStore, Schedules } from './schedules/index.js';
 
+/** The names under which a cluster's registry log carries the autoscaling and rule stores' writes. */
+const AUTOSCALING_SIDE = 'autoscaling';
+const SCHEDULES_SIDE = 'schedules';
+
 export interface LaminarOptions {
   clock?: Clock;
   factory?: EnvironmentFactory;
@@ -73,6 +78,11 @@ export interface LaminarOptions {
   clusterLedger?: RedisLedger;
   /** The cluster's registry: this node's replica of the log in Redis, opened by `openLaminar`. */
   clusterRegistry?: RegistryReplica;
+  /**
+   * The autoscaling and rule stores, when the caller opened them: a cluster node's replica shares
+   * their writes through the registry's log, so it opens them before anything can write.
+   */
+  clusterStores?: { targets: SqliteTargetStore; rules: RuleStore };
   /** The data dir's lock, when the caller took it (a cluster node takes it before its registry opens). */
   dataDirLock?: DataDirLock;
 }
@@ -121,6 +131,7 @@ export async function openLaminar(config: Config, options: LaminarOptions = {}):
   let clusterLedger: RedisLedger | undefined;
   let clusterRegistry: RegistryReplica | undefined;
   let dataDirLock: DataDirLock | undefined;
+  let clusterStores: { targets: SqliteTargetStore; rules: RuleStore } | undefined;
   try {
     clusterQueue = await RedisEventQueue.connect({ url: config.redisUrl });
     clusterLedger = await RedisLedger.open(
@@ -129,13 +140,25 @@ export async function openLaminar(config: Config, options: LaminarOptions = {}):
     );
     // The registry replica opens the data dir's databases: the lock comes first, as on one node.
     dataDirLock = openDataDir(resolve(config.dataDir));
+    const targets = SqliteTargetStore.inDataDir(resolve(config.dataDir));
+    try {
+      clusterStores = { targets, rules: RuleStore.inDataDir(resolve(config.dataDir)) };
+    } catch (err) {
+      targets.close();
+      throw err;
+    }
     clusterRegistry = await RegistryReplica.open({
+      // Scalable targets, policies, scheduled actions and activities, and EventBridge rules, are
+      // the account's as functions are: their writes travel in the same log.
+      sides: { [AUTOSCALING_SIDE]: clusterStores.targets, [SCHEDULES_SIDE]: clusterStores.rules },
       registry: { dataDir: resolve(config.dataDir), clock, partition: { region: config.region, accountId: config.accountId }, activationDelayMs: config.activationDelayMs, ...(options.random ? { random: options.random } : {}) },
       redis: { url: config.redisUrl },
     });
-    return createLaminar(config, { ...options, clock, cluster: connection, clusterQueue, clusterLedger, clusterRegistry, dataDirLock });
+    return createLaminar(config, { ...options, clock, cluster: connection, clusterQueue, clusterLedger, clusterRegistry, clusterStores, dataDirLock });
   } catch (err) {
     await clusterRegistry?.close();
+    clusterStores?.rules.close();
+    clusterStores?.targets.close();
     dataDirLock?.release();
     await clusterLedger?.close();
     await clusterQueue?.close();
@@ -184,13 +207,13 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
         ...(options.random ? { random: options.random } : {}),
       });
     try {
-      targets = SqliteTargetStore.inDataDir(dataDir);
+      targets = options.clusterStores?.targets ?? SqliteTargetStore.inDataDir(dataDir);
     } catch (err) {
       registry.close();
       throw err;
     }
     try {
-      rules = RuleStore.inDataDir(dataDir);
+      rules = options.clusterStores?.rules ?? RuleStore.inDataDir(dataDir);
     } catch (err) {
       targets.close();
       registry.close();
@@ -275,7 +298,17 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
           liveIds: () => cluster.membership.liveIds(),
           local: () => provisioned.snapshot(),
           reshare: () => provisioned.reshare(),
-          autoscaling: { start: () => autoscaling.start(), stop: () => autoscaling.stop() },
+          // The leader's duties: the autoscaling loop, and firing scheduled rules (once for the cluster).
+          autoscaling: {
+            start: () => {
+              autoscaling.start();
+              schedules.start();
+            },
+            stop: () => {
+              autoscaling.stop();
+              schedules.stop();
+            },
+          },
           log: { info: (m) => server.log.info(m), warn: (m) => server.log.warn(m), error: (m) => server.log.error(m) },
         })
       : undefined;
@@ -298,8 +331,13 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     scheduler.retireFunction(e.functionName, e.version);
     if (e.version === '$LATEST') reservations.forget(e.functionName);
   });
-  // Provisioned configs put through other nodes reach this one through the registry's log.
-  clusterRegistry?.onApplied(() => provisioned.follow());
+  // Provisioned configs, scalable targets and rules put through other nodes reach this one
+  // through the registry's log; the leader's loop and rule runner catch up with them.
+  clusterRegistry?.onApplied((_seq, sides) => {
+    provisioned.follow();
+    if (sides.has(AUTOSCALING_SIDE)) autoscaling.sync();
+    if (sides.has(SCHEDULES_SIDE)) schedules.sync();
+  });
   // Restoring may drop a config whose version is gone: a registry write like any other.
   if (clusterRegistry) void writeRegistry(() => provisioned.restore()).catch((err: unknown) => server.log.error(err, 'cluster: provisioned concurrency was not restored'));
   else provisioned.restore();
@@ -331,6 +369,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
     port: clusterProvisioning ? clusterProvisioning.port(loggedWrites(provisioned, writeRegistry, (err) => server.log.error(err, 'cluster: an autoscaling change was not written'))) : provisioned,
     periodMs: config.autoscalingEvaluationPeriodSeconds * 1000,
     partition,
+    ...(clusterRegistry ? { write: writeRegistry, onError: reportRepeatsOnce((err) => server.log.warn(err, 'cluster: an autoscaling pass was not written'), clock) } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
   metrics.bindAutoscaling(() => autoscaling.desiredCapacity().map((d) => ({ functionName: d.function, qualifier: d.qualifier, desired: d.value })));
@@ -358,7 +397,8 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       invoked: (rule) => metrics.scheduleInvocations.inc({ rule }),
       failed: (rule, reason) => metrics.scheduleFailedInvocations.inc({ rule, reason }),
     },
-    onError: (err) => server.log.error(err, 'scheduled rule: a run or one of its targets failed'),
+    onError: reportRepeatsOnce((err) => server.log.error(err, 'scheduled rule: a run or one of its targets failed'), clock),
+    ...(clusterRegistry ? { write: writeRegistry } : {}),
   });
   const server = buildServer({
     clock,
@@ -388,7 +428,8 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   // Events accepted before a restart run from now on, whether or not the API listens yet.
   dispatcher.start();
   // Scheduled rules fire from now on; what came due while the server was down is not replayed.
-  schedules.start();
+  // In a cluster only the leader fires them, from when it leads (listen()).
+  if (!clusterProvisioning) schedules.start();
 
   let closed = false;
   return {
@@ -540,7 +581,7 @@ export async function deployFolders(laminar: Laminar, dir: string): Promise<stri
       if (configurationDiffers(current, wanted)) await laminar.writeRegistry(() => laminar.registry.updateFunctionConfiguration(name, wanted));
     }
     try {
-      laminar.schedules.applyFolderSchedule(name, functionArn(laminar.config, name), settings.LaminarSchedule);
+      await laminar.writeRegistry(() => laminar.schedules.applyFolderSchedule(name, functionArn(laminar.config, name), settings.LaminarSchedule));
     } catch (err) {
       throw new Error(`${join(folder, SETTINGS_FILE)}: ${(err as Error).message}`, { cause: err });
     }

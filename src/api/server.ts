@@ -130,8 +130,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   app.register(metricsHealthRoutes, { metrics: deps.metrics, ...(deps.health ? { health: deps.health } : {}) });
   // Both awsJson1_1 services answer POST /, each for its own X-Amz-Target service.
-  app.register(appAutoScalingRoutes, { autoscaling: deps.autoscaling });
-  app.register(eventBridgeRoutes, { schedules: deps.schedules });
+  app.register(appAutoScalingRoutes, { autoscaling: deps.autoscaling, ...(registryWrite ? { write: registryWrite } : {}) });
+  app.register(eventBridgeRoutes, { schedules: deps.schedules, ...(registryWrite ? { write: registryWrite } : {}) });
   app.register(awsJsonFallbackRoutes);
   return app;
 }

@@ -20,6 +20,7 @@
  * (the previous change is still being allocated) or when the qualifier has no config.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
+import type { SharedWrite } from '../core/shared-write.js';
 import type { Actuator } from './actuator.js';
 import { knativeScale, type KnativeState } from './knative-policy.js';
 import { targetTracking, type Cooldowns } from './policy.js';
@@ -38,7 +39,21 @@ export interface LoopOptions {
   periodMs: number;
   /** Sample ticks per period. @defaultValue 10 */
   samplesPerPeriod?: number;
+  /**
+   * How a pass that may change the store runs (a tick, a scheduled action, re-arming). Absent, it
+   * runs at once. On a cluster node it is one write of the registry's log: it runs once the
+   * write holds the lock, and a pass that could not be written (Redis away) is reported and, for
+   * a scheduled action or re-arming, tried again a second later.
+   */
+  write?: SharedWrite;
+  /** Passes that could not be written. */
+  onError?: (err: unknown) => void;
 }
+
+/** How long a scheduled action or re-arming whose write failed waits before it is tried again. */
+const RETRY_MS = 1000;
+/** The timer key of re-arming every scheduled action (keys of actions hold a newline). */
+const RESUME_KEY = '\nresume';
 
 /** Node's timers fire at once beyond 2^31 − 1 ms, so far-off schedules are re-armed in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -63,6 +78,8 @@ export class ScalingLoop {
   private lastTickAt: number | undefined;
   private readonly scheduleTimers = new Map<string, TimerHandle>();
   private readonly states = new Map<string, TargetState>();
+  /** What each armed scheduled action was armed from, to tell a changed action (`sync`). */
+  private readonly armedFrom = new Map<string, string>();
   private readonly sampleMs: number;
 
   constructor(private readonly o: LoopOptions) {
@@ -78,7 +95,7 @@ export class ScalingLoop {
     if (this.running) return;
     this.running = true;
     this.armTick();
-    this.resumeScheduledActions();
+    this.resume();
   }
 
   stop(): void {
@@ -87,6 +104,27 @@ export class ScalingLoop {
     this.tickTimer = undefined;
     for (const t of this.scheduleTimers.values()) t.cancel();
     this.scheduleTimers.clear();
+    this.armedFrom.clear();
+  }
+
+  /**
+   * Catches up with scheduled actions and targets changed elsewhere (another node of the
+   * cluster wrote them): arms what is new or changed, disarms what is gone, forgets targets
+   * deregistered. Writes only when something is to be armed.
+   */
+  sync(): void {
+    if (!this.running) return;
+    const actions = this.o.store.listScheduledActions();
+    const present = new Set(actions.map((a) => actionKey(a.resourceId, a.name)));
+    for (const key of [...this.armedFrom.keys()]) {
+      if (present.has(key)) continue;
+      const [resourceId, name] = key.split('\n') as [string, string];
+      this.disarmScheduledAction(resourceId, name);
+    }
+    const targets = new Set(this.o.store.listTargets().map((t) => t.resourceId));
+    for (const resourceId of [...this.states.keys()]) if (!targets.has(resourceId)) this.states.delete(resourceId);
+    const stale = actions.filter((a) => this.armedFrom.get(actionKey(a.resourceId, a.name)) !== armedSignature(a));
+    if (stale.length > 0) this.pass(() => stale.forEach((a) => this.armScheduledAction(a)));
   }
 
   /** A target was registered anew or deregistered: its history and timers no longer apply. */
@@ -121,13 +159,16 @@ export class ScalingLoop {
     }
     const stored = this.o.store.getScheduledAction(action.resourceId, action.name);
     if (stored && stored.nextRunAt !== at) this.o.store.putScheduledAction({ ...stored, nextRunAt: at });
-    if (at !== undefined) this.armAt(`${action.resourceId}\n${action.name}`, at, () => this.fire(action.resourceId, action.name));
+    const key = actionKey(action.resourceId, action.name);
+    this.armedFrom.set(key, armedSignature(stored ?? action));
+    if (at !== undefined) this.armAt(key, at, () => this.firePass(action.resourceId, action.name));
   }
 
   disarmScheduledAction(resourceId: string, name: string): void {
-    const key = `${resourceId}\n${name}`;
+    const key = actionKey(resourceId, name);
     this.scheduleTimers.get(key)?.cancel();
     this.scheduleTimers.delete(key);
+    this.armedFrom.delete(key);
   }
 
   /** One sampling tick; the timer calls it, and tests may too. */
@@ -248,8 +289,35 @@ export class ScalingLoop {
     for (const { action } of missed) this.fire(action.resourceId, action.name);
   }
 
+  /** Re-arms every scheduled action from the store, running the missed ones (at start). */
+  private resume(): void {
+    this.pass(
+      () => this.resumeScheduledActions(),
+      () => this.armAt(RESUME_KEY, this.o.clock.now() + RETRY_MS, () => this.resume()),
+    );
+  }
+
+  private firePass(resourceId: string, name: string): void {
+    this.pass(
+      () => this.fire(resourceId, name),
+      () => this.armAt(actionKey(resourceId, name), this.o.clock.now() + RETRY_MS, () => this.firePass(resourceId, name)),
+    );
+  }
+
+  /** Runs `fn` as one pass (see `LoopOptions.write`); `retry` runs if it could not be written. */
+  private pass(fn: () => void, retry?: () => void): void {
+    const write = this.o.write;
+    if (!write) return fn();
+    write(() => {
+      if (this.running) fn();
+    }).catch((err: unknown) => {
+      this.o.onError?.(err);
+      if (retry && this.running) retry();
+    });
+  }
+
   private fire(resourceId: string, name: string): void {
-    this.scheduleTimers.delete(`${resourceId}\n${name}`);
+    this.scheduleTimers.delete(actionKey(resourceId, name));
     const action = this.o.store.getScheduledAction(resourceId, name);
     const target = this.o.store.getTarget(resourceId);
     if (!action || !target) return;
@@ -281,7 +349,8 @@ export class ScalingLoop {
     const next = (Math.floor(now / this.sampleMs) + 1) * this.sampleMs;
     this.tickTimer = this.o.clock.setTimeout(() => {
       this.tickTimer = undefined;
-      this.tick();
+      // A tick that could not be written is a sample missed; the next one comes as usual.
+      this.pass(() => this.tick());
       this.armTick();
     }, next - now);
   }
@@ -332,4 +401,13 @@ function latestMissedRun(action: ScheduledActionRecord, armedAt: number, now: nu
   } catch {
     return armedAt;
   }
+}
+
+function actionKey(resourceId: string, name: string): string {
+  return `${resourceId}\n${name}`;
+}
+
+/** What arming an action depends on: a put that changes any of it re-arms the action. */
+function armedSignature(a: ScheduledActionRecord): string {
+  return JSON.stringify([a.schedule, a.timezone, a.startTime, a.endTime]);
 }

@@ -8,7 +8,8 @@
  * X-Amz-Target, so EventBridge's plugin serves the same path (`core/aws-json.ts`).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { addAwsJsonBodyParser, AWS_JSON_CONTENT_TYPE, awsJsonRoute, sendAwsJsonError, sendAwsJsonResult } from '../core/aws-json.js';
+import { addAwsJsonBodyParser, AWS_JSON_CONTENT_TYPE, awsJsonRoute, sendAwsJsonError, sendAwsJsonResult, serveOperation } from '../core/aws-json.js';
+import type { SharedWrite } from '../core/shared-write.js';
 import { LaminarError } from '../core/errors.js';
 import {
   AppAutoScalingError,
@@ -51,6 +52,8 @@ export const OPERATIONS: readonly string[] = Object.keys(SERVED);
 
 export interface AppAutoScalingRouteOptions {
   autoscaling: AutoScaling;
+  /** How a changing operation runs: in a cluster, as one write of the registry's log. */
+  write?: SharedWrite;
 }
 
 /** Maps anything thrown while serving a request onto this protocol's error shapes. */
@@ -89,7 +92,7 @@ export async function appAutoScalingRoutes(app: FastifyInstance, o: AppAutoScali
     if (!target.startsWith(TARGET_PREFIX) || !Object.hasOwn(SERVED, name)) {
       throw new ScalingUnknownOperationException(`Unknown operation ${target}: Laminar serves ${OPERATIONS.join(', ')}.`);
     }
-    const result = serve(name as ScalingOperation, o.autoscaling, req.body ?? {});
+    const result = await serveOperation(name, o.write, () => serve(name as ScalingOperation, o.autoscaling, req.body ?? {}));
     return sendAwsJsonResult(reply, req.id, result);
   });
 }

@@ -6,6 +6,7 @@
  */
 import type { Partition } from '../core/arn.js';
 import type { Clock } from '../core/clock.js';
+import type { SharedWrite } from '../core/shared-write.js';
 import { ResourceNotFoundException } from '../core/errors.js';
 import { Actuator, type AutoScalingMetricsSink } from './actuator.js';
 import {
@@ -53,6 +54,10 @@ export interface AutoScalingOptions {
   store?: TargetStore;
   /** Sample ticks per period. @defaultValue 10 */
   samplesPerPeriod?: number;
+  /** How the loop's passes run; see `LoopOptions.write`. */
+  write?: SharedWrite;
+  /** Loop passes that could not be written. */
+  onError?: (err: unknown) => void;
 }
 
 /** AWS's default quotas for Lambda targets. */
@@ -85,6 +90,11 @@ export class AutoScaling {
 
   stop(): void {
     this.loop.stop();
+  }
+
+  /** Catches up with targets and scheduled actions changed through another node of the cluster. */
+  sync(): void {
+    this.loop.sync();
   }
 
   /** Counts scaling actions by direction (`laminar_autoscaling_actions_total`). */

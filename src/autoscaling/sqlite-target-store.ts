@@ -21,6 +21,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataDirError, openDatabase } from '../registry/data-dir.js';
+import { beginTransaction, exportTables, importTables, rollbackTransaction, type TableRows } from '../registry/table-rows.js';
 import { DEFAULT_ACTIVITY_RETENTION, type TargetStore } from './target-store.js';
 import type { ScalableTargetRecord, ScalingActivityRecord, ScalingPolicyRecord, ScheduledActionRecord } from './types.js';
 
@@ -122,7 +123,15 @@ export interface SqliteTargetStoreOptions {
   activityRetention?: number;
 }
 
+/** The tables of the store's content, parents first. */
+const TABLES = ['targets', 'policies', 'scheduled_actions', 'activities'] as const;
+
 export class SqliteTargetStore implements TargetStore {
+  /**
+   * What changes the content: a cluster node shares these calls through the registry's log
+   * (cluster/side-store.ts); every one but addActivity can be repeated without changing anything.
+   */
+  readonly mutations = ['putTarget', 'deleteTarget', 'putPolicy', 'deletePolicy', 'putScheduledAction', 'deleteScheduledAction', 'addActivity'] as const;
   private readonly db: Database.Database;
   private readonly q: ReturnType<typeof prepare>;
   private readonly activityRetention: number;
@@ -158,9 +167,28 @@ export class SqliteTargetStore implements TargetStore {
     });
   }
 
-
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  begin(): void {
+    beginTransaction(this.db);
+  }
+
+  rollback(): void {
+    rollbackTransaction(this.db);
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  exportRows(): TableRows {
+    return exportTables(this.db, TABLES);
+  }
+
+  importRows(rows: TableRows): void {
+    importTables(this.db, TABLES, rows);
   }
 
   getTarget(resourceId: string): ScalableTargetRecord | undefined {

@@ -50,10 +50,15 @@ function hashes(x: unknown, fail: (what: string) => never): string[] {
 }
 
 function call(x: unknown, fail: (what: string) => never): RecordedCall {
-  if (!isObject(x) || typeof x.method !== 'string' || !isMutation(x.method) || !Array.isArray(x.args)) {
-    fail('holds a call that is not a registry store write');
+  if (!isObject(x) || typeof x.method !== 'string' || !Array.isArray(x.args)) fail('holds a call that is not a store write');
+  const c = x as Json;
+  // A side store's call names its store; whether that store has the method is checked when applied.
+  if (c.store !== undefined) {
+    if (typeof c.store !== 'string') fail('holds a call naming a store that is not a string');
+    return c as unknown as RecordedCall;
   }
-  return x as unknown as RecordedCall;
+  if (!isMutation(c.method as string)) fail('holds a call that is not a registry store write');
+  return c as unknown as RecordedCall;
 }
 
 function change(x: unknown, fail: (what: string) => never): RegistryChange {

@@ -14,7 +14,7 @@ import type { Registry } from '../registry/registry.js';
 import type { ArchiveStore } from './archive-store.js';
 import { LATEST_NUM } from '../registry/store.js';
 import { decodeEntry, encodeEntry, type LogEntry, type WriteEntry } from './log-entry.js';
-import { applyCall, type RecordingStore } from './recording-store.js';
+import { isSideCall, type RecordingStore } from './recording-store.js';
 import type { RegistryLog } from './registry-log.js';
 import { everythingDeleted, referencedArchives } from './replica-state.js';
 
@@ -26,14 +26,17 @@ const READ_BATCH = 100;
 /** The functions whose $LATEST an entry wrote. */
 function latestWritten(entry: WriteEntry): Set<string> {
   const names = new Set<string>();
-  for (const call of entry.calls) if (call.method === 'putVersion' && call.args[0].num === LATEST_NUM) names.add(call.args[0].functionName);
+  for (const call of entry.calls) if (!isSideCall(call) && call.method === 'putVersion' && call.args[0].num === LATEST_NUM) names.add(call.args[0].functionName);
   return names;
 }
+
+/** Told of each entry applied: its position, and the side stores (side-store.ts) it changed. */
+export type AppliedListener = (seq: number, sides: ReadonlySet<string>) => void;
 
 export class LogFollower {
   private clusterId: string | undefined;
   private appliedSeq: number;
-  private readonly listeners = new Set<(seq: number) => void>();
+  private readonly listeners = new Set<AppliedListener>();
 
   constructor(
     private readonly store: RecordingStore,
@@ -55,7 +58,7 @@ export class LogFollower {
     return this.appliedSeq;
   }
 
-  onApplied(listener: (seq: number) => void): () => void {
+  onApplied(listener: AppliedListener): () => void {
     this.listeners.add(listener);
     return () => void this.listeners.delete(listener);
   }
@@ -90,7 +93,7 @@ export class LogFollower {
       this.store.replaying(() =>
         this.store.tx(() => {
           if (entry.kind === 'snapshot') this.store.importRows(entry.rows);
-          else for (const call of entry.calls) applyCall(this.store, call);
+          else this.store.applyCalls(entry.calls);
           this.store.setMeta(META_APPLIED, String(seq));
         }),
       );
@@ -106,7 +109,8 @@ export class LogFollower {
       replication.sweepCode();
       for (const name of this.store.functionNames()) replication.followSettling(name);
     }
-    for (const listener of this.listeners) listener(seq);
+    const sides = entry.kind === 'write' ? this.store.sidesTouched(entry.calls) : new Set(this.store.sideNames);
+    for (const listener of this.listeners) listener(seq, sides);
   }
 
   /** Redis holds no cluster: start one, with this replica's content as its first entry. */

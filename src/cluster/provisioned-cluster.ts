@@ -24,7 +24,7 @@ export interface ClusterProvisioningOptions {
   local: () => LocalConfigUsage[];
   /** The live nodes changed: this node's shares are to be applied. */
   reshare: () => void;
-  /** The autoscaling loop, run while this node leads. */
+  /** The leader's duties (the autoscaling loop, firing scheduled rules), run while this node leads. */
   autoscaling: { start(): void; stop(): void };
   log: ClusterLog;
 }
@@ -76,11 +76,11 @@ export class ClusterProvisioning {
       token: `${nodeId} ${instance}`,
       ttlMs: this.o.leaseMs,
       onAcquired: () => {
-        log.info(`cluster: node ${nodeId} runs the autoscaling loop`);
+        log.info(`cluster: node ${nodeId} runs the autoscaling loop and fires scheduled rules`);
         autoscaling.start();
       },
       onLost: () => {
-        log.warn(`cluster: node ${nodeId} no longer holds the autoscaling lock; its loop stops`);
+        log.warn(`cluster: node ${nodeId} no longer holds the autoscaling lock; its loop and rule firing stop`);
         autoscaling.stop();
       },
       onError: (err) => log.warn(`cluster: the autoscaling lock could not be renewed in Redis (${err.message})`),

@@ -26,13 +26,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { Registry, type RegistryOptions } from '../registry/registry.js';
 import { ArchiveStore } from './archive-store.js';
-import { LogFollower } from './log-follower.js';
+import { LogFollower, type AppliedListener } from './log-follower.js';
 import { encodeEntry, type WriteEntry } from './log-entry.js';
 import { archivesOf, RecordingStore } from './recording-store.js';
 import type { RedisConnectionOptions } from './redis-link.js';
 import { RegistryUnavailableError } from './registry-errors.js';
 import { acquireLock, type LockOptions } from './registry-lock.js';
 import { RegistryLog } from './registry-log.js';
+import type { SideStore } from './side-store.js';
 
 export { RegistryBusyError, RegistryUnavailableError } from './registry-errors.js';
 export { UnloggedRegistryWriteError } from './recording-store.js';
@@ -41,6 +42,11 @@ export interface RegistryReplicaOptions {
   /** The node's own registry; the replica supplies its store and background writes. */
   registry: Omit<RegistryOptions, 'openStore' | 'backgroundWrites'>;
   redis: RedisConnectionOptions;
+  /**
+   * Stores beside the registry whose writes the log carries too (side-store.ts), by a name that
+   * must be the same on every node: from now on they are written only through `write`.
+   */
+  sides?: Record<string, SideStore>;
   /** Prepended to every key; see registry-log.ts. @defaultValue 'laminar:registry:' */
   prefix?: string;
   /** How often the log's length is polled, the backstop of the channel. @defaultValue 250 */
@@ -107,6 +113,7 @@ export class RegistryReplica {
     });
     if (!store) throw new Error('the registry did not open its store through the replica');
     this.store = store;
+    for (const [name, side] of Object.entries(opts.sides ?? {})) store.attach(name, side);
     this.archives = new ArchiveStore(log, this.registry.replication.code);
     this.follower = new LogFollower(store, this.registry, log, this.archives);
   }
@@ -131,9 +138,14 @@ export class RegistryReplica {
     return this.log.whenAvailable();
   }
 
-  /** Calls `listener` with the sequence number of each entry applied here (written here or elsewhere). */
-  onApplied(listener: (seq: number) => void): () => void {
-    return this.follower.onApplied(listener);
+  /**
+   * Calls `listener` with the sequence number of each entry applied here (written here or
+   * elsewhere) and the side stores it changed.
+   */
+  onApplied(listener: AppliedListener): () => void {
+    // Entries are also applied while a write catches up before it runs: a listener that writes
+    // in turn must queue a write of its own then, not join that one (whose record has not begun).
+    return this.follower.onApplied((seq, sides) => this.inWrite.exit(() => listener(seq, sides)));
   }
 
   /**

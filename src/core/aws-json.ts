@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { LaminarError } from './errors.js';
+import type { SharedWrite } from './shared-write.js';
 
 export const AWS_JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 
@@ -83,4 +84,14 @@ export function sendAwsJsonError(reply: FastifyReply, err: AwsJsonError): Fastif
 
 export function sendAwsJsonResult(reply: FastifyReply, requestId: string, result: object): FastifyReply {
   return reply.header('content-type', AWS_JSON_CONTENT_TYPE).header('x-amzn-RequestId', requestId).send(JSON.stringify(result));
+}
+
+
+/**
+ * Serves operation `name` through `write` unless it only reads (Describe*, List*): in a cluster
+ * every change of an awsJson service's state is one logged write, as the Lambda API's are.
+ */
+export function serveOperation<T>(name: string, write: SharedWrite | undefined, run: () => T): T | Promise<T> {
+  if (!write || name.startsWith('Describe') || name.startsWith('List')) return run();
+  return write(run);
 }

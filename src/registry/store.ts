@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { migrateDatabase } from './data-dir.js';
+import { exportTables, importTables, type TableRows } from './table-rows.js';
 import type { AliasConfiguration, FunctionConfiguration, StoredEventInvokeConfig, StoredFunctionUrlConfig } from './types.js';
 
 export const LATEST_NUM = 0;
@@ -156,8 +157,7 @@ const MIGRATIONS: readonly string[] = [
  */
 const CONTENT_TABLES = ['functions', 'layers', 'versions', 'aliases', 'provisioned', 'layer_versions', 'event_invoke_configs', 'function_urls'] as const;
 
-/** Every row of every content table, as SQLite returns them (JSON columns stay text). */
-export type TableRows = Record<string, Record<string, string | number | null>[]>;
+export type { TableRows } from './table-rows.js';
 
 /** A stored Function URL config; `qualifier` is '' for the function's own URL ($LATEST). */
 export interface FunctionUrlRow {
@@ -610,9 +610,7 @@ export class Store {
 
   /** Every row of the content tables: a cluster snapshot of this registry. */
   exportRows(): TableRows {
-    const out: TableRows = {};
-    for (const t of CONTENT_TABLES) out[t] = this.db.prepare<[], Record<string, string | number | null>>(`SELECT * FROM ${t}`).all();
-    return out;
+    return exportTables(this.db, CONTENT_TABLES);
   }
 
   /**
@@ -621,17 +619,6 @@ export class Store {
    */
   importRows(rows: TableRows): void {
     this.generation++;
-    for (const t of [...CONTENT_TABLES].reverse()) this.db.exec(`DELETE FROM ${t}`);
-    for (const t of CONTENT_TABLES) {
-      const columns = new Set(this.db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((c) => c.name));
-      const inserts = new Map<string, Database.Statement>();
-      for (const row of rows[t] ?? []) {
-        const names = Object.keys(row).filter((c) => columns.has(c));
-        const sql = `INSERT INTO ${t} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`;
-        let insert = inserts.get(sql);
-        if (!insert) inserts.set(sql, (insert = this.db.prepare(sql)));
-        insert.run(...names.map((c) => row[c] ?? null));
-      }
-    }
+    importTables(this.db, CONTENT_TABLES, rows);
   }
 }

@@ -6,7 +6,8 @@
  * so it shares the path with Application Auto Scaling (`core/aws-json.ts`).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { addAwsJsonBodyParser, AWS_JSON_CONTENT_TYPE, awsJsonRoute, sendAwsJsonError, sendAwsJsonResult } from '../core/aws-json.js';
+import { addAwsJsonBodyParser, AWS_JSON_CONTENT_TYPE, awsJsonRoute, sendAwsJsonError, sendAwsJsonResult, serveOperation } from '../core/aws-json.js';
+import type { SharedWrite } from '../core/shared-write.js';
 import { AccessDeniedException, LaminarError } from '../core/errors.js';
 import {
   EventBridgeError,
@@ -45,6 +46,8 @@ function serve<K extends EventsOperation>(op: K, s: Schedules, body: unknown): o
 
 export interface EventBridgeRouteOptions {
   schedules: Schedules;
+  /** How a changing operation runs: in a cluster, as one write of the registry's log. */
+  write?: SharedWrite;
 }
 
 /** Maps anything thrown while serving a request onto EventBridge's error shapes. */
@@ -82,6 +85,7 @@ export async function eventBridgeRoutes(app: FastifyInstance, o: EventBridgeRout
     if (!target.startsWith(TARGET_PREFIX) || !Object.hasOwn(SERVED, name)) {
       throw new EventsUnknownOperationException(`Unknown operation ${target}: Laminar serves ${EVENTBRIDGE_OPERATIONS.join(', ')}.`);
     }
-    return sendAwsJsonResult(reply, req.id, serve(name as EventsOperation, o.schedules, req.body ?? {}));
+    const result = await serveOperation(name, o.write, () => serve(name as EventsOperation, o.schedules, req.body ?? {}));
+    return sendAwsJsonResult(reply, req.id, result);
   });
 }

@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataDirError, openDatabase } from '../registry/data-dir.js';
+import { beginTransaction, exportTables, importTables, rollbackTransaction, type TableRows } from '../registry/table-rows.js';
 import type { RuleRecord, TargetRecord } from './types.js';
 
 export const SCHEDULES_DB = 'schedules.db';
@@ -63,7 +64,12 @@ function prepare(db: Database.Database) {
 
 const parse = <T>(row: { record: string }): T => JSON.parse(row.record) as T;
 
+/** The tables of the store's content. */
+const TABLES = ['rules', 'targets'] as const;
+
 export class RuleStore {
+  /** What changes the content: a cluster node shares these calls through the registry's log (cluster/side-store.ts). */
+  readonly mutations = ['putRule', 'deleteRule', 'putTargets', 'removeTargets'] as const;
   private readonly db: Database.Database;
   private readonly q: ReturnType<typeof prepare>;
   private readonly putTargetsTx: (targets: readonly TargetRecord[]) => void;
@@ -96,9 +102,28 @@ export class RuleStore {
     });
   }
 
-
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  begin(): void {
+    beginTransaction(this.db);
+  }
+
+  rollback(): void {
+    rollbackTransaction(this.db);
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  exportRows(): TableRows {
+    return exportTables(this.db, TABLES);
+  }
+
+  importRows(rows: TableRows): void {
+    importTables(this.db, TABLES, rows);
   }
 
   getRule(name: string): RuleRecord | undefined {

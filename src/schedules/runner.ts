@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Partition } from '../core/arn.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
+import type { SharedWrite } from '../core/shared-write.js';
 import { ResourceNotFoundException } from '../core/errors.js';
 import { parseScheduleExpression } from '../core/schedule-expression.js';
 import { cursorAt, decideRun, scheduledEvent, type ArmedSchedule } from './firing.js';
@@ -46,7 +47,16 @@ export interface RunnerOptions {
   newId?: () => string;
   /** Faults of the store while firing (the rule stays armed). */
   onError?: (err: unknown) => void;
+  /**
+   * How a wake-up runs (it stores the instants it fires for). Absent, it runs at once. On a
+   * cluster node it is one write of the registry's log; a wake-up that could not be written
+   * (Redis away) is reported and tried again a second later.
+   */
+  write?: SharedWrite;
 }
+
+/** How long a wake-up whose write failed waits before it is tried again. */
+const RETRY_MS = 1000;
 
 /** An enabled rule with a schedule, as the runner holds it. */
 export function armable(rule: RuleRecord): boolean {
@@ -55,6 +65,8 @@ export function armable(rule: RuleRecord): boolean {
 
 export class ScheduleRunner {
   private readonly armed = new Map<string, ArmedSchedule>();
+  /** What each rule the runner knows was armed from (or left unarmed for), to tell a changed rule (`sync`). */
+  private readonly armedFrom = new Map<string, string>();
   private readonly inFlight = new Set<Promise<void>>();
   private timer: { handle: TimerHandle; at: number } | undefined;
   private stopped = true;
@@ -66,13 +78,40 @@ export class ScheduleRunner {
     this.stopped = false;
     const now = this.o.clock.now();
     for (const rule of this.o.store.listRules()) this.arm(rule, now);
-    this.wake();
+    this.wakePass();
+  }
+
+  /**
+   * Catches up with rules changed elsewhere (another node of the cluster wrote them): a rule
+   * that is new, changed its schedule or state, or is gone is armed afresh from now or dropped,
+   * as `changed` does; the others keep their place.
+   */
+  sync(): void {
+    if (this.stopped) return;
+    const now = this.o.clock.now();
+    const rules = this.o.store.listRules();
+    const names = new Set(rules.map((r) => r.name));
+    let touched = false;
+    for (const name of [...this.armedFrom.keys()]) {
+      if (names.has(name)) continue;
+      this.armed.delete(name);
+      this.armedFrom.delete(name);
+      touched = true;
+    }
+    for (const rule of rules) {
+      if (this.armedFrom.get(rule.name) === signature(rule)) continue;
+      this.armed.delete(rule.name);
+      this.arm(rule, now);
+      touched = true;
+    }
+    if (touched) this.wakePass();
   }
 
   /** The rule was put, enabled, disabled or deleted: its schedule is armed afresh from now (or dropped). */
   changed(name: string): void {
     if (this.stopped) return;
     this.armed.delete(name);
+    this.armedFrom.delete(name);
     const rule = this.o.store.getRule(name);
     if (rule) this.arm(rule, this.o.clock.now());
     this.wake();
@@ -83,6 +122,7 @@ export class ScheduleRunner {
     this.timer?.handle.cancel();
     this.timer = undefined;
     this.armed.clear();
+    this.armedFrom.clear();
   }
 
   /** Stops, then waits for the targets being handed over (before the event queue closes). */
@@ -102,11 +142,24 @@ export class ScheduleRunner {
   }
 
   private arm(rule: RuleRecord, now: number): void {
+    this.armedFrom.set(rule.name, signature(rule));
     if (!armable(rule)) return;
     const parsed = parseScheduleExpression(rule.scheduleExpression as string, { kinds: ['rate', 'cron'] });
     // Stored rules were checked when put; one that no longer parses is left unarmed, never fired.
     if (!parsed.ok) return;
     this.armed.set(rule.name, { schedule: parsed.schedule, anchorMs: rule.anchorMs, cursorMs: cursorAt(now, rule.lastFiredMs) });
+  }
+
+  /** Runs a wake-up as one pass (see `RunnerOptions.write`). */
+  private wakePass(): void {
+    const write = this.o.write;
+    if (!write) return this.wake();
+    write(() => this.wake()).catch((err: unknown) => {
+      this.o.onError?.(err);
+      if (this.stopped) return;
+      const now = this.o.clock.now();
+      this.armAt(now + RETRY_MS, now);
+    });
   }
 
   /** Fires what is due and sets the one timer for the earliest next instant. */
@@ -135,7 +188,7 @@ export class ScheduleRunner {
     if (at === undefined) return;
     const handle = this.o.clock.setTimeout(() => {
       this.timer = undefined;
-      this.wake();
+      this.wakePass();
     }, Math.min(Math.max(0, at - now), MAX_TIMER_MS));
     this.timer = { handle, at };
   }
@@ -169,4 +222,9 @@ export class ScheduleRunner {
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }
+}
+
+/** What arming a rule depends on: a change of any of it re-arms the rule from now. */
+function signature(rule: RuleRecord): string {
+  return JSON.stringify([rule.scheduleExpression ?? null, rule.state, rule.anchorMs]);
 }

@@ -7,6 +7,7 @@
 import type { Partition } from '../core/arn.js';
 import type { Clock } from '../core/clock.js';
 import { parseScheduleExpression } from '../core/schedule-expression.js';
+import type { SharedWrite } from '../core/shared-write.js';
 import {
   EventsLimitExceededException,
   EventsResourceNotFoundException,
@@ -44,6 +45,8 @@ export interface SchedulesOptions {
   port: ScheduleTargetPort;
   metrics?: ScheduleMetricsSink;
   onError?: (err: unknown) => void;
+  /** How the runner's wake-ups run; see `RunnerOptions.write`. */
+  write?: SharedWrite;
 }
 
 export class Schedules {
@@ -61,12 +64,23 @@ export class Schedules {
       port: o.port,
       ...(o.metrics ? { metrics: o.metrics } : {}),
       ...(o.onError ? { onError: o.onError } : {}),
+      ...(o.write ? { write: o.write } : {}),
     });
   }
 
   /** Arms every enabled scheduled rule (from now: missed runs are not replayed). */
   start(): void {
     this.runner.start();
+  }
+
+  /** Stops firing (in a cluster, another node took over); `start` arms every rule again. */
+  stop(): void {
+    this.runner.stop();
+  }
+
+  /** Catches up with rules changed through another node of the cluster. */
+  sync(): void {
+    this.runner.sync();
   }
 
   close(): Promise<void> {

@@ -8,14 +8,18 @@ import type { TargetStore } from '../../../src/autoscaling/target-store.js';
 import type { ScalableTargetRecord, ScalingActivityRecord, ScalingPolicyRecord, ScheduledActionRecord } from '../../../src/autoscaling/types.js';
 
 export interface TargetStoreHarness {
+  /**
+   * The store under test. Its writes may return a promise (a cluster replica's are logged
+   * through Redis first): the suite awaits every write before it reads.
+   */
   store: TargetStore;
   /**
    * Closes the store and opens a new one on the same storage (a restart). Absent for a store that
    * keeps nothing across restarts; the restart test is not defined for it.
    */
-  reopen?: () => TargetStore;
+  reopen?: () => TargetStore | Promise<TargetStore>;
   /** Closes whatever is open and removes the storage. */
-  cleanup(): void;
+  cleanup(): void | Promise<void>;
 }
 
 export interface HarnessOptions {
@@ -100,19 +104,19 @@ export interface ConformanceOptions {
   durable: boolean;
 }
 
-export function targetStoreConformance(label: string, make: (o?: HarnessOptions) => TargetStoreHarness, opts: ConformanceOptions): void {
-  function withStore(fn: (s: TargetStore, h: TargetStoreHarness) => void, o?: HarnessOptions): void {
-    const h = make(o);
+export function targetStoreConformance(label: string, make: (o?: HarnessOptions) => TargetStoreHarness | Promise<TargetStoreHarness>, opts: ConformanceOptions): void {
+  async function withStore(fn: (s: TargetStore, h: TargetStoreHarness) => void | Promise<void>, o?: HarnessOptions): Promise<void> {
+    const h = await make(o);
     try {
-      fn(h.store, h);
+      await fn(h.store, h);
     } finally {
-      h.cleanup();
+      await h.cleanup();
     }
   }
 
   describe(`TargetStore conformance: ${label}`, () => {
     it('starts empty', () =>
-      withStore((s) => {
+      withStore(async (s) => {
         expect(s.getTarget('function:a:live')).toBeUndefined();
         expect(s.listTargets()).toEqual([]);
         expect(s.countTargets()).toBe(0);
@@ -124,10 +128,10 @@ export function targetStoreConformance(label: string, make: (o?: HarnessOptions)
       }));
 
     it('puts, gets and replaces targets; the list keeps registration order through updates', () =>
-      withStore((s) => {
-        s.putTarget(target('a'));
-        s.putTarget(target('b', { qualifier: '3', resourceId: 'function:b:3' }));
-        s.putTarget(target('a', { minCapacity: 4, maxCapacity: 40, suspended: { ScheduledScalingSuspended: true }, tags: {} }));
+      withStore(async (s) => {
+        await s.putTarget(target('a'));
+        await s.putTarget(target('b', { qualifier: '3', resourceId: 'function:b:3' }));
+        await s.putTarget(target('a', { minCapacity: 4, maxCapacity: 40, suspended: { ScheduledScalingSuspended: true }, tags: {} }));
         expect(s.countTargets()).toBe(2);
         expect(s.getTarget('function:a:live')).toEqual(target('a', { minCapacity: 4, maxCapacity: 40, suspended: { ScheduledScalingSuspended: true }, tags: {} }));
         expect(s.listTargets().map((t) => t.resourceId)).toEqual(['function:a:live', 'function:b:3']);
@@ -135,15 +139,15 @@ export function targetStoreConformance(label: string, make: (o?: HarnessOptions)
       }));
 
     it('copies every record in: changing what was put changes nothing stored', () =>
-      withStore((s) => {
+      withStore(async (s) => {
         const t = target('a');
         const p = policy(t.resourceId, 'p');
         const a = action(t.resourceId, 'x');
         const act = activity(t.resourceId, '1', { notScaledReasons: [{ Code: 'AlreadyAtMaxCapacity', MaxCapacity: 10 }] });
-        s.putTarget(t);
-        s.putPolicy(p);
-        s.putScheduledAction(a);
-        s.addActivity(act);
+        await s.putTarget(t);
+        await s.putPolicy(p);
+        await s.putScheduledAction(a);
+        await s.addActivity(act);
         t.minCapacity = 99;
         t.tags.team = 'changed';
         t.suspended.DynamicScalingOutSuspended = true;
@@ -158,12 +162,12 @@ export function targetStoreConformance(label: string, make: (o?: HarnessOptions)
       }));
 
     it('copies every record out: changing what was read changes nothing stored', () =>
-      withStore((s) => {
+      withStore(async (s) => {
         const t = target('a');
-        s.putTarget(t);
-        s.putPolicy(policy(t.resourceId, 'p'));
-        s.putScheduledAction(action(t.resourceId, 'x'));
-        s.addActivity(activity(t.resourceId, '1'));
+        await s.putTarget(t);
+        await s.putPolicy(policy(t.resourceId, 'p'));
+        await s.putScheduledAction(action(t.resourceId, 'x'));
+        await s.addActivity(activity(t.resourceId, '1'));
         const gotT = s.getTarget(t.resourceId)!;
         gotT.tags.team = 'changed';
         gotT.suspended.ScheduledScalingSuspended = true;
@@ -182,57 +186,57 @@ export function targetStoreConformance(label: string, make: (o?: HarnessOptions)
       }));
 
     it('keeps policies per target in creation order; a replaced policy keeps its place, a re-created one goes last', () =>
-      withStore((s) => {
+      withStore(async (s) => {
         const a = 'function:a:live';
         const b = 'function:b:live';
-        s.putPolicy(policy(a, 'p1'));
-        s.putPolicy(policy(b, 'p1', { targetValue: 0.5 }));
-        s.putPolicy(policy(a, 'p2', { type: 'LaminarKnativeScaling', alarms: undefined, knative: { StableWindowSeconds: 60, PanicWindowPercentage: 10, PanicThresholdPercentage: 200, MaxScaleUpRate: 1000, MaxScaleDownRate: 2 } }));
-        s.putPolicy(policy(a, 'p3'));
-        s.putPolicy(policy(a, 'p1', { targetValue: 0.9 }));
+        await s.putPolicy(policy(a, 'p1'));
+        await s.putPolicy(policy(b, 'p1', { targetValue: 0.5 }));
+        await s.putPolicy(policy(a, 'p2', { type: 'LaminarKnativeScaling', alarms: undefined, knative: { StableWindowSeconds: 60, PanicWindowPercentage: 10, PanicThresholdPercentage: 200, MaxScaleUpRate: 1000, MaxScaleDownRate: 2 } }));
+        await s.putPolicy(policy(a, 'p3'));
+        await s.putPolicy(policy(a, 'p1', { targetValue: 0.9 }));
         expect(names(s.listPolicies(a))).toEqual(['p1', 'p2', 'p3']);
         expect(s.getPolicy(a, 'p1')?.targetValue).toBe(0.9);
         expect(s.getPolicy(b, 'p1')?.targetValue).toBe(0.5);
         expect(s.getPolicy(a, 'p2')?.knative?.MaxScaleDownRate).toBe(2);
         expect(s.listPolicies().map((p) => `${p.resourceId}/${p.name}`)).toEqual([`${a}/p1`, `${b}/p1`, `${a}/p2`, `${a}/p3`]);
-        s.deletePolicy(a, 'p1');
+        await s.deletePolicy(a, 'p1');
         expect(s.getPolicy(a, 'p1')).toBeUndefined();
         expect(s.getPolicy(b, 'p1')).toBeDefined();
-        s.putPolicy(policy(a, 'p1'));
+        await s.putPolicy(policy(a, 'p1'));
         expect(names(s.listPolicies(a))).toEqual(['p2', 'p3', 'p1']);
-        s.deletePolicy(a, 'nope');
+        await s.deletePolicy(a, 'nope');
         expect(s.listPolicies()).toHaveLength(4);
       }));
 
     it('keeps scheduled actions per target in creation order, with when their next run is armed', () =>
-      withStore((s) => {
+      withStore(async (s) => {
         const a = 'function:a:live';
-        s.putScheduledAction(action(a, 'morning'));
-        s.putScheduledAction(action(a, 'evening', { schedule: 'at(2026-01-01T18:00:00)', timezone: undefined, minCapacity: undefined, maxCapacity: 3 }));
-        s.putScheduledAction(action('function:b:live', 'morning', { minCapacity: 1 }));
-        s.putScheduledAction({ ...action(a, 'morning'), nextRunAt: T0 + 8 * 3_600_000 });
+        await s.putScheduledAction(action(a, 'morning'));
+        await s.putScheduledAction(action(a, 'evening', { schedule: 'at(2026-01-01T18:00:00)', timezone: undefined, minCapacity: undefined, maxCapacity: 3 }));
+        await s.putScheduledAction(action('function:b:live', 'morning', { minCapacity: 1 }));
+        await s.putScheduledAction({ ...action(a, 'morning'), nextRunAt: T0 + 8 * 3_600_000 });
         expect(names(s.listScheduledActions(a))).toEqual(['morning', 'evening']);
         expect(s.getScheduledAction(a, 'morning')?.nextRunAt).toBe(T0 + 8 * 3_600_000);
         expect(s.getScheduledAction(a, 'evening')).toEqual(action(a, 'evening', { schedule: 'at(2026-01-01T18:00:00)', timezone: undefined, minCapacity: undefined, maxCapacity: 3 }));
         expect(s.getScheduledAction('function:b:live', 'morning')?.minCapacity).toBe(1);
-        s.putScheduledAction({ ...action(a, 'morning'), nextRunAt: undefined });
+        await s.putScheduledAction({ ...action(a, 'morning'), nextRunAt: undefined });
         expect(s.getScheduledAction(a, 'morning')?.nextRunAt).toBeUndefined();
-        s.deleteScheduledAction(a, 'morning');
+        await s.deleteScheduledAction(a, 'morning');
         expect(names(s.listScheduledActions())).toEqual(['evening', 'morning']);
         expect(s.listScheduledActions()[1]?.resourceId).toBe('function:b:live');
       }));
 
     it('deleteTarget removes the target with its policies and scheduled actions, keeps its activities and touches no other target', () =>
-      withStore((s) => {
+      withStore(async (s) => {
         for (const n of ['a', 'b']) {
           const t = target(n);
-          s.putTarget(t);
-          s.putPolicy(policy(t.resourceId, 'p'));
-          s.putPolicy(policy(t.resourceId, 'q'));
-          s.putScheduledAction(action(t.resourceId, 'x'));
-          s.addActivity(activity(t.resourceId, `${n}-1`));
+          await s.putTarget(t);
+          await s.putPolicy(policy(t.resourceId, 'p'));
+          await s.putPolicy(policy(t.resourceId, 'q'));
+          await s.putScheduledAction(action(t.resourceId, 'x'));
+          await s.addActivity(activity(t.resourceId, `${n}-1`));
         }
-        s.deleteTarget('function:a:live');
+        await s.deleteTarget('function:a:live');
         expect(s.getTarget('function:a:live')).toBeUndefined();
         expect(s.countTargets()).toBe(1);
         expect(s.listPolicies('function:a:live')).toEqual([]);
@@ -243,15 +247,15 @@ export function targetStoreConformance(label: string, make: (o?: HarnessOptions)
         expect(names(s.listPolicies('function:b:live'))).toEqual(['p', 'q']);
         expect(names(s.listScheduledActions())).toEqual(['x']);
         expect(s.listTargets().map((t) => t.resourceId)).toEqual(['function:b:live']);
-        s.deleteTarget('function:nope:live');
+        await s.deleteTarget('function:nope:live');
         expect(s.countTargets()).toBe(1);
       }));
 
     it('lists activities newest first, of one target or all', () =>
-      withStore((s) => {
-        s.addActivity(activity('function:a:live', 'a-1'));
-        s.addActivity(activity('function:b:live', 'b-1', { status: 'Failed', statusMessage: undefined, endTime: undefined }));
-        s.addActivity(activity('function:a:live', 'a-2'));
+      withStore(async (s) => {
+        await s.addActivity(activity('function:a:live', 'a-1'));
+        await s.addActivity(activity('function:b:live', 'b-1', { status: 'Failed', statusMessage: undefined, endTime: undefined }));
+        await s.addActivity(activity('function:a:live', 'a-2'));
         expect(ids(s.listActivities())).toEqual(['a-2', 'b-1', 'a-1']);
         expect(ids(s.listActivities('function:a:live'))).toEqual(['a-2', 'a-1']);
         expect(s.listActivities('function:b:live')).toEqual([activity('function:b:live', 'b-1', { status: 'Failed', statusMessage: undefined, endTime: undefined })]);
@@ -260,10 +264,10 @@ export function targetStoreConformance(label: string, make: (o?: HarnessOptions)
 
     it('keeps the newest activities of each target up to the retention; a busy target never pushes out another’s', () =>
       withStore(
-        (s) => {
+        async (s) => {
           for (let i = 1; i <= 6; i++) {
-            s.addActivity(activity('function:busy:live', `busy-${i}`));
-            if (i <= 2) s.addActivity(activity('function:quiet:live', `quiet-${i}`));
+            await s.addActivity(activity('function:busy:live', `busy-${i}`));
+            if (i <= 2) await s.addActivity(activity('function:quiet:live', `quiet-${i}`));
           }
           expect(ids(s.listActivities('function:busy:live'))).toEqual(['busy-6', 'busy-5', 'busy-4']);
           expect(ids(s.listActivities('function:quiet:live'))).toEqual(['quiet-2', 'quiet-1']);
@@ -272,30 +276,30 @@ export function targetStoreConformance(label: string, make: (o?: HarnessOptions)
         { activityRetention: 3 },
       ));
 
-    it('lists policies in the order of a model of puts and deletes (property)', () => {
+    it('lists policies in the order of a model of puts and deletes (property)', async () => {
       const op = fc.oneof(
         fc.record({ kind: fc.constant('put' as const), target: fc.constantFrom('a', 'b'), name: fc.constantFrom('p', 'q', 'r'), value: fc.integer({ min: 1, max: 99 }) }),
         fc.record({ kind: fc.constant('delete' as const), target: fc.constantFrom('a', 'b'), name: fc.constantFrom('p', 'q', 'r') }),
         fc.record({ kind: fc.constant('deleteTarget' as const), target: fc.constantFrom('a', 'b') }),
       );
-      fc.assert(
-        fc.property(fc.array(op, { maxLength: 25 }), (ops) =>
-          withStore((s) => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 25 }), (ops) =>
+          withStore(async (s) => {
             // The model: an array in creation order, replaced in place.
             const model: { resourceId: string; name: string; value: number }[] = [];
             for (const o of ops) {
               const resourceId = `function:${o.target}:live`;
               if (o.kind === 'put') {
-                s.putPolicy(policy(resourceId, o.name, { targetValue: o.value }));
+                await s.putPolicy(policy(resourceId, o.name, { targetValue: o.value }));
                 const at = model.findIndex((m) => m.resourceId === resourceId && m.name === o.name);
                 if (at >= 0) model[at] = { resourceId, name: o.name, value: o.value };
                 else model.push({ resourceId, name: o.name, value: o.value });
               } else if (o.kind === 'delete') {
-                s.deletePolicy(resourceId, o.name);
+                await s.deletePolicy(resourceId, o.name);
                 const at = model.findIndex((m) => m.resourceId === resourceId && m.name === o.name);
                 if (at >= 0) model.splice(at, 1);
               } else {
-                s.deleteTarget(resourceId);
+                await s.deleteTarget(resourceId);
                 for (let i = model.length - 1; i >= 0; i--) if (model[i]!.resourceId === resourceId) model.splice(i, 1);
               }
             }
@@ -311,24 +315,24 @@ export function targetStoreConformance(label: string, make: (o?: HarnessOptions)
     if (opts.durable) {
       it('restart: every record is still there, in the same order, and retention goes on counting', () =>
         withStore(
-          (first, h) => {
+          async (first, h) => {
             const t = target('a');
-            first.putTarget(target('b'));
-            first.putTarget(t);
-            first.putPolicy(policy(t.resourceId, 'q'));
-            first.putPolicy(policy(t.resourceId, 'p'));
-            first.putScheduledAction({ ...action(t.resourceId, 'x'), nextRunAt: T0 + 1000 });
-            for (let i = 1; i <= 3; i++) first.addActivity(activity(t.resourceId, `a-${i}`));
+            await first.putTarget(target('b'));
+            await first.putTarget(t);
+            await first.putPolicy(policy(t.resourceId, 'q'));
+            await first.putPolicy(policy(t.resourceId, 'p'));
+            await first.putScheduledAction({ ...action(t.resourceId, 'x'), nextRunAt: T0 + 1000 });
+            for (let i = 1; i <= 3; i++) await first.addActivity(activity(t.resourceId, `a-${i}`));
             if (!h.reopen) throw new Error('a durable store’s harness must be able to reopen it');
-            const s = h.reopen();
+            const s = await h.reopen();
             expect(s.listTargets()).toEqual([target('b'), t]);
             expect(s.countTargets()).toBe(2);
             expect(s.listPolicies()).toEqual([policy(t.resourceId, 'q'), policy(t.resourceId, 'p')]);
             expect(s.getScheduledAction(t.resourceId, 'x')).toEqual({ ...action(t.resourceId, 'x'), nextRunAt: T0 + 1000 });
             expect(ids(s.listActivities())).toEqual(['a-3', 'a-2', 'a-1']);
-            s.addActivity(activity(t.resourceId, 'a-4'));
+            await s.addActivity(activity(t.resourceId, 'a-4'));
             expect(ids(s.listActivities())).toEqual(['a-4', 'a-3', 'a-2']);
-            s.deleteTarget(t.resourceId);
+            await s.deleteTarget(t.resourceId);
             expect(s.listPolicies()).toEqual([]);
             expect(s.listScheduledActions()).toEqual([]);
           },

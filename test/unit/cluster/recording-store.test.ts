@@ -96,7 +96,7 @@ describe('RecordingStore', () => {
         () => a.registry.deleteLayerVersion('l', 1),
       ];
       for (const op of ops) calls.push(...(await recorded(a.store, op)));
-      b.store.replaying(() => b.store.tx(() => calls.forEach((c) => applyCall(b.store, c))));
+      b.store.replaying(() => b.store.tx(() => b.store.applyCalls(calls)));
       expect(b.store.exportRows()).toEqual(a.store.exportRows());
       expect(calls.flatMap(archivesOf).every((h) => /^[0-9a-f]{64}$/.test(h))).toBe(true);
     } finally {
