@@ -14,6 +14,7 @@ import { luaScript } from './redis-connection.js';
  *   5 provisioned  hash  function → provisioned concurrency claimed
  *   6 buckets      hash  function → "tokens at" of its scaling-rate bucket
  *   7 nodes        zset  owner → expiry of its last heartbeat
+ *   8 clock        hash  last → the latest `now` a script was given; lease → the lease time in ms
  * The counts in 2 and 3 are kept equal to the live members of 1, so an admission reads a few
  * hash fields instead of counting leases.
  *
@@ -25,7 +26,7 @@ import { luaScript } from './redis-connection.js';
  */
 
 const PRELUDE = `
-local LEASES, INFLIGHT, PINFLIGHT, RESERVED, PROVISIONED, BUCKETS, NODES = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local LEASES, INFLIGHT, PINFLIGHT, RESERVED, PROVISIONED, BUCKETS, NODES, CLOCK = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 
 -- HGET answers false for a missing field.
 local function num(v)
@@ -44,9 +45,28 @@ local function decrement(counts, fn)
   if redis.call('HINCRBY', counts, fn, -1) <= 0 then redis.call('HDEL', counts, fn) end
 end
 
+-- While Redis could not be reached, no node could renew a lease. Live nodes touch the clock at
+-- least every third of a lease (their heartbeats), so a silence of more than half a lease means
+-- an outage (or a cluster with no node up): every lease's expiry moves on by the silence, and the
+-- holders of leases still running renew them at their next heartbeat instead of finding them
+-- expired, and their slots taken by others, right after Redis is back. A lease whose holder is
+-- gone expires one silence later than it would have.
+local function bridgeSilence(now)
+  local n = tonumber(now)
+  local last = tonumber(redis.call('HGET', CLOCK, 'last') or '0')
+  local lease = tonumber(redis.call('HGET', CLOCK, 'lease') or '0')
+  if last > 0 and lease > 0 and n - last > lease / 2 then
+    local shift = n - last
+    local all = redis.call('ZRANGE', LEASES, 0, -1, 'WITHSCORES')
+    for i = 1, #all, 2 do redis.call('ZADD', LEASES, string.format('%.17g', tonumber(all[i + 1]) + shift), all[i]) end
+  end
+  if n > last then redis.call('HSET', CLOCK, 'last', now) end
+end
+
 -- A lease is live while its expiry is after now. Every script that counts drops the others first,
 -- so the slots of a node that stopped renewing come back within the lease time.
 local function expire(now)
+  bridgeSilence(now)
   local dead = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now)
   for _, m in ipairs(dead) do
     local kind, fn = string.match(m, '^(%a)|[^|]*|[^|]*|(.*)$')
@@ -107,6 +127,7 @@ export const ACQUIRE = script(
   'acquire',
   `
 local L, size, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('HSET', CLOCK, 'lease', tostring(tonumber(ARGV[8]) - tonumber(ARGV[7])))
 local earliest = ARGV[7]
 for i = 4, #ARGV, 6 do
   if tonumber(ARGV[i + 3]) < tonumber(earliest) then earliest = ARGV[i + 3] end
@@ -160,6 +181,7 @@ return removed
 export const HEARTBEAT = script(
   'heartbeat',
   `
+redis.call('HSET', CLOCK, 'lease', tostring(tonumber(ARGV[2]) - tonumber(ARGV[1])))
 expire(ARGV[1])
 local lost = {}
 for i = 4, #ARGV do

@@ -15,8 +15,11 @@ import { asArray, asInteger, asString, flatMap, parseMember } from './replies.js
  * A grant is a lease: a member of one sorted set scored by its expiry and naming the node process
  * that holds it. The holder renews its leases with `heartbeat` (every few seconds, through
  * `startHeartbeat`); a node that dies stops renewing, every script drops expired leases before it
- * counts, and the dead node's capacity returns within `leaseMs`. A node cut off from Redis for
- * longer than that loses its leases the same way, and its next heartbeat says which.
+ * counts, and the dead node's capacity returns within `leaseMs`. An outage of Redis itself stops
+ * every renewal at once: the scripts notice the silence and move every expiry on by it
+ * (ledger-scripts.ts), so invocations still running keep their slots when Redis is back. A node
+ * cut off from Redis alone (the others still renewing) loses its leases once they expire, and
+ * its next heartbeat says which.
  *
  * Time is the caller's (`now` from the node's Clock): nodes must run synchronised clocks (NTP),
  * with skew well below `leaseMs`, or a fast clock expires other nodes' leases early.
@@ -101,7 +104,7 @@ export class RedisLedger implements LedgerPort {
     this.owner = `${o.nodeId}#${randomBytes(6).toString('hex')}`;
     // One hash tag, so every key of the ledger lives in one slot and the scripts stay valid on a Redis Cluster.
     const base = `${o.keyPrefix ?? 'laminar:'}{ledger}:`;
-    this.keys = ['leases', 'inflight', 'pinflight', 'reserved', 'provisioned', 'buckets', 'nodes'].map((k) => base + k);
+    this.keys = ['leases', 'inflight', 'pinflight', 'reserved', 'provisioned', 'buckets', 'nodes', 'clock'].map((k) => base + k);
   }
 
   /** A ledger on its own connection, which `close` closes. */

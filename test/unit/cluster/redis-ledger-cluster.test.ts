@@ -48,6 +48,19 @@ async function nodes(count: number): Promise<RedisLedger[]> {
   return out;
 }
 
+/**
+ * Lets `ms` pass as it passes in a cluster: the live nodes heartbeat every third of a lease (a
+ * silence of more than half a lease is an outage of Redis, which the ledger bridges).
+ */
+async function passTime(clock: ManualClock, ms: number, live: readonly RedisLedger[]): Promise<void> {
+  for (let left = ms; left > 0; ) {
+    const step = Math.min(left, LEASE_MS / 3);
+    clock.advance(step);
+    left -= step;
+    for (const n of live) await n.heartbeat(clock.now());
+  }
+}
+
 function grant(r: Grant | Refusal): Grant {
   if (!isGrant(r)) throw new Error(`expected a grant, got ${r.reason}`);
   return r;
@@ -94,7 +107,9 @@ describe('RedisLedger across nodes', () => {
     const onA = [grant(await a.acquire('f', at())), grant(await a.acquire('f', at())), grant(await a.acquire('f', at()))];
     grant(await b.acquire('f', at()));
     grant(await b.acquire('f', at()));
-    clock.advance(10_000);
+    clock.advance(5_000);
+    expect(await b.heartbeat(clock.now())).toEqual({ renewed: 2, lost: [] });
+    clock.advance(5_000);
     expect(await b.heartbeat(clock.now())).toEqual({ renewed: 2, lost: [] });
     // Node a is gone: no more heartbeats. One millisecond before its leases expire they still count.
     clock.advance(LEASE_MS - 10_000 - 1);
@@ -140,9 +155,10 @@ describe('RedisLedger across nodes', () => {
     expect(await b.concurrency('f', clock.now())).toBe(1);
     await heartbeat.stop();
     expect(clock.pending()).toBe(0);
-    clock.advance(LEASE_MS);
+    // Node a stopped renewing; node b, alive, goes on heartbeating.
+    await passTime(clock, LEASE_MS, [b]);
     expect(await b.concurrency('f', clock.now())).toBe(0);
-    expect(await b.liveNodes(clock.now())).toEqual([]);
+    expect(await b.liveNodes(clock.now())).toEqual([b.owner]);
   });
 });
 
@@ -195,7 +211,7 @@ describe('RedisLedger when Redis fails', () => {
     await connection.whenReady();
     // The refused acquire took nothing; the unreleased lease counts until it expires.
     expect(await onceAvailable(connection, () => node.concurrency('f', clock.now()))).toBe(1);
-    clock.advance(LEASE_MS);
+    await passTime(clock, LEASE_MS, [node]);
     expect(await node.concurrency('f', clock.now())).toBe(0);
     grant(await node.acquire('f', at()));
     expect(await node.snapshot(clock.now())).toMatchObject({ inFlight: new Map([['f', 1]]) });
@@ -212,8 +228,49 @@ describe('RedisLedger when Redis fails', () => {
     // Same connection, so this runs after the late acquire, once the pause is over.
     expect(await node.concurrency('f', clock.now())).toBe(1);
     expect(await node.heartbeat(clock.now())).toEqual({ renewed: 0, lost: [] });
-    clock.advance(LEASE_MS);
+    await passTime(clock, LEASE_MS, [node]);
     expect(await node.concurrency('f', clock.now())).toBe(0);
+  });
+
+  it('an outage of Redis longer than the lease keeps the leases of invocations still running: no slot is granted twice once it is back', async () => {
+    const [a, b] = (await nodes(2)) as [RedisLedger, RedisLedger];
+    const clock = new ManualClock();
+    const at = () => ({ kind: 'on-demand' as const, now: clock.now() });
+    await a.setReservation('f', 2);
+    const running = [grant(await a.acquire('f', at())), grant(await b.acquire('f', at()))];
+    await passTime(clock, LEASE_MS, [a, b]);
+    // Redis away for four lease times: nobody can renew anything.
+    await redis.stop();
+    clock.advance(4 * LEASE_MS);
+    await redis.start();
+    // The first script after the outage, from either node, finds both invocations still holding their slots.
+    expect(await onceAvailable(opened[1] as RedisConnection, () => b.acquire('f', at()))).toEqual({ reason: ThrottleReason.Reserved });
+    expect(await b.concurrency('f', clock.now())).toBe(2);
+    // Their holders renew them at their next heartbeats, and they last as long as they run.
+    expect(await onceAvailable(opened[0] as RedisConnection, () => a.heartbeat(clock.now()))).toEqual({ renewed: 1, lost: [] });
+    expect(await b.heartbeat(clock.now())).toEqual({ renewed: 1, lost: [] });
+    await passTime(clock, 2 * LEASE_MS, [a, b]);
+    expect(await a.acquire('f', at())).toEqual({ reason: ThrottleReason.Reserved });
+    await Promise.all(running.map((g) => g.release()));
+    grant(await a.acquire('f', at()));
+    grant(await b.acquire('f', at()));
+  });
+
+  it('after an outage, the leases of a node that died meanwhile expire one outage later than they would have', async () => {
+    const [a, b] = (await nodes(2)) as [RedisLedger, RedisLedger];
+    const clock = new ManualClock();
+    const at = () => ({ kind: 'on-demand' as const, now: clock.now() });
+    await a.setReservation('f', 1);
+    grant(await a.acquire('f', at()));
+    // Redis away for two lease times; node a dies meanwhile; b is alive throughout.
+    clock.advance(2 * LEASE_MS);
+    expect(await b.heartbeat(clock.now())).toEqual({ renewed: 0, lost: [] });
+    expect(await b.acquire('f', at())).toEqual({ reason: ThrottleReason.Reserved });
+    // a's lease had a full lease left when the outage began: it returns one lease after.
+    await passTime(clock, LEASE_MS - 1, [b]);
+    expect(await b.acquire('f', at())).toEqual({ reason: ThrottleReason.Reserved });
+    await passTime(clock, 1, [b]);
+    grant(await b.acquire('f', at()));
   });
 
   it('a node refuses to start when Redis cannot be reached', async () => {

@@ -53,7 +53,7 @@ describe('RedisLedger specifics', () => {
     await ledger.acquire('a', { kind: 'provisioned', now: T0 });
     await ledger.heartbeat(T0);
     const keys = (await connection.command(['KEYS', `${prefix}*`], 'list keys')) as string[];
-    expect(keys.sort()).toEqual(['buckets', 'inflight', 'leases', 'nodes', 'pinflight', 'provisioned', 'reserved'].map((k) => `${prefix}{ledger}:${k}`));
+    expect(keys.sort()).toEqual(['buckets', 'clock', 'inflight', 'leases', 'nodes', 'pinflight', 'provisioned', 'reserved'].map((k) => `${prefix}{ledger}:${k}`));
     if (isGrant(g)) await g.release();
     await ledger.close();
   });
