@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { SCHEMA, flagName } from '../config/schema.js';
-import { deployFolders, openLaminar } from '../app.js';
+import { openLaminar } from '../app.js';
+import { deployFolders } from './deploy-folders.js';
 import { RedisUnreachableError } from '../cluster/connection.js';
 import { EventDatabaseError } from '../async/sqlite-queue.js';
 import { DataDirError } from '../registry/data-dir.js';

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployFolders } from '../../src/app.js';
+import { deployFolders } from '../../src/cli/deploy-folders.js';
 import { EXAMPLES, startLaminar, type Harness } from '../helpers/laminar.js';
 
 describe('serve --functions DIR', () => {

@@ -19,7 +19,7 @@ import {
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployFolders } from '../../src/app.js';
+import { deployFolders } from '../../src/cli/deploy-folders.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { FIXTURES, deployFixture, startLaminar, type Harness } from '../helpers/laminar.js';
 import { sample, scrape } from '../helpers/metrics.js';
