@@ -21,7 +21,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataDirError, openDatabase } from '../registry/data-dir.js';
-import { beginTransaction, exportTables, importTables, rollbackTransaction, type TableRows } from '../registry/table-rows.js';
+import { SqliteTables } from '../registry/table-rows.js';
 import { DEFAULT_ACTIVITY_RETENTION, type TargetStore } from './target-store.js';
 import type { ScalableTargetRecord, ScalingActivityRecord, ScalingPolicyRecord, ScheduledActionRecord } from './types.js';
 
@@ -126,13 +126,12 @@ export interface SqliteTargetStoreOptions {
 /** The tables of the store's content, parents first. */
 const TABLES = ['targets', 'policies', 'scheduled_actions', 'activities'] as const;
 
-export class SqliteTargetStore implements TargetStore {
+export class SqliteTargetStore extends SqliteTables implements TargetStore {
   /**
    * What changes the content: a cluster node shares these calls through the registry's log
    * (cluster/side-store.ts); every one but addActivity can be repeated without changing anything.
    */
   readonly mutations = ['putTarget', 'deleteTarget', 'putPolicy', 'deletePolicy', 'putScheduledAction', 'deleteScheduledAction', 'addActivity'] as const;
-  private readonly db: Database.Database;
   private readonly q: ReturnType<typeof prepare>;
   private readonly activityRetention: number;
   private readonly deleteTargetTx: (resourceId: string) => void;
@@ -147,9 +146,12 @@ export class SqliteTargetStore implements TargetStore {
     readonly file: string,
     opts: SqliteTargetStoreOptions = {},
   ) {
-    this.activityRetention = opts.activityRetention ?? DEFAULT_ACTIVITY_RETENTION;
     // A damaged file fails here, at start and naming itself, rather than on some later request.
-    this.db = openDatabase(file, MIGRATIONS, (problem, cause) => new ScalingDatabaseError(file, problem, cause));
+    super(
+      openDatabase(file, MIGRATIONS, (problem, cause) => new ScalingDatabaseError(file, problem, cause)),
+      TABLES,
+    );
+    this.activityRetention = opts.activityRetention ?? DEFAULT_ACTIVITY_RETENTION;
     try {
       this.q = prepare(this.db);
     } catch (err) {
@@ -165,30 +167,6 @@ export class SqliteTargetStore implements TargetStore {
       this.q.addActivity.run(a.resourceId, JSON.stringify(a));
       this.q.pruneActivities.run({ r: a.resourceId, keep: this.activityRetention });
     });
-  }
-
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
-
-  begin(): void {
-    beginTransaction(this.db);
-  }
-
-  rollback(): void {
-    rollbackTransaction(this.db);
-  }
-
-  tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
-  }
-
-  exportRows(): TableRows {
-    return exportTables(this.db, TABLES);
-  }
-
-  importRows(rows: TableRows): void {
-    importTables(this.db, TABLES, rows);
   }
 
   getTarget(resourceId: string): ScalableTargetRecord | undefined {

@@ -31,12 +31,41 @@ export function importTables(db: Database.Database, tables: readonly string[], r
   }
 }
 
-/** Opens a transaction that may span asynchronous work; better-sqlite3's transactions inside nest as savepoints. */
-export function beginTransaction(db: Database.Database): void {
-  db.exec('BEGIN');
-}
+/**
+ * A small SQLite store of whole tables that a cluster can share (cluster/side-store.ts): a
+ * transaction spanning asynchronous work, and its content tables in and out as rows.
+ */
+export abstract class SqliteTables {
+  protected constructor(
+    protected readonly db: Database.Database,
+    private readonly tables: readonly string[],
+  ) {}
 
-/** Ends what `beginTransaction` opened, undoing it. */
-export function rollbackTransaction(db: Database.Database): void {
-  if (db.inTransaction) db.exec('ROLLBACK');
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Opens a transaction that may span asynchronous work; better-sqlite3's transactions inside nest as savepoints. */
+  begin(): void {
+    this.db.exec('BEGIN');
+  }
+
+  /** Ends what `begin` opened, undoing it. */
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Every row of the content tables. */
+  exportRows(): TableRows {
+    return exportTables(this.db, this.tables);
+  }
+
+  /** Replaces the content tables with `rows`, in the caller's transaction. */
+  importRows(rows: TableRows): void {
+    importTables(this.db, this.tables, rows);
+  }
 }

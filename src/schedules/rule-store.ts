@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataDirError, openDatabase } from '../registry/data-dir.js';
-import { beginTransaction, exportTables, importTables, rollbackTransaction, type TableRows } from '../registry/table-rows.js';
+import { SqliteTables } from '../registry/table-rows.js';
 import type { RuleRecord, TargetRecord } from './types.js';
 
 export const SCHEDULES_DB = 'schedules.db';
@@ -67,10 +67,9 @@ const parse = <T>(row: { record: string }): T => JSON.parse(row.record) as T;
 /** The tables of the store's content. */
 const TABLES = ['rules', 'targets'] as const;
 
-export class RuleStore {
+export class RuleStore extends SqliteTables {
   /** What changes the content: a cluster node shares these calls through the registry's log (cluster/side-store.ts). */
   readonly mutations = ['putRule', 'deleteRule', 'putTargets', 'removeTargets'] as const;
-  private readonly db: Database.Database;
   private readonly q: ReturnType<typeof prepare>;
   private readonly putTargetsTx: (targets: readonly TargetRecord[]) => void;
   private readonly removeTargetsTx: (rule: string, ids: readonly string[]) => string[];
@@ -83,7 +82,10 @@ export class RuleStore {
 
   constructor(readonly file: string) {
     // A damaged file fails here, at start and naming itself, rather than on some later run.
-    this.db = openDatabase(file, MIGRATIONS, (problem, cause) => new SchedulesDatabaseError(file, problem, cause));
+    super(
+      openDatabase(file, MIGRATIONS, (problem, cause) => new SchedulesDatabaseError(file, problem, cause)),
+      TABLES,
+    );
     try {
       this.q = prepare(this.db);
     } catch (err) {
@@ -100,30 +102,6 @@ export class RuleStore {
       this.q.delRule.run(name);
       this.q.delTargetsOf.run(name);
     });
-  }
-
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
-
-  begin(): void {
-    beginTransaction(this.db);
-  }
-
-  rollback(): void {
-    rollbackTransaction(this.db);
-  }
-
-  tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
-  }
-
-  exportRows(): TableRows {
-    return exportTables(this.db, TABLES);
-  }
-
-  importRows(rows: TableRows): void {
-    importTables(this.db, TABLES, rows);
   }
 
   getRule(name: string): RuleRecord | undefined {
