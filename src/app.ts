@@ -16,7 +16,6 @@ import { ClusterNode, EMBEDDED_HEALTH, laminarVersion } from './cluster/node.js'
 import type { Partition } from './core/arn.js';
 import { reportRepeatsOnce } from './core/repeat-filter.js';
 import { SystemClock, type Clock } from './core/clock.js';
-import type { ProvisionedConcurrencyPort } from './autoscaling/port.js';
 import { parseCredentials } from './config/credentials.js';
 import type { Config } from './config/schema.js';
 import type { EnvironmentFactory } from './environments/environment.js';
@@ -353,7 +352,9 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   const autoscaling = new AutoScaling({
     clock,
     store: targets,
-    port: clusterProvisioning ? clusterProvisioning.port(loggedWrites(provisioned, writeRegistry, (err) => server.log.error(err, 'cluster: an autoscaling change was not written'))) : provisioned,
+    // In a cluster every pass of the loop, and every API call, that can change provisioned
+    // concurrency already runs inside one logged write, which the port's changes join.
+    port: clusterProvisioning ? clusterProvisioning.port(provisioned) : provisioned,
     periodMs: config.autoscalingEvaluationPeriodSeconds * 1000,
     partition,
     ...(clusterRegistry ? { write: writeRegistry, onError: reportRepeatsOnce((err) => server.log.warn(err, 'cluster: an autoscaling pass was not written'), clock) } : {}),
@@ -525,19 +526,5 @@ function ledgerLimits(config: Config): LedgerLimits {
     unreservedMinimum: config.unreservedConcurrencyMinimum,
     scalingRateEnvironments: config.scalingRateEnvironments,
     scalingRateWindowMs: config.scalingRateWindowSeconds * 1000,
-  };
-}
-
-/**
- * The provisioned port with its changes written through the cluster's registry log. The
- * autoscaling loop's port is synchronous; a change it asks for is applied when the write is
- * logged, and a refusal is reported to `onError` rather than recorded as a failed activity.
- */
-function loggedWrites(local: ProvisionedConcurrencyPort, write: <T>(fn: () => T | Promise<T>) => Promise<T>, onError: (err: unknown) => void): ProvisionedConcurrencyPort {
-  return {
-    put: (fn, qualifier, requested) => void write(() => local.put(fn, qualifier, requested)).catch(onError),
-    delete: (fn, qualifier) => void write(() => local.delete(fn, qualifier)).catch(onError),
-    get: (fn, qualifier) => local.get(fn, qualifier),
-    usage: (fn, qualifier) => local.usage(fn, qualifier),
   };
 }
