@@ -40,10 +40,11 @@ export interface LoopOptions {
   /** Sample ticks per period. @defaultValue 10 */
   samplesPerPeriod?: number;
   /**
-   * How a pass that may change the store runs (a tick, a scheduled action, re-arming). Absent, it
-   * runs at once. On a cluster node it is one write of the registry's log: it runs once the
-   * write holds the lock, and a pass that could not be written (Redis away) is reported and, for
-   * a scheduled action or re-arming, tried again a second later.
+   * How a pass that changes the store runs (what a tick decided to do, a scheduled action,
+   * re-arming). Absent, it runs at once. On a cluster node it is one write of the registry's log:
+   * it runs once the write holds the lock, and a pass that could not be written (Redis away) is
+   * reported and, for a scheduled action or re-arming, tried again a second later. Ticks that
+   * decide nothing write nothing and take no lock.
    */
   write?: SharedWrite;
   /** Passes that could not be written. */
@@ -78,6 +79,8 @@ export class ScalingLoop {
   private lastTickAt: number | undefined;
   private readonly scheduleTimers = new Map<string, TimerHandle>();
   private readonly states = new Map<string, TargetState>();
+  /** Targets whose decided action is being written (cluster): ticks decide nothing more for them until it is. */
+  private readonly acting = new Set<string>();
   /** What each armed scheduled action was armed from, to tell a changed action (`sync`). */
   private readonly armedFrom = new Map<string, string>();
   private readonly sampleMs: number;
@@ -178,6 +181,7 @@ export class ScalingLoop {
     for (const target of this.o.store.listTargets()) {
       const state = this.stateOf(target.resourceId);
       state.sampler.record(now, this.usage(target));
+      if (this.acting.has(target.resourceId)) continue;
       const policies = this.o.store.listPolicies(target.resourceId);
       if (policies.length === 0) continue;
       const config = this.config(target);
@@ -259,16 +263,34 @@ export class ScalingLoop {
     const inn = scales.length === policyCount && scales.every((v) => v.direction === 'in') ? best('in') : undefined;
     const chosen = out ?? inn;
     if (chosen) {
-      const { ok } = this.o.actuator.apply(target, chosen.desired, chosen.cause);
-      if (ok && chosen.direction === 'out') state.cooldowns.lastScaleOutAt = now;
-      if (ok && chosen.direction === 'in') state.cooldowns.lastScaleInAt = now;
       state.lastNotScaled = undefined;
+      this.effect(target.resourceId, () => {
+        const { ok } = this.o.actuator.apply(target, chosen.desired, chosen.cause);
+        if (ok && chosen.direction === 'out') state.cooldowns.lastScaleOutAt = now;
+        if (ok && chosen.direction === 'in') state.cooldowns.lastScaleInAt = now;
+      });
       return;
     }
     const blocked = allowed.find((v): v is Extract<Vote, { kind: 'not-scaled' }> => v.kind === 'not-scaled');
     // One not-scaled activity per episode, not one per tick.
-    if (blocked && blocked.key !== state.lastNotScaled) this.o.actuator.notScaled(target, blocked.reason, blocked.cause);
+    if (blocked && blocked.key !== state.lastNotScaled) this.effect(target.resourceId, () => this.o.actuator.notScaled(target, blocked.reason, blocked.cause));
     state.lastNotScaled = blocked?.key;
+  }
+
+  /**
+   * Carries out what a tick decided for a target (a scaling action, a not-scaled activity). On
+   * one node at once; on a cluster node as one logged write, so a tick that decides nothing takes
+   * no lock, and while a target's write is on its way the ticks sample it but decide nothing more.
+   */
+  private effect(resourceId: string, fn: () => void): void {
+    const write = this.o.write;
+    if (!write) return fn();
+    this.acting.add(resourceId);
+    write(() => {
+      if (this.running) fn();
+    })
+      .catch((err: unknown) => this.o.onError?.(err))
+      .finally(() => this.acting.delete(resourceId));
   }
 
   /**
@@ -349,8 +371,7 @@ export class ScalingLoop {
     const next = (Math.floor(now / this.sampleMs) + 1) * this.sampleMs;
     this.tickTimer = this.o.clock.setTimeout(() => {
       this.tickTimer = undefined;
-      // A tick that could not be written is a sample missed; the next one comes as usual.
-      this.pass(() => this.tick());
+      this.tick();
       this.armTick();
     }, next - now);
   }
