@@ -4,10 +4,26 @@
  * callbackWaitsForEmptyEventLoop, legacy context.succeed/fail/done, and sync return values.
  * It never throws: the outcome is data. Serializing and logging the outcome is the caller's job.
  */
+import type { FunctionErrorPayload } from '../environment.js';
 import type { UserHandler } from './handler-loader.js';
+import { buildContext, type InvocationFlags } from './invoke-context.js';
 import type { BootstrapConfig, InvokeTask } from './protocol.js';
 
 export type HandlerOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
+
+/**
+ * Where the runtime's fatal-error handlers (installed once) end the invocation in flight: while a
+ * handler runs, `end` settles its outcome with `fatal` instead, once, as any other completion.
+ */
+export interface FatalHook {
+  end: ((fatal: FunctionErrorPayload) => void) | undefined;
+}
+
+/** An outcome ended by an uncaught exception or unhandled rejection, already in Lambda's error shape. */
+export interface FatalOutcome {
+  ok: false;
+  fatal: FunctionErrorPayload;
+}
 
 /** Counts of the resources keeping the event loop alive, by type (`Timeout`, `TCPWrap`, …). */
 export type ResourceCounts = Map<string, number>;
@@ -29,15 +45,8 @@ export interface RunOptions {
   pollMs?: number;
   /** Source of live resource names; injectable because a test host has timers of its own. */
   activeResources?: () => string[];
-}
-
-function parseJsonField(text: string | undefined, name: string): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new Error(`Cannot parse ${name} as json: ${String(err)}`);
-  }
+  /** Set to end this invocation with a fatal error while it runs (see FatalHook). */
+  fatal?: FatalHook;
 }
 
 /** `async function` handlers always return a promise: their outcome never depends on the event loop. */
@@ -64,24 +73,28 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * against those alive when the handler started, so a timer frozen by an earlier invocation that
  * fires during this one can hide a new timer of the same type and end the wait early.
  */
-export function runHandler(handler: UserHandler, task: InvokeTask, config: BootstrapConfig, options: RunOptions = {}): Promise<HandlerOutcome> {
+export function runHandler(handler: UserHandler, task: InvokeTask, config: BootstrapConfig, options: RunOptions & { fatal: FatalHook }): Promise<HandlerOutcome | FatalOutcome>;
+export function runHandler(handler: UserHandler, task: InvokeTask, config: BootstrapConfig, options?: RunOptions): Promise<HandlerOutcome>;
+export function runHandler(handler: UserHandler, task: InvokeTask, config: BootstrapConfig, options: RunOptions = {}): Promise<HandlerOutcome | FatalOutcome> {
   const pollMs = options.pollMs ?? 2;
   const activeResources = options.activeResources ?? (() => process.getActiveResourcesInfo());
   // The resources alive before the handler runs matter only to a handler that may end with an
   // empty event loop (callbacks, or no result at all); an async function's promise is its outcome.
   const baseline = isAsyncFunction(handler) ? undefined : countResources(activeResources());
-  return new Promise((resolve) => {
+  return new Promise<HandlerOutcome | FatalOutcome>((resolve) => {
     let settled = false;
     let called = false;
-    let waitForEmptyEventLoop = true;
+    const flags: InvocationFlags = { waitForEmptyEventLoop: true };
     let afterDrain: (() => void) | undefined;
     let watching = false;
 
-    const settle = (outcome: HandlerOutcome): void => {
+    const settle = (outcome: HandlerOutcome | FatalOutcome): void => {
       if (settled) return;
       settled = true;
+      if (options.fatal) options.fatal.end = undefined;
       resolve(outcome);
     };
+    if (options.fatal) options.fatal.end = (fatal) => settle({ ok: false, fatal });
     // The poller's timer is unref'd: ref'd timers count as live resources (the one running its
     // callback included), so a ref'd poller would always see itself.
     const poll = (): void => {
@@ -112,7 +125,7 @@ export function runHandler(handler: UserHandler, task: InvokeTask, config: Boots
     const fail = (error: unknown): void => settle({ ok: false, error });
     const callback = firstCallOnly((err?: unknown, result?: unknown) => {
       if (err !== undefined && err !== null) return fail(err);
-      if (!waitForEmptyEventLoop) return settle({ ok: true, result });
+      if (!flags.waitForEmptyEventLoop) return settle({ ok: true, result });
       afterDrain = () => settle({ ok: true, result });
       watchDrain();
     });
@@ -127,29 +140,8 @@ export function runHandler(handler: UserHandler, task: InvokeTask, config: Boots
     let result: unknown;
     try {
       const event = JSON.parse(task.payload) as unknown;
-      // An object of own properties, methods included, as the RIC builds it: wrappers that copy
-      // the context ({ ...context }) keep working methods.
-      const context = {
-        get callbackWaitsForEmptyEventLoop(): boolean {
-          return waitForEmptyEventLoop;
-        },
-        set callbackWaitsForEmptyEventLoop(value: boolean) {
-          waitForEmptyEventLoop = value;
-        },
-        succeed,
-        fail: failLegacy,
-        done,
-        functionVersion: config.functionVersion,
-        functionName: config.functionName,
-        memoryLimitInMB: config.memoryLimitInMB,
-        logGroupName: config.logGroupName,
-        logStreamName: config.logStreamName,
-        clientContext: parseJsonField(task.clientContext, 'ClientContext'),
-        identity: parseJsonField(task.identity, 'CognitoIdentity'),
-        invokedFunctionArn: task.invokedFunctionArn,
-        awsRequestId: task.requestId,
-        getRemainingTimeInMillis: (): number => task.deadlineMs - Date.now(),
-      };
+      const getRemainingTimeInMillis = (): number => task.deadlineMs - Date.now();
+      const context = buildContext(task, config, flags, { succeed, fail: failLegacy, done, getRemainingTimeInMillis });
       result = handler(event, context, callback);
     } catch (err) {
       callback(err);

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { FunctionErrorPayload } from '../environment.js';
 import { registerLayerModules } from '../layer-modules.js';
 import { loadHandler, type UserHandler } from './handler-loader.js';
-import { runHandler, type HandlerOutcome } from './invoke-runner.js';
+import { runHandler, type FatalHook } from './invoke-runner.js';
 import { LogCapture } from './log-capture.js';
 import type { BootstrapConfig, InitReply, InvokeReply, InvokeTask } from './protocol.js';
 import { toErrorPayload, UnhandledPromiseRejection } from './runtime-errors.js';
@@ -50,12 +50,13 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
   capture.install();
 
   // Lambda's runtime reports these and then exits; here the environment is retired by its owner.
-  let onFatal: ((error: FunctionErrorPayload) => void) | undefined;
+  // One hook for the whole runtime: the invocation in flight sets it while its handler runs.
+  const fatal: FatalHook = { end: undefined };
   let pendingFatal: FunctionErrorPayload | undefined;
   const reportFatal = (label: string, error: unknown): void => {
     capture.logError(label, error);
     const payload = toErrorPayload(error);
-    if (onFatal) onFatal(payload);
+    if (fatal.end) fatal.end(payload);
     else pendingFatal ??= payload;
   };
   process.on('uncaughtException', (error) => reportFatal('Uncaught Exception', error));
@@ -95,37 +96,44 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
       else delete process.env._X_AMZN_TRACE_ID;
     }
     const started = performance.now();
-    // Memory is sampled once, at the end: the peak is what the REPORT line shows, and the start of
-    // an invocation is the end of the one before it.
-    const finish = (fields: Pick<InvokeReply, 'ok' | 'result' | 'error' | 'fatal'>): InvokeReply => {
-      const durationMs = performance.now() - started;
-      capture.endPhase();
-      return { kind: 'invoke', ...fields, durationMs, maxMemoryUsedMb: options.sampleMemoryMb(), outputSent: options.outputSent() };
-    };
-
     const earlier = pendingFatal ?? initError;
-    if (earlier || !handler) return finish({ ok: false, error: earlier ?? toErrorPayload(new Error('handler not loaded')), fatal: true });
+    if (earlier || !handler) return reply(started, false, undefined, earlier ?? toErrorPayload(new Error('handler not loaded')), true);
 
-    // The fatal-error handlers installed at start end the invocation in flight through `onFatal`.
-    const outcome = await new Promise<{ result: string } | { error: unknown } | { fatalError: FunctionErrorPayload }>((resolve) => {
-      onFatal = (error) => resolve({ fatalError: error });
-      void runHandler(handler as UserHandler, task, config).then((o) => resolve(serialize(o)));
-    });
-    onFatal = undefined;
-    if ('fatalError' in outcome) return finish({ ok: false, error: outcome.fatalError, fatal: true });
-    if ('result' in outcome) return finish({ ok: true, result: outcome.result });
-    capture.logError('Invoke Error', outcome.error);
-    return finish({ ok: false, error: toErrorPayload(outcome.error) });
+    // The fatal-error handlers installed at start end the invocation in flight through `fatal`.
+    const outcome = await runHandler(handler, task, config, { fatal });
+    if (outcome.ok) {
+      let result: string;
+      try {
+        result = JSON.stringify(outcome.result === undefined ? null : outcome.result);
+      } catch {
+        return failed(started, new Error('Unable to stringify response body'));
+      }
+      return reply(started, true, result, undefined, false);
+    }
+    if ('fatal' in outcome) return reply(started, false, undefined, outcome.fatal, true);
+    return failed(started, outcome.error);
+  }
+
+  /** A handler's own error: logged as the RIC logs it, and the invocation's error. */
+  function failed(started: number, error: unknown): InvokeReply {
+    capture.logError('Invoke Error', error);
+    return reply(started, false, undefined, toErrorPayload(error), false);
+  }
+
+  /**
+   * Ends the invocation's phase and builds its reply, its fields stored in one order (replies of
+   * one outcome share a hidden class; no spread). Memory is sampled once, at the end: the peak is
+   * what the REPORT line shows, and the start of an invocation is the end of the one before it.
+   */
+  function reply(started: number, ok: boolean, result: string | undefined, error: FunctionErrorPayload | undefined, isFatal: boolean): InvokeReply {
+    const durationMs = performance.now() - started;
+    capture.endPhase();
+    const out: InvokeReply = { kind: 'invoke', ok, durationMs, maxMemoryUsedMb: options.sampleMemoryMb(), outputSent: options.outputSent() };
+    if (result !== undefined) out.result = result;
+    if (error !== undefined) out.error = error;
+    if (isFatal) out.fatal = true;
+    return out;
   }
 
   return { init, invoke };
-}
-
-function serialize(outcome: HandlerOutcome): { result: string } | { error: unknown } {
-  if (!outcome.ok) return { error: outcome.error };
-  try {
-    return { result: JSON.stringify(outcome.result === undefined ? null : outcome.result) };
-  } catch {
-    return { error: new Error('Unable to stringify response body') };
-  }
 }

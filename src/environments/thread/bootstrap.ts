@@ -52,6 +52,7 @@ const runtime = await startNodeRuntime(config, {
   requireFrom: import.meta.url,
 });
 
-export default async function handleTask(task: RuntimeTask): Promise<RuntimeReply> {
+// Not `async`: piscina awaits the runtime's own promise, without one more promise around it.
+export default function handleTask(task: RuntimeTask): Promise<RuntimeReply> {
   return task.kind === 'init' ? runtime.init() : runtime.invoke(task);
 }

@@ -99,6 +99,61 @@ describe('runHandler', () => {
     expect(result.remaining).toBeLessThanOrEqual(5000);
   });
 
+  it('the context has the RIC own properties in its order, a copy keeps working methods, and its flag is per invocation', async () => {
+    const contexts: Record<string, unknown>[] = [];
+    const keep = (_e: unknown, context: object): Promise<string> => {
+      contexts.push(context as Record<string, unknown>);
+      return Promise.resolve('kept');
+    };
+    await run(async (e, c) => keep(e, c));
+    await run(async (e, c) => keep(e, c));
+    const [first, second] = contexts as [Record<string, unknown>, Record<string, unknown>];
+    expect(Object.keys(first)).toEqual([
+      'callbackWaitsForEmptyEventLoop',
+      'succeed',
+      'fail',
+      'done',
+      'functionVersion',
+      'functionName',
+      'memoryLimitInMB',
+      'logGroupName',
+      'logStreamName',
+      'clientContext',
+      'identity',
+      'invokedFunctionArn',
+      'awsRequestId',
+      'getRemainingTimeInMillis',
+    ]);
+    const accessor = Object.getOwnPropertyDescriptor(first, 'callbackWaitsForEmptyEventLoop');
+    expect(accessor).toMatchObject({ enumerable: true, configurable: true });
+    expect(accessor?.get?.name).toBe('get callbackWaitsForEmptyEventLoop');
+    // Each invocation's flag is its own: setting it on one context leaves the other's.
+    first.callbackWaitsForEmptyEventLoop = false;
+    expect(first.callbackWaitsForEmptyEventLoop).toBe(false);
+    expect(second.callbackWaitsForEmptyEventLoop).toBe(true);
+    // An object inheriting from a context reads and sets that context's flag.
+    const derived = Object.create(second) as Record<string, unknown>;
+    derived.callbackWaitsForEmptyEventLoop = false;
+    expect(second.callbackWaitsForEmptyEventLoop).toBe(false);
+    // A copy keeps the flag's value as data and methods that still answer for their invocation.
+    const copy = { ...first } as Record<string, unknown> & { getRemainingTimeInMillis(): number };
+    expect(copy.callbackWaitsForEmptyEventLoop).toBe(false);
+    expect(copy.getRemainingTimeInMillis()).toBeGreaterThan(4000);
+  });
+
+  it('a callback handler that turns the wait off through a copy of its context still waits (the copy is data)', async () => {
+    const loop = simulatedLoop();
+    const started = Date.now();
+    const outcome = await runSimulated(loop, (_e, context, cb) => {
+      const copy = { ...context } as { callbackWaitsForEmptyEventLoop: boolean };
+      copy.callbackWaitsForEmptyEventLoop = false;
+      loop.setTimer(() => undefined, 100);
+      cb(null, 'waited');
+    });
+    expect(outcome).toEqual({ ok: true, result: 'waited' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(95);
+  });
+
   it('an unparseable client context fails the invocation', async () => {
     const outcome = await run(async () => 'x', task({ clientContext: '{nope' }));
     expect(outcome.ok).toBe(false);
