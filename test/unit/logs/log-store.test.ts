@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -98,6 +98,39 @@ describe('LogStore retention', () => {
     await turn();
     await store.close();
     expect(files(folder).map((f) => f.name)).toEqual(['mid.log', 'new.log', 'now.log']);
+  });
+
+  it("a turn's appends to a stream are in its file, in order, as soon as the turn ends", async () => {
+    const logs = root();
+    const store = new LogStore(logs);
+    store.append('fn', 's', 'START\n');
+    store.append('fn', 's', 'line\n');
+    store.append('fn', 'other', 'elsewhere\n');
+    expect(readdirSync(logs)).toEqual([]);
+    await turn();
+    // Written, not only queued: nothing needs closing for `laminar logs` to read it.
+    expect(readFileSync(join(logs, 'fn', 's.log'), 'utf8')).toBe('START\nline\n');
+    expect(readFileSync(join(logs, 'fn', 'other.log'), 'utf8')).toBe('elsewhere\n');
+    store.append('fn', 's', 'END\n');
+    await turn();
+    expect(readFileSync(join(logs, 'fn', 's.log'), 'utf8')).toBe('START\nline\nEND\n');
+    await store.close();
+  });
+
+  it('a write that fails (a full disk) loses its text and nothing else', async () => {
+    const logs = root();
+    mkdirSync(join(logs, 'fn'), { recursive: true });
+    // Every write to this stream's file fails with ENOSPC.
+    symlinkSync('/dev/full', join(logs, 'fn', 'full.log'));
+    const store = new LogStore(logs);
+    store.append('fn', 'full', 'lost\n');
+    store.append('fn', 'fine', 'kept\n');
+    await turn();
+    store.append('fn', 'full', 'lost too\n');
+    store.append('fn', 'fine', 'kept too\n');
+    await turn();
+    await store.close();
+    expect(readFileSync(join(logs, 'fn', 'fine.log'), 'utf8')).toBe('kept\nkept too\n');
   });
 
   it('writes folders 0700 and files 0600', async () => {
