@@ -139,6 +139,9 @@ export async function openLaminar(config: Config, options: LaminarOptions = {}):
       sides: { [AUTOSCALING_SIDE]: clusterStores.targets, [SCHEDULES_SIDE]: clusterStores.rules },
       registry: { dataDir: resolve(config.dataDir), clock, partition: { region: config.region, accountId: config.accountId }, activationDelayMs: config.activationDelayMs, ...(options.random ? { random: options.random } : {}) },
       redis: { url: config.redisUrl },
+      // A node that dies holding the registry lock holds up the others' writes until it expires:
+      // never longer than a lease, the time the cluster takes to notice a dead node at all.
+      lockTtlMs: Math.min(5000, config.clusterLeaseSeconds * 1000),
     });
     return createLaminar(config, { ...options, clock, cluster: connection, clusterQueue, clusterLedger, clusterRegistry, clusterStores, dataDirLock });
   } catch (err) {
