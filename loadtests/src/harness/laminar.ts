@@ -10,6 +10,7 @@ import {
   CreateAliasCommand,
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  GetFunctionConfigurationCommand,
   LambdaClient,
   PublishVersionCommand,
   PutFunctionConcurrencyCommand,
@@ -100,6 +101,21 @@ export class LaminarServer {
       }),
     );
     await waitUntilFunctionActiveV2({ client: this.lambda, maxWaitTime: 60, minDelay: 0.05, maxDelay: 0.5 }, { FunctionName: name });
+  }
+
+  /** Resolves once this server has function `name`, Active (deployed through another node of its cluster). */
+  async untilActive(name: string, timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const c = await this.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+        if (c.State === 'Active') return;
+      } catch (err) {
+        if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+      }
+      if (Date.now() > end) throw new Error(`${name} is not Active on ${this.url} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** Publishes $LATEST and points `alias` at it; returns the version. */

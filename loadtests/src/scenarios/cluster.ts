@@ -46,7 +46,12 @@ export const cluster: Scenario = {
         redis3: [],
       };
       for (const n of [1, 2, 3]) setups.redis3.push(await start({ 'redis-url': `${redis.url}/1`, 'node-id': `node-${n}` }));
-      for (const s of started) await s.deploy(FUNCTION, 'noop');
+      // Once per cluster: the registry is shared, and the other nodes serve the function as soon
+      // as they applied the write.
+      for (const servers of Object.values(setups)) {
+        await servers[0]?.deploy(FUNCTION, 'noop');
+        for (const s of servers.slice(1)) await s.untilActive(FUNCTION);
+      }
       const path = LaminarServer.invokePath(FUNCTION);
       for (const s of started) await prewarm(s, path, connections);
 
