@@ -15,6 +15,7 @@ import { openClusterConnection, type ClusterConnection } from './cluster/connect
 import { ClusterNode, EMBEDDED_HEALTH, laminarVersion } from './cluster/node.js';
 import type { Partition } from './core/arn.js';
 import { reportRepeatsOnce } from './core/repeat-filter.js';
+import type { SharedWrite } from './core/shared-write.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { parseCredentials } from './config/credentials.js';
 import type { Config } from './config/schema.js';
@@ -98,7 +99,7 @@ export interface Laminar {
    * Runs registry writes as one write: in a cluster, logged through Redis so every node applies
    * it (a write inside another joins it); on one node, simply runs them.
    */
-  writeRegistry<T>(fn: () => T | Promise<T>): Promise<T>;
+  readonly writeRegistry: SharedWrite;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops listening, drains in-flight invocations, destroys environments, closes the store. */
@@ -233,7 +234,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
   // for readers that cannot wait, and this node's leases renewed by a heartbeat.
   // Registry writes: in a cluster each is logged through Redis, so every node applies it.
   const clusterRegistry = options.clusterRegistry;
-  const writeRegistry = <T,>(fn: () => T | Promise<T>): Promise<T> => (clusterRegistry ? clusterRegistry.write(fn) : Promise.resolve().then(fn));
+  const writeRegistry: SharedWrite = (fn) => (clusterRegistry ? clusterRegistry.write(fn) : Promise.resolve().then(fn));
   const clusterLedger = options.clusterLedger;
   const ledger = clusterLedger ? undefined : new Ledger(ledgerLimits(config));
   const ledgerPort: LedgerPort = clusterLedger ?? new EmbeddedLedgerPort(ledger as Ledger);
@@ -413,7 +414,7 @@ export function createLaminar(config: Config, options: LaminarOptions = {}): Lam
       cluster: cluster ? { ...(await cluster.health()), autoscaling: clusterProvisioning?.autoscalingLeader ? 'leader' : 'standby' } : EMBEDDED_HEALTH,
     }),
     ...(opened.sandbox.sandboxUid !== undefined ? { sandboxUid: opened.sandbox.sandboxUid } : {}),
-    ...(clusterRegistry ? { registryWrite: <T,>(fn: () => T | Promise<T>) => clusterRegistry.write(fn) } : {}),
+    ...(clusterRegistry ? { registryWrite: writeRegistry } : {}),
   });
 
   // Events accepted before a restart run from now on, whether or not the API listens yet.

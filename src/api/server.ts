@@ -1,3 +1,4 @@
+import type { SharedWrite } from '../core/shared-write.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Partition } from '../core/arn.js';
@@ -51,7 +52,7 @@ export interface ServerDeps {
   /** The signers AWS_IAM function URLs accept: secret access key by access key id. */
   functionUrlCredentials: ReadonlyMap<string, string>;
   /** In a cluster: runs a control-plane request's registry writes as one write logged through Redis. */
-  registryWrite?: <T>(fn: () => T | Promise<T>) => Promise<T>;
+  registryWrite?: SharedWrite;
 }
 
 /** Control-plane requests that may change the registry: Lambda's dated paths, except invocations. */

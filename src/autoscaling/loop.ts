@@ -127,7 +127,7 @@ export class ScalingLoop {
     const targets = new Set(this.o.store.listTargets().map((t) => t.resourceId));
     for (const resourceId of [...this.states.keys()]) if (!targets.has(resourceId)) this.states.delete(resourceId);
     const stale = actions.filter((a) => this.armedFrom.get(actionKey(a.resourceId, a.name)) !== armedSignature(a));
-    if (stale.length > 0) this.pass(() => stale.forEach((a) => this.armScheduledAction(a)));
+    if (stale.length > 0) void this.pass(() => stale.forEach((a) => this.armScheduledAction(a)));
   }
 
   /** A target was registered anew or deregistered: its history and timers no longer apply. */
@@ -283,14 +283,10 @@ export class ScalingLoop {
    * no lock, and while a target's write is on its way the ticks sample it but decide nothing more.
    */
   private effect(resourceId: string, fn: () => void): void {
-    const write = this.o.write;
-    if (!write) return fn();
+    const written = this.pass(fn);
+    if (!written) return;
     this.acting.add(resourceId);
-    write(() => {
-      if (this.running) fn();
-    })
-      .catch((err: unknown) => this.o.onError?.(err))
-      .finally(() => this.acting.delete(resourceId));
+    void written.finally(() => this.acting.delete(resourceId));
   }
 
   /**
@@ -313,24 +309,30 @@ export class ScalingLoop {
 
   /** Re-arms every scheduled action from the store, running the missed ones (at start). */
   private resume(): void {
-    this.pass(
+    void this.pass(
       () => this.resumeScheduledActions(),
       () => this.armAt(RESUME_KEY, this.o.clock.now() + RETRY_MS, () => this.resume()),
     );
   }
 
   private firePass(resourceId: string, name: string): void {
-    this.pass(
+    void this.pass(
       () => this.fire(resourceId, name),
       () => this.armAt(actionKey(resourceId, name), this.o.clock.now() + RETRY_MS, () => this.firePass(resourceId, name)),
     );
   }
 
-  /** Runs `fn` as one pass (see `LoopOptions.write`); `retry` runs if it could not be written. */
-  private pass(fn: () => void, retry?: () => void): void {
+  /**
+   * Runs `fn` as one pass (see `LoopOptions.write`); `retry` runs if it could not be written.
+   * Returns the write's settling on a cluster node (it never rejects), nothing when `fn` ran at once.
+   */
+  private pass(fn: () => void, retry?: () => void): Promise<void> | undefined {
     const write = this.o.write;
-    if (!write) return fn();
-    write(() => {
+    if (!write) {
+      fn();
+      return undefined;
+    }
+    return write(() => {
       if (this.running) fn();
     }).catch((err: unknown) => {
       this.o.onError?.(err);

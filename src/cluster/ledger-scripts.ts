@@ -51,22 +51,28 @@ end
 -- holders of leases still running renew them at their next heartbeat instead of finding them
 -- expired, and their slots taken by others, right after Redis is back. A lease whose holder is
 -- gone expires one silence later than it would have.
-local function bridgeSilence(now)
+local function bridgeSilence(now, leaseArg)
   local n = tonumber(now)
-  local last = tonumber(redis.call('HGET', CLOCK, 'last') or '0')
-  local lease = tonumber(redis.call('HGET', CLOCK, 'lease') or '0')
+  local stored = redis.call('HMGET', CLOCK, 'last', 'lease')
+  local last = tonumber(stored[1] or '0')
+  local lease = leaseArg or tonumber(stored[2] or '0')
   if last > 0 and lease > 0 and n - last > lease / 2 then
     local shift = n - last
     local all = redis.call('ZRANGE', LEASES, 0, -1, 'WITHSCORES')
     for i = 1, #all, 2 do redis.call('ZADD', LEASES, string.format('%.17g', tonumber(all[i + 1]) + shift), all[i]) end
   end
-  if n > last then redis.call('HSET', CLOCK, 'last', now) end
+  -- One write: the latest now, with the lease time when the caller knows it (acquire, heartbeat).
+  if n > last then
+    if leaseArg then redis.call('HSET', CLOCK, 'last', now, 'lease', tostring(leaseArg))
+    else redis.call('HSET', CLOCK, 'last', now) end
+  end
 end
 
 -- A lease is live while its expiry is after now. Every script that counts drops the others first,
 -- so the slots of a node that stopped renewing come back within the lease time.
-local function expire(now)
-  bridgeSilence(now)
+-- leaseArg: the lease time in ms when the script knows it (nil for readers).
+local function expire(now, leaseArg)
+  bridgeSilence(now, leaseArg)
   local dead = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now)
   for _, m in ipairs(dead) do
     local kind, fn = string.match(m, '^(%a)|[^|]*|[^|]*|(.*)$')
@@ -127,12 +133,11 @@ export const ACQUIRE = script(
   'acquire',
   `
 local L, size, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('HSET', CLOCK, 'lease', tostring(tonumber(ARGV[8]) - tonumber(ARGV[7])))
 local earliest = ARGV[7]
 for i = 4, #ARGV, 6 do
   if tonumber(ARGV[i + 3]) < tonumber(earliest) then earliest = ARGV[i + 3] end
 end
-expire(earliest)
+expire(earliest, tonumber(ARGV[8]) - tonumber(ARGV[7]))
 local out = {}
 for i = 4, #ARGV, 6 do
   local fn, kind, now = ARGV[i], ARGV[i + 1], ARGV[i + 3]
@@ -181,8 +186,7 @@ return removed
 export const HEARTBEAT = script(
   'heartbeat',
   `
-redis.call('HSET', CLOCK, 'lease', tostring(tonumber(ARGV[2]) - tonumber(ARGV[1])))
-expire(ARGV[1])
+expire(ARGV[1], tonumber(ARGV[2]) - tonumber(ARGV[1]))
 local lost = {}
 for i = 4, #ARGV do
   if redis.call('ZSCORE', LEASES, ARGV[i]) then

@@ -97,12 +97,19 @@ export class UnknownSideCallError extends Error {
   }
 }
 
+/**
+ * Calls `call.method` of `target` with the recorded arguments. JSON turned undefined arguments
+ * into null (setReservedConcurrency(name, undefined)); no store method takes null, so null here
+ * always meant undefined.
+ */
+function replay(target: object, call: { method: string; args: readonly unknown[] }): void {
+  const method = (target as Record<string, (...args: unknown[]) => unknown>)[call.method] as (...args: unknown[]) => unknown;
+  method.apply(target, call.args.map((a) => (a === null ? undefined : a)));
+}
+
 /** Applies one call of the registry's store, in the caller's transaction. */
 export function applyCall(store: Store, call: RegistryCall): void {
-  const method = store[call.method] as (...args: unknown[]) => unknown;
-  // JSON turned undefined arguments into null (setReservedConcurrency(name, undefined)); no
-  // store method takes null, so null here always meant undefined.
-  method.apply(store, call.args.map((a: unknown) => (a === null ? undefined : a)));
+  replay(store, call);
 }
 
 type Mode = { kind: 'guard' } | { kind: 'replay' } | { kind: 'record'; calls: RecordedCall[] };
@@ -166,9 +173,8 @@ export class RecordingStore extends Store {
     }
     for (const [name, list] of bySide) {
       const side = this.sides.get(name) as SideStore;
-      const target = side as unknown as Record<string, (...args: unknown[]) => unknown>;
       side.tx(() => {
-        for (const call of list) (target[call.method] as (...args: unknown[]) => unknown).apply(side, call.args.map((a) => (a === null ? undefined : a)));
+        for (const call of list) replay(side, call);
       });
     }
     for (const call of calls) if (!isSideCall(call)) applyCall(this, call);

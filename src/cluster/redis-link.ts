@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createClient, ErrorReply, RESP_TYPES, type RedisArgument } from 'redis';
+import { redactedRedisUrl } from '../config/redis-url.js';
 
 export interface RedisConnectionOptions {
   /** `redis[s]://[[user][:password]@]host[:port][/db]` */
@@ -56,17 +57,6 @@ const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|OOM|MISCONF|NOREPL
 /** Strings as Buffers: payloads must come back byte for byte (status replies such as OK too, for one type). */
 const BINARY = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.SIMPLE_STRING]: Buffer } } as const;
 
-/** The URL without its password, for messages and logs. */
-function displayTarget(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the configured URL';
-  }
-}
-
 /** Reconnect back-off once connected before: quick enough that a Redis restart costs about a second. */
 function reconnectDelay(retries: number): number {
   return Math.min(50 * 2 ** retries, 1000) + Math.floor(Math.random() * 100);
@@ -110,7 +100,7 @@ export class RedisLink {
     private readonly opts: RedisConnectionOptions,
     private readonly errors: RedisLinkErrors,
   ) {
-    this.target = displayTarget(opts.url);
+    this.target = redactedRedisUrl(opts.url);
     this.timeoutMs = opts.commandTimeoutMs ?? 10_000;
     this.client = this.newClient(() => {
       this.everReady = true;

@@ -1,3 +1,5 @@
+import type { Dashboard, Panel } from '../../src/metrics/dashboards.js';
+
 /** Reads one sample from a Prometheus exposition: the sum of every series of `name` matching `labels`. */
 export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   let total = 0;
@@ -15,4 +17,15 @@ export function sample(text: string, name: string, labels: Record<string, string
 export async function scrape(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`);
   return res.text();
+}
+
+/** A dashboard's panels under the title of the row they follow. */
+export function panelsByRow(d: Dashboard): Map<string, Panel[]> {
+  const rows = new Map<string, Panel[]>();
+  let current: Panel[] = [];
+  for (const p of d.panels) {
+    if (p.type === 'row') rows.set(p.title, (current = []));
+    else current.push(p);
+  }
+  return rows;
 }

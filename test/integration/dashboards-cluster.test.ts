@@ -13,7 +13,7 @@ import { LambdaClient, PutFunctionConcurrencyCommand, ResourceConflictException,
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARDS, expressions, type Dashboard, type Panel } from '../../src/metrics/dashboards.js';
 import { deployFixture } from '../helpers/laminar.js';
-import { sample, scrape } from '../helpers/metrics.js';
+import { panelsByRow, sample, scrape } from '../helpers/metrics.js';
 import { startProbe, type Probe } from '../helpers/probe.js';
 import { startPrometheus, type PrometheusHandle } from '../helpers/prometheus.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
@@ -121,16 +121,6 @@ function concrete(expr: string, fn?: string): string {
     .replaceAll('node=~"$node"', 'node=~".*"');
 }
 
-function rowsOf(d: Dashboard): Map<string, Panel[]> {
-  const rows = new Map<string, Panel[]>();
-  let current: Panel[] = [];
-  for (const p of d.panels) {
-    if (p.type === 'row') rows.set(p.title, (current = []));
-    else current.push(p);
-  }
-  return rows;
-}
-
 describe('the dashboards over a Prometheus scraping two cluster nodes', () => {
   let at = 0;
   const fn = { echo: '', zero: '', sleep: '' };
@@ -183,7 +173,7 @@ describe('the dashboards over a Prometheus scraping two cluster nodes', () => {
     const problems: string[] = [];
     for (const [file, build] of Object.entries(DASHBOARDS)) {
       const d = build();
-      for (const [row, panels] of rowsOf(d)) {
+      for (const [row, panels] of panelsByRow(d)) {
         for (const p of panels) {
           for (const t of p.targets ?? []) {
             const expr = concrete(t.expr, fn.echo);

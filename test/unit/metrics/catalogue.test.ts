@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { dashboardText } from '../../../src/cli/dashboards.js';
 import { DASHBOARDS, expressions, type Dashboard, type Panel } from '../../../src/metrics/dashboards.js';
+import { panelsByRow } from '../../helpers/metrics.js';
 import { Metrics } from '../../../src/metrics/metrics.js';
 
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
@@ -120,14 +121,3 @@ describe('dashboards/', () => {
     }
   });
 });
-
-/** A dashboard's panels under the title of the row they follow. */
-function panelsByRow(d: Dashboard): Map<string, Panel[]> {
-  const rows = new Map<string, Panel[]>();
-  let current: Panel[] = [];
-  for (const p of d.panels) {
-    if (p.type === 'row') rows.set(p.title, (current = []));
-    else current.push(p);
-  }
-  return rows;
-}
