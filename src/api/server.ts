@@ -1,8 +1,8 @@
-import type { SharedWrite } from '../core/shared-write.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Partition } from '../core/arn.js';
 import type { Clock } from '../core/clock.js';
+import type { SharedWrite } from '../core/shared-write.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { EventSink } from '../async/dispatcher.js';
