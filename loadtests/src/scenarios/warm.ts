@@ -15,15 +15,23 @@ import type { Scenario, ScenarioContext } from './scenario.js';
 export const WARM_CONNECTIONS = [10, 100];
 const FUNCTION = 'warm-noop';
 
+/** How long each request of a prewarm burst holds its environment: longer than the burst takes to arrive. */
+const HOLD_MS = 300;
+
 /**
- * Creates one environment per connection before anything is timed: bursts of `connections`
- * concurrent requests until a burst starts no new environment (at most a few).
+ * Creates one environment per connection before anything is timed, as the floors start one backend
+ * per connection: bursts of `connections` requests at once, each holding its environment for
+ * HOLD_MS (the no-op fixtures read `holdMs`), so each needs an environment of its own. It ends with
+ * a burst that starts none, which shows every connection has one (or after four bursts: a host
+ * short of memory may never keep that many, and the run then reports its cold starts). Bursts of the measured no-op
+ * would not do: its requests overlap only as far as the server's main thread lets them, so new
+ * environments would keep starting, one race at a time, while measuring.
  */
 export async function prewarm(server: LaminarServer, path: string, connections: number): Promise<void> {
   const coldStarts = async () => promValue(parseProm(await server.scrape()), 'laminar_cold_starts_total') ?? 0;
+  const body = JSON.stringify({ holdMs: HOLD_MS });
   for (let i = 0, before = await coldStarts(); i < 4; i++) {
-    await runLoad({ url: server.url, path, body: '{}', connections, amount: connections * 4 });
-    await new Promise((r) => setTimeout(r, 200));
+    await runLoad({ url: server.url, path, body, connections, amount: connections });
     const after = await coldStarts();
     if (after === before) return;
     before = after;

@@ -34,6 +34,17 @@ export interface NodeRuntimeOptions {
   requireFrom: string;
 }
 
+/**
+ * Max Memory Used is a peak, read at the end of Init and of an invocation. A read costs a heap
+ * statistics call (thread) or getrusage (process) and an object: a few µs, a real share of a no-op
+ * invocation in an environment whose code the JIT has not optimised yet (each environment has its
+ * own isolate). It is read again after an invocation that ran for at least READ_AFTER_MS (time to
+ * allocate more than a little), that failed, or when READ_EVERY_MS have passed since the last
+ * read; after a run of quick invocations the REPORT line shows a peak at most that old.
+ */
+const READ_AFTER_MS = 1;
+const READ_EVERY_MS = 100;
+
 export interface NodeRuntime {
   /** Lambda's Init result, once the handler module has been imported. */
   init(): Promise<InitReply>;
@@ -62,6 +73,14 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
   process.on('uncaughtException', (error) => reportFatal('Uncaught Exception', error));
   process.on('unhandledRejection', (reason) => reportFatal('Unhandled Promise Rejection', new UnhandledPromiseRejection(reason)));
 
+  let memoryMb = 1;
+  let memoryReadAt = Number.NEGATIVE_INFINITY;
+  const readMemory = (now: number): number => {
+    memoryReadAt = now;
+    memoryMb = options.sampleMemoryMb();
+    return memoryMb;
+  };
+
   let handler: UserHandler | undefined;
   let initError: FunctionErrorPayload | undefined;
   try {
@@ -84,7 +103,7 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
       ok: error === undefined,
       ...(error ? { error } : {}),
       outputSent: options.outputSent(),
-      maxMemoryUsedMb: options.sampleMemoryMb(),
+      maxMemoryUsedMb: readMemory(performance.now()),
     };
   }
 
@@ -122,13 +141,16 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
 
   /**
    * Ends the invocation's phase and builds its reply, its fields stored in one order (replies of
-   * one outcome share a hidden class; no spread). Memory is sampled once, at the end: the peak is
-   * what the REPORT line shows, and the start of an invocation is the end of the one before it.
+   * one outcome share a hidden class; no spread). Memory is read at the end, when due (see
+   * READ_AFTER_MS): the peak is what the REPORT line shows, and the start of an invocation is the
+   * end of the one before it.
    */
   function reply(started: number, ok: boolean, result: string | undefined, error: FunctionErrorPayload | undefined, isFatal: boolean): InvokeReply {
-    const durationMs = performance.now() - started;
+    const now = performance.now();
+    const durationMs = now - started;
     capture.endPhase();
-    const out: InvokeReply = { kind: 'invoke', ok, durationMs, maxMemoryUsedMb: options.sampleMemoryMb(), outputSent: options.outputSent() };
+    const fresh = !ok || durationMs >= READ_AFTER_MS || now - memoryReadAt >= READ_EVERY_MS;
+    const out: InvokeReply = { kind: 'invoke', ok, durationMs, maxMemoryUsedMb: fresh ? readMemory(now) : memoryMb, outputSent: options.outputSent() };
     if (result !== undefined) out.result = result;
     if (error !== undefined) out.error = error;
     if (isFatal) out.fatal = true;
