@@ -7,6 +7,7 @@ import { parseLogTail } from '../../loadtests/src/harness/invoke.js';
 import { counterRate, histogramQuantile, parseProm, promValue } from '../../loadtests/src/harness/prom.js';
 import { median, ratio, stat } from '../../loadtests/src/harness/stats.js';
 import { categorize, summarizeProfile, type CpuProfile } from '../../loadtests/src/profile/cpuprofile.js';
+import { parsePerfScript, summarizeSamples } from '../../loadtests/src/profile/perf.js';
 import { weightedPicker } from '../../loadtests/src/scenarios/mixed.js';
 import { evaluateTargets } from '../../loadtests/src/targets.js';
 
@@ -89,6 +90,39 @@ describe('CPU profile summary', () => {
     expect(categorize(frame('x', 'file:///repo/node_modules/@fastify/ajv/index.js'), '/repo')).toBe('@fastify/ajv');
     expect(categorize(frame('(garbage collector)'), '/repo')).toBe('GC');
     expect(categorize(frame('writev'), '/repo')).toBe('V8 builtins');
+  });
+});
+
+describe('perf summary', () => {
+  // `perf script -F tid,ip,sym,dso`: a header line per sample, then its frames, leaf first.
+  const sample = (tid: number, ...frames: string[]) => `${tid} \n${frames.map((f, i) => `\t${(0x1000 + i).toString(16)} ${f}`).join('\n')}\n`;
+  const script = [
+    // The main thread: a syscall from JavaScript, and JavaScript itself.
+    sample(1, '__GI___writev (/usr/lib/libc.so.6)', 'JS:*writevGeneric node:internal/stream_base_commons (/tmp/perf-1.map)', 'node::Start (/usr/bin/node)'),
+    sample(1, 'pvm_irq_enable ([kernel.kallsyms])', 'do_syscall_64 ([kernel.kallsyms])', 'read (/usr/lib/libc.so.6)', 'uv__read (/usr/bin/node)', 'node::Start (/usr/bin/node)'),
+    // An environment thread: a page fault on allocation, a scavenge, and a stack cut short at a futex.
+    sample(2, 'clear_page_erms ([kernel.kallsyms])', 'asm_exc_page_fault ([kernel.kallsyms])', 'Builtins_FastNewClosure (/usr/bin/node)', 'node::worker::Worker::Run (/usr/bin/node)'),
+    sample(2, 'v8::internal::Scavenger::ScavengeObject (/usr/bin/node)', 'v8::internal::Heap::CollectGarbage (/usr/bin/node)', 'Builtins_LoadIC (/usr/bin/node)', 'node::worker::Worker::Run (/usr/bin/node)'),
+    sample(2, '__futex_abstimed_wait_common (/usr/lib/libc.so.6)'),
+    // A V8 helper, and a thread seen only cut short.
+    sample(3, 'v8::internal::ConcurrentMarking::RunMajor (/usr/bin/node)', 'node::(anonymous namespace)::PlatformWorkerThread (/usr/bin/node)'),
+    sample(4, 'pthread_cond_wait (/usr/lib/libc.so.6)'),
+  ].join('\n');
+
+  it('reads the thread and the frames of each sample, kernel frames marked', () => {
+    const samples = parsePerfScript(script);
+    expect(samples).toHaveLength(7);
+    expect(samples[1]).toEqual({ tid: 1, frames: ['[k] pvm_irq_enable', '[k] do_syscall_64', 'read', 'uv__read', 'node::Start'] });
+  });
+
+  it('divides CPU time by thread group and kind of work per request', () => {
+    // 7 samples of 250 µs over 10 requests: 25 µs per sample per request.
+    const s = summarizeSamples(parsePerfScript(script), 10);
+    expect(s.byGroup).toEqual({ main: 50, environments: 75, 'v8 helpers': 25, other: 25 });
+    expect(s.byWork.main).toEqual({ native: 25, 'syscalls and kernel': 25 });
+    expect(s.byWork.environments).toEqual({ 'page faults': 25, 'garbage collection': 25, native: 25 });
+    // Kernel time shows on the call that entered the kernel.
+    expect(s.topSelf.main?.map((e) => e.symbol).sort()).toEqual(['__GI___writev', 'read']);
   });
 });
 

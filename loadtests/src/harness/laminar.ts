@@ -25,6 +25,8 @@ export interface LaminarStartOptions {
   flags?: Record<string, string | number | boolean>;
   /** Write a V8 CPU profile of the server process into this folder (written at exit). */
   cpuProfDir?: string;
+  /** More flags for node itself, before the script (e.g. --perf-basic-prof). */
+  nodeArgs?: string[];
   /** Another build's main.js (default: this repo's dist/, or LOADTEST_LAMINAR_MAIN). */
   main?: string;
 }
@@ -69,7 +71,7 @@ export class LaminarServer {
       isolation: 'thread',
       ...options.flags,
     };
-    const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+    const nodeArgs = [...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ...(options.nodeArgs ?? [])];
     const args = [...nodeArgs, main, 'serve', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
     const child = await startNode({
       args,

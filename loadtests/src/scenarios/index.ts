@@ -2,6 +2,7 @@ import { asyncScenario } from './async.js';
 import { autoscale } from './autoscale.js';
 import { cluster } from './cluster.js';
 import { cold } from './cold.js';
+import { cpu } from './cpu.js';
 import { kinds } from './kinds.js';
 import { mixed } from './mixed.js';
 import { profile } from './profile.js';
@@ -11,4 +12,4 @@ import { throttle } from './throttle.js';
 import { warm } from './warm.js';
 
 /** Every scenario, in the order `npm run loadtest` runs them. */
-export const SCENARIOS: readonly Scenario[] = [warm, cold, kinds, throttle, provisioned, mixed, autoscale, asyncScenario, cluster, profile];
+export const SCENARIOS: readonly Scenario[] = [warm, cold, kinds, throttle, provisioned, mixed, autoscale, asyncScenario, cluster, cpu, profile];
