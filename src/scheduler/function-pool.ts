@@ -1,6 +1,5 @@
 import type { TimerHandle } from '../core/clock.js';
 import type { ExecutionEnvironment } from '../environments/environment.js';
-import { mostRecentlyUsed } from './placement.js';
 
 export type EnvironmentState = 'initializing' | 'idle' | 'busy';
 export type EnvironmentKind = 'on-demand' | 'provisioned';
@@ -38,7 +37,15 @@ const w = (m: PooledEnvironment): Member => m as Member;
  */
 export class FunctionPool {
   private readonly all = new Set<PooledEnvironment>();
+  /**
+   * The members that are idle and not retiring, by kind, in the order `idle()` picks from: the
+   * last is the most recently used, and among equally recent ones the first added. Kept as the
+   * members change, so placing an invocation never walks the pool.
+   */
+  private readonly idleOf: Record<EnvironmentKind, PooledEnvironment[]> = { 'on-demand': [], provisioned: [] };
+  private readonly added = new WeakMap<PooledEnvironment, number>();
   private isRetired = false;
+  private addedCount = 0;
 
   constructor(
     readonly functionName: string,
@@ -54,9 +61,10 @@ export class FunctionPool {
     return this.isRetired;
   }
 
-  /** The most recently used idle environment of `kind`, left where it is. */
+  /** The most recently used idle environment of `kind` that is not retiring, left where it is. */
   idle(kind: EnvironmentKind): PooledEnvironment | undefined {
-    return mostRecentlyUsed(this.members, kind);
+    const list = this.idleOf[kind];
+    return list[list.length - 1];
   }
 
   /**
@@ -72,11 +80,13 @@ export class FunctionPool {
   add(env: ExecutionEnvironment, kind: EnvironmentKind, now: number): PooledEnvironment {
     const member: PooledEnvironment = { env, kind, pool: this, state: 'initializing', lastUsedAt: now, invocations: 0 };
     this.all.add(member);
+    this.added.set(member, this.addedCount++);
     return member;
   }
 
   /** An idle environment taken for an invocation, or a new one whose Init succeeded. */
   markBusy(member: PooledEnvironment): void {
+    this.leaveIdle(member);
     member.idleTimer?.cancel();
     delete w(member).idleTimer;
     w(member).state = 'busy';
@@ -84,10 +94,12 @@ export class FunctionPool {
 
   /** Idle from `now`: after an invocation, or a provisioned one whose Init succeeded. */
   markIdle(member: PooledEnvironment, now: number, expiry?: TimerHandle): void {
+    this.leaveIdle(member);
     const m = w(member);
     m.state = 'idle';
     m.lastUsedAt = now;
     if (expiry) m.idleTimer = expiry;
+    if (!m.retiring) this.enterIdle(member);
   }
 
   /** One more invocation ran on `member`. */
@@ -97,10 +109,12 @@ export class FunctionPool {
 
   /** Destroyed when its current invocation ends instead of returning to the pool. */
   markRetiring(member: PooledEnvironment): void {
+    this.leaveIdle(member);
     w(member).retiring = true;
   }
 
   remove(member: PooledEnvironment): void {
+    this.leaveIdle(member);
     member.idleTimer?.cancel();
     delete w(member).idleTimer;
     this.all.delete(member);
@@ -109,6 +123,26 @@ export class FunctionPool {
   /** No new invocation is placed here any more. */
   retire(): void {
     this.isRetired = true;
+  }
+
+  /** Files an idle member where `idle()` finds it: usually last, as the most recent. */
+  private enterIdle(member: PooledEnvironment): void {
+    const list = this.idleOf[member.kind];
+    const order = this.added.get(member) ?? 0;
+    let i = list.length;
+    for (; i > 0; i--) {
+      const before = list[i - 1] as PooledEnvironment;
+      if (before.lastUsedAt < member.lastUsedAt || (before.lastUsedAt === member.lastUsedAt && (this.added.get(before) ?? 0) > order)) break;
+    }
+    list.splice(i, 0, member);
+  }
+
+  /** Takes a member out of the idle list, where it is while idle and not retiring. */
+  private leaveIdle(member: PooledEnvironment): void {
+    if (member.state !== 'idle' || member.retiring) return;
+    const list = this.idleOf[member.kind];
+    const i = list.lastIndexOf(member);
+    if (i >= 0) list.splice(i, 1);
   }
 
   count(state?: EnvironmentState): number {

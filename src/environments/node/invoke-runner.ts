@@ -64,6 +64,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+const liveResources = (): string[] => process.getActiveResourcesInfo();
+
 /**
  * Resolves with the first completion: callback, succeed/fail/done, the returned promise, a sync
  * return value (handlers with fewer than 3 parameters, as Node 24's runtime does), or, when
@@ -76,85 +78,122 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export function runHandler(handler: UserHandler, task: InvokeTask, config: BootstrapConfig, options: RunOptions & { fatal: FatalHook }): Promise<HandlerOutcome | FatalOutcome>;
 export function runHandler(handler: UserHandler, task: InvokeTask, config: BootstrapConfig, options?: RunOptions): Promise<HandlerOutcome>;
 export function runHandler(handler: UserHandler, task: InvokeTask, config: BootstrapConfig, options: RunOptions = {}): Promise<HandlerOutcome | FatalOutcome> {
-  const pollMs = options.pollMs ?? 2;
-  const activeResources = options.activeResources ?? (() => process.getActiveResourcesInfo());
+  const activeResources = options.activeResources ?? liveResources;
   // The resources alive before the handler runs matter only to a handler that may end with an
   // empty event loop (callbacks, or no result at all); an async function's promise is its outcome.
   const baseline = isAsyncFunction(handler) ? undefined : countResources(activeResources());
-  return new Promise<HandlerOutcome | FatalOutcome>((resolve) => {
-    let settled = false;
-    let called = false;
-    const flags: InvocationFlags = { waitForEmptyEventLoop: true };
-    let afterDrain: (() => void) | undefined;
-    let watching = false;
+  const run = new HandlerRun(task.deadlineMs, options.pollMs ?? 2, activeResources, baseline, options.fatal);
+  run.start(handler, task, config);
+  return run.promise;
+}
 
-    const settle = (outcome: HandlerOutcome | FatalOutcome): void => {
-      if (settled) return;
-      settled = true;
-      if (options.fatal) options.fatal.end = undefined;
-      resolve(outcome);
-    };
-    if (options.fatal) options.fatal.end = (fatal) => settle({ ok: false, fatal });
-    // The poller's timer is unref'd: ref'd timers count as live resources (the one running its
-    // callback included), so a ref'd poller would always see itself.
-    const poll = (): void => {
-      if (settled) return;
-      // Without a baseline (an async function that also called its callback) there is nothing to wait for.
-      if (baseline === undefined || isDrained(baseline, countResources(activeResources()))) {
-        if (afterDrain) return afterDrain();
-        if (!called) {
-          called = true;
-          return settle({ ok: true, result: null });
-        }
-      }
-      setTimeout(poll, pollMs).unref();
-    };
-    const watchDrain = (): void => {
-      if (watching) return;
-      watching = true;
-      setTimeout(poll, 0).unref();
-    };
-    const firstCallOnly =
-      <A extends unknown[]>(fn: (...args: A) => void) =>
-      (...args: A): void => {
-        if (called) return;
-        called = true;
-        fn(...args);
-      };
+/** The poller, a plain function with the run as its argument: no closure per invocation. */
+function pollRun(run: HandlerRun): void {
+  run.poll();
+}
 
-    const fail = (error: unknown): void => settle({ ok: false, error });
-    const callback = firstCallOnly((err?: unknown, result?: unknown) => {
-      if (err !== undefined && err !== null) return fail(err);
-      if (!flags.waitForEmptyEventLoop) return settle({ ok: true, result });
-      afterDrain = () => settle({ ok: true, result });
-      watchDrain();
+/**
+ * One invocation's completion. A class rather than closures in a promise executor: the runtime
+ * runs in an isolate of its own per environment, which at ~30 invocations a second per
+ * environment V8 does not optimise, and there every closure is an allocation on a slow path.
+ * What the handler can hold (the callback and the context's methods) are the only closures.
+ */
+class HandlerRun {
+  readonly promise: Promise<HandlerOutcome | FatalOutcome>;
+  readonly flags: InvocationFlags = { waitForEmptyEventLoop: true };
+  private resolvePromise: ((outcome: HandlerOutcome | FatalOutcome) => void) | undefined;
+  private settled = false;
+  /** The callback or succeed/fail/done has been called (only the first call counts). */
+  private called = false;
+  /** A callback's success, waiting for the event loop to empty. */
+  private afterDrain: HandlerOutcome | undefined;
+  private watching = false;
+
+  constructor(
+    private readonly deadlineMs: number,
+    private readonly pollMs: number,
+    private readonly activeResources: () => string[],
+    private readonly baseline: ResourceCounts | undefined,
+    private readonly fatal: FatalHook | undefined,
+  ) {
+    this.promise = new Promise((resolve) => {
+      this.resolvePromise = resolve;
     });
-    const done = firstCallOnly((err?: unknown, result?: unknown) => {
-      if (err !== undefined && err !== null) fail(err);
-      else settle({ ok: true, result });
-    });
-    const succeed = (result?: unknown): void => done(null, result);
-    // `fail()` with nothing reports the string 'handled', as the RIC does.
-    const failLegacy = (err?: unknown): void => done(err === undefined || err === null ? 'handled' : err, null);
+    if (fatal) fatal.end = (payload) => this.settle({ ok: false, fatal: payload });
+  }
 
+  readonly callback = (err?: unknown, result?: unknown): void => {
+    if (this.called) return;
+    this.called = true;
+    if (err !== undefined && err !== null) return this.settle({ ok: false, error: err });
+    if (!this.flags.waitForEmptyEventLoop) return this.settle({ ok: true, result });
+    this.afterDrain = { ok: true, result };
+    this.watchDrain();
+  };
+
+  readonly done = (err?: unknown, result?: unknown): void => {
+    if (this.called) return;
+    this.called = true;
+    this.settle(err !== undefined && err !== null ? { ok: false, error: err } : { ok: true, result });
+  };
+
+  readonly succeed = (result?: unknown): void => this.done(null, result);
+
+  /** `fail()` with nothing reports the string 'handled', as the RIC does. */
+  readonly fail = (err?: unknown): void => this.done(err === undefined || err === null ? 'handled' : err, null);
+
+  readonly getRemainingTimeInMillis = (): number => this.deadlineMs - Date.now();
+
+  start(handler: UserHandler, task: InvokeTask, config: BootstrapConfig): void {
     let result: unknown;
     try {
       const event = JSON.parse(task.payload) as unknown;
-      const getRemainingTimeInMillis = (): number => task.deadlineMs - Date.now();
-      const context = buildContext(task, config, flags, { succeed, fail: failLegacy, done, getRemainingTimeInMillis });
-      result = handler(event, context, callback);
+      // The run carries the context's methods itself: no object of methods per invocation.
+      const context = buildContext(task, config, this.flags, this);
+      result = handler(event, context, this.callback);
     } catch (err) {
-      callback(err);
+      this.callback(err);
       return;
     }
     if (isThenable(result)) {
-      result.then(succeed, failLegacy);
+      result.then(this.succeed, this.fail);
       return;
     }
     if (handler.length < 3 && result !== undefined) {
-      succeed(result);
+      this.succeed(result);
       return;
     }
-    watchDrain();
-  });
+    this.watchDrain();
+  }
+
+  /**
+   * Looks at the event loop while waiting for it to empty. The poller's timer is unref'd: ref'd
+   * timers count as live resources (the one running its callback included), so a ref'd poller
+   * would always see itself.
+   */
+  poll(): void {
+    if (this.settled) return;
+    // Without a baseline (an async function that also called its callback) there is nothing to wait for.
+    if (this.baseline === undefined || isDrained(this.baseline, countResources(this.activeResources()))) {
+      if (this.afterDrain) return this.settle(this.afterDrain);
+      if (!this.called) {
+        this.called = true;
+        return this.settle({ ok: true, result: null });
+      }
+    }
+    setTimeout(pollRun, this.pollMs, this).unref();
+  }
+
+  private watchDrain(): void {
+    if (this.watching) return;
+    this.watching = true;
+    setTimeout(pollRun, 0, this).unref();
+  }
+
+  private settle(outcome: HandlerOutcome | FatalOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.fatal) this.fatal.end = undefined;
+    this.resolvePromise?.(outcome);
+  }
 }
