@@ -49,6 +49,8 @@ export class LogCapture {
   /** The last phase has ended and the next invocation has not begun: output waits in `held`. */
   private between = false;
   private held = '';
+  /** A drop was reported in the current phase, so the count must go back to 0 when it ends. */
+  private dropReported = false;
 
   /**
    * `onOutput` is the log channel: it sees each piece in order, once (the thread bootstrap posts
@@ -88,7 +90,10 @@ export class LogCapture {
     if (this.limiter) {
       const closing = this.limiter.end();
       if (closing !== '') this.onOutput(closing);
-      this.options.onDropped?.(0);
+      // The count starts again from 0 only where this phase moved it (the main thread also
+      // resets it when it takes a dead environment's output).
+      if (this.dropReported) this.options.onDropped?.(0);
+      this.dropReported = false;
     }
     this.lineOpen = false;
     this.between = true;
@@ -136,7 +141,10 @@ export class LogCapture {
     if (this.limiter) {
       const before = this.limiter.dropped;
       kept = this.limiter.write(text);
-      if (this.limiter.dropped !== before) this.options.onDropped?.(this.limiter.dropped);
+      if (this.limiter.dropped !== before) {
+        this.dropReported = true;
+        this.options.onDropped?.(this.limiter.dropped);
+      }
       if (kept === '') return;
     }
     if (this.between) this.hold(kept);
