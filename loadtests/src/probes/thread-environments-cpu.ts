@@ -15,20 +15,13 @@
  * Each target runs in a child process of its own, so one's threads never share a count with another's.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Piscina } from 'piscina';
-import { FUNCTIONS_DIR, REPO_DIR } from '../harness/paths.js';
+import { REPO_DIR } from '../harness/paths.js';
 import { median } from '../harness/stats.js';
-
-interface Backend {
-  call(): Promise<unknown>;
-  stop(): Promise<void>;
-}
+import { startNoopEnvironment, taskNs, tids, type ProbeBackend } from './noop-environment.js';
 
 interface Figures {
   invokesPerSecond: number;
@@ -36,49 +29,7 @@ interface Figures {
   otherUs: number;
 }
 
-/** What the probe uses of a thread environment built from `dist/` (loaded at run time). */
-interface ThreadEnvironmentLike {
-  init(): Promise<{ ok: boolean }>;
-  invoke(request: { requestId: string; payload: Buffer; invokedFunctionArn: string; deadlineMs: number }): Promise<{ status: string }>;
-  destroy(): Promise<void>;
-}
-
-async function laminarBackend(dist: string, i: number): Promise<Backend> {
-  const mod = (await import(pathToFileURL(join(dist, 'environments', 'thread', 'thread-environment.js')).href)) as {
-    ThreadEnvironment: new (id: string, spec: object, options: object) => ThreadEnvironmentLike;
-  };
-  const spec = {
-    functionName: 'noop',
-    version: '$LATEST',
-    runtime: 'nodejs20.x',
-    handler: 'index.handler',
-    codeDir: join(FUNCTIONS_DIR, 'noop'),
-    memoryMb: 128,
-    timeoutSeconds: 3,
-    variables: {},
-    initializationType: 'on-demand',
-    region: 'us-east-1',
-    accountId: '123456789012',
-    logGroupName: '/aws/lambda/noop',
-    logStreamName: `probe-${i}`,
-    tmpDir: join(tmpdir(), `laminar-probe-${randomUUID()}`),
-    layerDirs: [],
-    isolation: 'thread',
-  };
-  const env = new mod.ThreadEnvironment(`probe-${i}`, spec, { bootstrapPath: join(dist, 'environments', 'thread', 'bootstrap.js') });
-  if (!(await env.init()).ok) throw new Error('a probe environment failed its Init');
-  const payload = Buffer.from('{}');
-  const arn = 'arn:aws:lambda:us-east-1:123456789012:function:noop';
-  return {
-    call: async () => {
-      const out = await env.invoke({ requestId: randomUUID(), payload, invokedFunctionArn: arn, deadlineMs: Date.now() + 3000 });
-      if (out.status !== 'success') throw new Error(`invoke answered ${out.status}`);
-    },
-    stop: () => env.destroy(),
-  };
-}
-
-async function piscinaBackend(): Promise<Backend> {
+async function piscinaBackend(): Promise<ProbeBackend> {
   // As the piscina-each floor and Laminar configure a pool: one thread, no queue, sync atomics.
   const pool = new Piscina<string, string>({
     filename: fileURLToPath(new URL('../floors/trivial-task.js', import.meta.url)),
@@ -91,22 +42,20 @@ async function piscinaBackend(): Promise<Backend> {
     recordTiming: false,
   });
   await pool.run('{}');
-  return { call: () => pool.run('{}'), stop: () => pool.destroy() };
+  return {
+    call: async () => {
+      await pool.run('{}');
+    },
+    stop: () => pool.destroy(),
+  };
 }
 
-const taskNs = (tid: string): number => {
-  try {
-    return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-  } catch {
-    return 0;
-  }
-};
-const cpuByThread = (): Map<string, number> => new Map(readdirSync('/proc/self/task').map((tid) => [tid, taskNs(tid)]));
+const cpuByThread = (): Map<string, number> => new Map(tids().map((tid) => [tid, taskNs(tid)]));
 
 /** One target in this process: starts the environments, runs the callers, prints its figures as JSON. */
 async function measureHere(target: string, environments: number, seconds: number): Promise<void> {
-  const make = (i: number): Promise<Backend> => (target === 'piscina' ? piscinaBackend() : laminarBackend(target, i));
-  const backends: Backend[] = [];
+  const make = (i: number): Promise<ProbeBackend> => (target === 'piscina' ? piscinaBackend() : startNoopEnvironment(target, { memoryMb: 128, id: `probe-${i}` }));
+  const backends: ProbeBackend[] = [];
   // A few at a time: a hundred threads starting at once would only queue on two cores.
   for (let i = 0; i < environments; i += 10) backends.push(...(await Promise.all(Array.from({ length: Math.min(10, environments - i) }, (_, k) => make(i + k)))));
   const idle = [...backends];
@@ -114,7 +63,7 @@ async function measureHere(target: string, environments: number, seconds: number
   let count = 0;
   const caller = async (): Promise<void> => {
     while (performance.now() < until) {
-      const backend = idle.pop() as Backend;
+      const backend = idle.pop() as ProbeBackend;
       await backend.call();
       idle.push(backend);
       count++;

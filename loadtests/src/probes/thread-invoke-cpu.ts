@@ -14,27 +14,18 @@
  * before a change next to the change: on a shared machine only figures of one run compare.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { FUNCTIONS_DIR, REPO_DIR } from '../harness/paths.js';
+import { startNoopEnvironment, taskNs, tids } from './noop-environment.js';
 
 const WARMUP = 3000;
 const HANDLER_URL = pathToFileURL(join(FUNCTIONS_DIR, 'noop', 'index.mjs')).href;
 type Target = 'laminar' | 'piscina' | 'worker';
-
-/** What the probe uses of a thread environment built from `dist/` (loaded at run time). */
-interface ThreadEnvironmentLike {
-  init(): Promise<{ ok: boolean }>;
-  invoke(request: { requestId: string; payload: Buffer; invokedFunctionArn: string; deadlineMs: number }): Promise<{ status: string }>;
-  destroy(): Promise<void>;
-}
 
 interface PerInvoke {
   environmentUs: number;
@@ -42,51 +33,11 @@ interface PerInvoke {
   otherUs: number;
 }
 
-const tids = (): string[] => readdirSync('/proc/self/task');
-const taskNs = (tid: string): number => {
-  try {
-    return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-  } catch {
-    return 0;
-  }
-};
-
 /** A started target: one call runs one no-op invocation to completion. */
 async function start(target: Target, dist: string): Promise<{ call: () => Promise<void>; stop: () => Promise<void> }> {
   if (target === 'laminar') {
-    const mod = (await import(pathToFileURL(join(dist, 'environments', 'thread', 'thread-environment.js')).href)) as {
-      ThreadEnvironment: new (id: string, spec: object, options: object) => ThreadEnvironmentLike;
-    };
-    const spec = {
-      functionName: 'noop',
-      version: '$LATEST',
-      runtime: 'nodejs20.x',
-      handler: 'index.handler',
-      codeDir: join(FUNCTIONS_DIR, 'noop'),
-      // As the kinds scenario deploys it: two vCPUs' worth.
-      memoryMb: 3538,
-      timeoutSeconds: 3,
-      variables: {},
-      initializationType: 'on-demand',
-      region: 'us-east-1',
-      accountId: '123456789012',
-      logGroupName: '/aws/lambda/noop',
-      logStreamName: 'probe',
-      tmpDir: join(tmpdir(), `laminar-probe-${randomUUID()}`),
-      layerDirs: [],
-      isolation: 'thread',
-    };
-    const env = new mod.ThreadEnvironment('probe', spec, { bootstrapPath: join(dist, 'environments', 'thread', 'bootstrap.js') });
-    if (!(await env.init()).ok) throw new Error('the probe environment failed its Init');
-    const payload = Buffer.from('{}');
-    const arn = 'arn:aws:lambda:us-east-1:123456789012:function:noop';
-    return {
-      call: async () => {
-        const out = await env.invoke({ requestId: randomUUID(), payload, invokedFunctionArn: arn, deadlineMs: Date.now() + 3000 });
-        if (out.status !== 'success') throw new Error(`invoke answered ${out.status}`);
-      },
-      stop: () => env.destroy(),
-    };
+    // As the kinds scenario deploys it: two vCPUs' worth.
+    return startNoopEnvironment(dist, { memoryMb: 3538 });
   }
   if (target === 'piscina') {
     const pool = new Piscina<string, string>({
