@@ -128,11 +128,12 @@ export class FunctionPool {
   /** Files an idle member where `idle()` finds it: usually last, as the most recent. */
   private enterIdle(member: PooledEnvironment): void {
     const list = this.idleOf[member.kind];
-    const order = this.added.get(member) ?? 0;
     let i = list.length;
     for (; i > 0; i--) {
       const before = list[i - 1] as PooledEnvironment;
-      if (before.lastUsedAt < member.lastUsedAt || (before.lastUsedAt === member.lastUsedAt && (this.added.get(before) ?? 0) > order)) break;
+      if (before.lastUsedAt < member.lastUsedAt) break;
+      // Idle since the same instant: the one added later goes first, so the earlier is taken first.
+      if (before.lastUsedAt === member.lastUsedAt && (this.added.get(before) ?? 0) > (this.added.get(member) ?? 0)) break;
     }
     list.splice(i, 0, member);
   }

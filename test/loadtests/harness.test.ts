@@ -104,21 +104,23 @@ describe('perf summary', () => {
     sample(2, 'clear_page_erms ([kernel.kallsyms])', 'asm_exc_page_fault ([kernel.kallsyms])', 'Builtins_FastNewClosure (/usr/bin/node)', 'node::worker::Worker::Run (/usr/bin/node)'),
     sample(2, 'v8::internal::Scavenger::ScavengeObject (/usr/bin/node)', 'v8::internal::Heap::CollectGarbage (/usr/bin/node)', 'Builtins_LoadIC (/usr/bin/node)', 'node::worker::Worker::Run (/usr/bin/node)'),
     sample(2, '__futex_abstimed_wait_common (/usr/lib/libc.so.6)'),
-    // A V8 helper, and a thread seen only cut short.
+    // A V8 helper, a libuv pool thread, and a thread seen only cut short.
     sample(3, 'v8::internal::ConcurrentMarking::RunMajor (/usr/bin/node)', 'node::(anonymous namespace)::PlatformWorkerThread (/usr/bin/node)'),
+    sample(5, 'uv__fs_work (/usr/bin/node)', 'uv__work_submit (/usr/bin/node)', 'worker (/usr/bin/node)', 'start_thread (/usr/lib/libc.so.6)'),
     sample(4, 'pthread_cond_wait (/usr/lib/libc.so.6)'),
   ].join('\n');
 
   it('reads the thread and the frames of each sample, kernel frames marked', () => {
     const samples = parsePerfScript(script);
-    expect(samples).toHaveLength(7);
+    expect(samples).toHaveLength(8);
     expect(samples[1]).toEqual({ tid: 1, frames: ['[k] pvm_irq_enable', '[k] do_syscall_64', 'read', 'uv__read', 'node::Start'] });
   });
 
   it('divides CPU time by thread group and kind of work per request', () => {
-    // 7 samples of 250 µs over 10 requests: 25 µs per sample per request.
+    // 8 samples of 250 µs over 10 requests: 25 µs per sample per request.
     const s = summarizeSamples(parsePerfScript(script), 10);
-    expect(s.byGroup).toEqual({ main: 50, environments: 75, 'v8 helpers': 25, other: 25 });
+    expect(s.byGroup).toEqual({ main: 50, environments: 75, 'v8 helpers': 25, 'libuv pool': 25, other: 25 });
+    expect(s.totalUs).toBe(200);
     expect(s.byWork.main).toEqual({ native: 25, 'syscalls and kernel': 25 });
     expect(s.byWork.environments).toEqual({ 'page faults': 25, 'garbage collection': 25, native: 25 });
     // Kernel time shows on the call that entered the kernel.

@@ -5,6 +5,20 @@
  * Laminar's placement does) or starts a new one; after warm-up there are as many backends as
  * connections and none is started while measuring.
  */
+/**
+ * A piscina pool as Laminar configures a thread environment's: one thread that never idles out,
+ * one task at a time and no queue, the thread woken through Atomics, no timing histogram.
+ */
+export const ENVIRONMENT_POOL_OPTIONS = {
+  minThreads: 1,
+  maxThreads: 1,
+  concurrentTasksPerWorker: 1,
+  maxQueue: 0,
+  idleTimeout: Number.POSITIVE_INFINITY,
+  atomics: 'sync',
+  recordTiming: false,
+} as const;
+
 export interface Backend {
   call(event: string): Promise<string>;
 }

@@ -6,12 +6,12 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { serveFloor } from './floor-app.js';
-import { eventOf, PerRequestPool } from './per-request.js';
+import { ENVIRONMENT_POOL_OPTIONS, eventOf, PerRequestPool } from './per-request.js';
 
 const TASK = fileURLToPath(new URL('./trivial-task.js', import.meta.url));
 
 const pool = new PerRequestPool(async () => {
-  const p = new Piscina<string, string>({ filename: TASK, minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY, atomics: 'sync', recordTiming: false });
+  const p = new Piscina<string, string>({ filename: TASK, ...ENVIRONMENT_POOL_OPTIONS });
   p.on('error', (err: unknown) => process.stderr.write(`piscina-each floor: ${String(err)}\n`));
   return { call: (event: string) => p.run(event) };
 });

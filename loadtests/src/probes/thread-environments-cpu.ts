@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { Piscina } from 'piscina';
 import { REPO_DIR } from '../harness/paths.js';
 import { median } from '../harness/stats.js';
+import { ENVIRONMENT_POOL_OPTIONS } from '../floors/per-request.js';
 import { startNoopEnvironment, taskNs, tids, type ProbeBackend } from './noop-environment.js';
 
 interface Figures {
@@ -30,17 +31,7 @@ interface Figures {
 }
 
 async function piscinaBackend(): Promise<ProbeBackend> {
-  // As the piscina-each floor and Laminar configure a pool: one thread, no queue, sync atomics.
-  const pool = new Piscina<string, string>({
-    filename: fileURLToPath(new URL('../floors/trivial-task.js', import.meta.url)),
-    minThreads: 1,
-    maxThreads: 1,
-    concurrentTasksPerWorker: 1,
-    maxQueue: 0,
-    idleTimeout: Number.POSITIVE_INFINITY,
-    atomics: 'sync',
-    recordTiming: false,
-  });
+  const pool = new Piscina<string, string>({ filename: fileURLToPath(new URL('../floors/trivial-task.js', import.meta.url)), ...ENVIRONMENT_POOL_OPTIONS });
   await pool.run('{}');
   return {
     call: async () => {

@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { FUNCTIONS_DIR, REPO_DIR } from '../harness/paths.js';
+import { ENVIRONMENT_POOL_OPTIONS } from '../floors/per-request.js';
 import { startNoopEnvironment, taskNs, tids } from './noop-environment.js';
 
 const WARMUP = 3000;
@@ -43,12 +44,7 @@ async function start(target: Target, dist: string): Promise<{ call: () => Promis
     const pool = new Piscina<string, string>({
       filename: fileURLToPath(new URL('./thread-invoke-task.js', import.meta.url)),
       workerData: { handlerUrl: HANDLER_URL },
-      minThreads: 1,
-      maxThreads: 1,
-      concurrentTasksPerWorker: 1,
-      idleTimeout: Infinity,
-      atomics: 'sync',
-      recordTiming: false,
+      ...ENVIRONMENT_POOL_OPTIONS,
     });
     await pool.run('{}');
     return { call: async () => void (await pool.run('{}')), stop: () => pool.destroy() };

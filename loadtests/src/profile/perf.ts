@@ -40,11 +40,19 @@ export function recordPerf(pid: number, file: string): { stop: () => Promise<voi
 export type ThreadGroup = 'main' | 'environments' | 'v8 helpers' | 'libuv pool' | 'other';
 
 /** What a sample was doing, from its frames (first match wins, in this order). */
-export type WorkKind = 'page faults' | 'garbage collection' | 'syscalls and kernel' | 'message passing' | 'JavaScript and builtins' | 'native';
+export type WorkKind = 'page faults' | 'garbage collection' | 'message passing' | 'syscalls and kernel' | 'JavaScript and builtins' | 'native';
+
+/** The mark of a kernel frame in a parsed stack. */
+const KERNEL = '[k] ';
+
+/** A frame of JIT code or of V8's builtins; unnamed JIT code ([unknown]) is a process started without --perf-basic-prof. */
+const JAVASCRIPT = /^(JS:|Builtins_|\[unknown\])/;
 
 export interface PerfSummary {
   /** Responses served while recording: the divisor of every figure. */
   requests: number;
+  /** CPU µs per request, every thread together. */
+  totalUs: number;
   /** CPU µs per request, by thread group. */
   byGroup: Partial<Record<ThreadGroup, number>>;
   /** CPU µs per request, by thread group and kind of work. */
@@ -58,13 +66,14 @@ function groupOf(frames: readonly string[]): ThreadGroup {
   if (all.includes('node::worker::Worker::Run')) return 'environments';
   if (all.includes('PlatformWorkerThread')) return 'v8 helpers';
   if (all.includes('node::Start') || all.includes('__libc_start_call_main')) return 'main';
-  if (all.includes('uv__thread_start') || all.includes('worker (') || all.includes('uv__work_done')) return 'libuv pool';
+  // libuv's pool threads start in its `worker` function.
+  if (frames.includes('worker')) return 'libuv pool';
   return 'other';
 }
 
 /** The frames a sample ran in before reaching JavaScript: where native work was called from. */
 function nativePrefix(frames: readonly string[]): string {
-  const js = frames.findIndex((f) => /^(JS:|Builtins_|\[unknown\])/.test(f));
+  const js = frames.findIndex((f) => JAVASCRIPT.test(f));
   return (js < 0 ? frames : frames.slice(0, js)).join('\n');
 }
 
@@ -74,13 +83,9 @@ function workOf(frames: readonly string[]): WorkKind {
   if (/Scaveng|MarkCompact|ConcurrentMarking|Heap::CollectGarbage|Sweeper/.test(prefix)) return 'garbage collection';
   if (/ValueSerializer|ValueDeserializer|Message::Deserialize|Message::Serialize/.test(prefix)) return 'message passing';
   if ((frames[0] ?? '').startsWith(KERNEL)) return 'syscalls and kernel';
-  // Unnamed JIT code ([unknown]) is JavaScript too: a process started without --perf-basic-prof.
-  if (/^(JS:|Builtins_|\[unknown\])/.test(frames[0] ?? '')) return 'JavaScript and builtins';
+  if (JAVASCRIPT.test(frames[0] ?? '')) return 'JavaScript and builtins';
   return 'native';
 }
-
-/** The mark of a kernel frame in a parsed stack. */
-const KERNEL = '[k] ';
 
 /** One sample: the thread it ran on and its stack, leaf first. */
 export interface PerfSample {
@@ -134,7 +139,7 @@ export function summarizeSamples(samples: readonly PerfSample[], requests: numbe
     const symbols = self.get(group);
     if (symbols) topSelf[group] = [...symbols].sort((a, b) => b[1] - a[1]).slice(0, top).map(([symbol, us]) => ({ symbol, us }));
   }
-  return { requests, byGroup, byWork, topSelf };
+  return { requests, totalUs: samples.length * usPerSample, byGroup, byWork, topSelf };
 }
 
 /** Reads a recording made by recordPerf and divides its CPU time by `requests`. */

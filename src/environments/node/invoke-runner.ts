@@ -101,7 +101,8 @@ function pollRun(run: HandlerRun): void {
 class HandlerRun {
   readonly promise: Promise<HandlerOutcome | FatalOutcome>;
   readonly flags: InvocationFlags = { waitForEmptyEventLoop: true };
-  private resolvePromise: ((outcome: HandlerOutcome | FatalOutcome) => void) | undefined;
+  // Set by the promise's executor, which runs before the constructor returns.
+  private resolvePromise!: (outcome: HandlerOutcome | FatalOutcome) => void;
   private settled = false;
   /** The callback or succeed/fail/done has been called (only the first call counts). */
   private called = false;
@@ -194,6 +195,6 @@ class HandlerRun {
     if (this.settled) return;
     this.settled = true;
     if (this.fatal) this.fatal.end = undefined;
-    this.resolvePromise?.(outcome);
+    this.resolvePromise(outcome);
   }
 }

@@ -169,6 +169,13 @@ describe('log capture', () => {
     capture.endPhase();
     // 51 bytes held and dropped, then the 39 of `<24-char time>\tr-2\tINFO\tnext\n`.
     expect(streamed.slice(sent).join('')).toBe(`${'a'.repeat(100)}\n${outputTruncatedLine(51 + 39, 100)}`);
+    // A phase that drops nothing leaves the count alone: it is 0 since the last phase ended.
+    const reports = dropped.length;
+    capture.beginInvocation('r-3');
+    fakeConsole.log('small');
+    capture.endPhase();
+    expect(dropped).toHaveLength(reports);
+    expect(dropped.at(-1)).toBe(0);
   });
 });
 

@@ -107,6 +107,15 @@ describe.each(NODE_KINDS)('%s environment: Init and invoke', (kind) => {
     expect(untraced.env).not.toHaveProperty('_X_AMZN_TRACE_ID');
   });
 
+  // Max Memory Used is read again after an invocation of 1 ms or more, not only once a second.
+  it("reports the peak of an invocation that grew the environment's memory on its own REPORT", async () => {
+    const env = await ready('hoard');
+    const quick = await env.invoke(request({}));
+    const grown = await env.invoke(request({ mb: 32 }));
+    expect(json(grown)).toEqual({ kept: 1 });
+    expect(grown.maxMemoryUsedMb).toBeGreaterThanOrEqual(quick.maxMemoryUsedMb + 24);
+  });
+
   it('treats a deadline that is not real time (a test clock) as the full timeout', async () => {
     const env = await ready('echo');
     const body = json(await env.invoke(request({}, { deadlineMs: Date.UTC(2020, 0, 1) })));
