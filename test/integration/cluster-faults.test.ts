@@ -172,7 +172,11 @@ describe('a cluster through Redis faults', () => {
       }),
     );
     await until('the load fills the reservation', () => probe.peak === R);
-    await redis.restart();
+    // Down until a caller has met the outage: a restart quicker than the nodes' next Redis call
+    // would go unseen (the callers then hold or wait on 429s), and this test is about one seen.
+    await redis.stop();
+    await until('a caller is refused for Redis', () => outcomes.some((o) => o.status === 500), 10_000);
+    await redis.start();
     const backAt = Date.now();
     await until('invocations sent after the restart succeed', () => outcomes.some((o) => o.status === 200 && o.sentAt >= backAt), 20_000);
     stop = true;
