@@ -41,7 +41,7 @@ export function toLaminarError(err: FastifyError | Error): LaminarError {
  */
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const mapped = toLaminarError(err);
-  if (mapped instanceof ServiceException) request.log.error({ err }, 'internal error');
+  if (mapped instanceof ServiceException) request.log.error({ err, reqId: request.id }, 'internal error');
   sendError(reply, mapped);
 }
 

@@ -5,20 +5,24 @@
  * that come from a sandbox user's socket get AccessDeniedException for everything but Invoke.
  *
  * Who owns the client's socket is read from /proc/net/tcp once per connection, and only for
- * requests that are not invocations, so the invoke path pays nothing for it.
+ * requests that are not invocations. The check is a hook of every route but the invocation
+ * routes, rather than a global hook that first asks whether a request is an invocation: the
+ * invoke path runs no hook and no promise for it.
  */
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AccessDeniedException } from '../core/errors.js';
 import { URL_PATH_PREFIX } from './function-url/address.js';
 import { peerSocket } from '../environments/process/peer-authorizer.js';
 
-/** Invoke (`/2015-03-31/functions/{name}/invocations`), the older InvokeAsync, and any request to a function URL. */
-function isInvocation(method: string, url: string): boolean {
+/**
+ * Routes a sandboxed function may call: Invoke (`/2015-03-31/functions/{name}/invocations`), the
+ * older InvokeAsync, and function URLs. `url` is the route's pattern.
+ */
+function isInvocationRoute(methods: readonly string[], url: string): boolean {
   if (url.startsWith(URL_PATH_PREFIX)) return true;
-  if (method !== 'POST') return false;
-  const path = url.split('?', 1)[0] ?? '';
-  return (path.startsWith('/2015-03-31/functions/') && path.endsWith('/invocations')) || (path.startsWith('/2014-11-13/functions/') && path.includes('/invoke-async'));
+  if (!methods.every((m) => m === 'POST')) return false;
+  return (url.startsWith('/2015-03-31/functions/') && url.endsWith('/invocations')) || (url.startsWith('/2014-11-13/functions/') && url.includes('/invoke-async'));
 }
 
 function isLoopback(address: string | undefined): boolean {
@@ -37,12 +41,17 @@ export function guardSandboxCallers(app: FastifyInstance, sandboxUid: number): v
     }
     return verdict;
   };
-  app.addHook('onRequest', async (req) => {
-    if (isInvocation(req.method, req.url)) return;
+  const guard = async (req: FastifyRequest): Promise<void> => {
     if (await fromSandbox(req.raw.socket)) {
       throw new AccessDeniedException(
         `A function may invoke functions through this API but not ${req.method} ${req.url.split('?', 1)[0] ?? ''}: Laminar refuses requests from inside a sandbox other than Invoke.`,
       );
     }
+  };
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? (route.method as string[]) : [route.method as string];
+    if (isInvocationRoute(methods, route.url)) return;
+    const own = route.onRequest;
+    route.onRequest = own === undefined ? [guard] : [guard, ...(Array.isArray(own) ? own : [own])];
   });
 }

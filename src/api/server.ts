@@ -71,6 +71,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     logger: { level: deps.logLevel ?? 'warn' },
     // Per-request log lines would cost more than a warm invoke on the hot path.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (a pino child is an object and a serializer chain each time):
+    // the few lines written about a request name its id themselves (`reqId`).
+    childLoggerFactory: (logger) => logger,
     genReqId: () => randomUUID(),
     // Function names may be ARNs; keep the router from splitting on their colons.
     routerOptions: { maxParamLength: 512 },

@@ -81,7 +81,7 @@ export async function appAutoScalingRoutes(app: FastifyInstance, o: AppAutoScali
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const mapped = toScalingError(err);
-    if (mapped instanceof InternalServiceException) req.log.error({ err }, 'application auto scaling internal error');
+    if (mapped instanceof InternalServiceException) req.log.error({ err, reqId: req.id }, 'application auto scaling internal error');
     return sendAwsJsonError(reply, mapped);
   });
 

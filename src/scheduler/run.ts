@@ -3,7 +3,7 @@
  * as an outcome, a rejection of the environment included.
  */
 import { wallClock } from '../core/clock.js';
-import type { ExecutionEnvironment, InvokeOutcome } from '../environments/environment.js';
+import type { ExecutionEnvironment, InvokeOutcome, InvokeRequest } from '../environments/environment.js';
 import type { ResolvedTarget } from '../registry/types.js';
 
 /** Lambda's response limit: 6 MiB plus 100 bytes (what the runtime API really accepts). */
@@ -16,14 +16,15 @@ export async function runInvocation(
   payload: Buffer,
   clientContext: string | undefined,
 ): Promise<InvokeOutcome> {
-  const request = {
+  const request: InvokeRequest = {
     requestId,
     payload,
     invokedFunctionArn: target.invokedFunctionArn,
     // Real time: the handler's deadline must not follow a test clock.
     deadlineMs: wallClock.now() + target.configuration.Timeout * 1000,
-    ...(clientContext !== undefined ? { clientContext } : {}),
   };
+  // Assigned rather than spread: a spread in a literal is a slow path on every invocation.
+  if (clientContext !== undefined) request.clientContext = clientContext;
   let outcome: InvokeOutcome;
   try {
     outcome = await env.invoke(request);

@@ -17,7 +17,7 @@ import { throttleException } from './admission/throttle.js';
 import type { FunctionPool, PooledEnvironment } from './function-pool.js';
 import { keepAlive } from './keep-alive.js';
 import { place, type Placement } from './placement.js';
-import { invocationLog, recordMetrics, type InitRecord } from './record.js';
+import { invocationLog, recordMetrics, type InitRecord, type InvocationRecord } from './record.js';
 import { runInvocation } from './run.js';
 
 import type { InvocationResult, InvokeOptions, SchedulerOptions, Throttle } from './types.js';
@@ -177,7 +177,9 @@ export class Scheduler {
   private finish(target: ResolvedTarget, requestId: string, outcome: InvokeOutcome, placed: Placed): InvocationResult {
     const { member, init, coldStartReason } = placed;
     const cfg = target.configuration;
-    const record = {
+    // Built by assignment rather than spreads: a spread in a literal is a slow path, and these
+    // run on every invocation.
+    const record: InvocationRecord = {
       requestId,
       functionName: target.functionName,
       qualifier: target.qualifier ?? '$LATEST',
@@ -185,25 +187,26 @@ export class Scheduler {
       memoryMb: cfg.MemorySize,
       timeoutSeconds: cfg.Timeout,
       outcome,
-      ...(init ? { init } : {}),
-      ...(coldStartReason ? { coldStartReason } : {}),
       endedAt: this.o.clock.now(),
     };
+    if (init) record.init = init;
+    if (coldStartReason) record.coldStartReason = coldStartReason;
     const log = invocationLog(record);
     this.o.environments.appendLog(member, log);
     this.afterInvocation(member, outcome.environmentDead);
     recordMetrics(this.o.metrics, record);
-    return {
+    const result: InvocationResult = {
       requestId,
       executedVersion: target.version,
       payload: outcome.payload,
-      ...(outcome.status !== 'success' ? { functionError: outcome.errorType ?? 'Unhandled' } : {}),
       log,
       coldStart: init !== undefined,
-      ...(coldStartReason ? { coldStartReason } : {}),
       durationMs: outcome.durationMs,
-      ...(init ? { initDurationMs: init.durationMs } : {}),
     };
+    if (outcome.status !== 'success') result.functionError = outcome.errorType ?? 'Unhandled';
+    if (coldStartReason) result.coldStartReason = coldStartReason;
+    if (init) result.initDurationMs = init.durationMs;
+    return result;
   }
 
   /** Applies the keep-alive decision: back to idle, or destroyed (and a provisioned one replaced). */

@@ -74,7 +74,7 @@ export async function eventBridgeRoutes(app: FastifyInstance, o: EventBridgeRout
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const mapped = toEventBridgeError(err);
-    if (mapped instanceof EventsInternalException) req.log.error({ err }, 'eventbridge internal error');
+    if (mapped instanceof EventsInternalException) req.log.error({ err, reqId: req.id }, 'eventbridge internal error');
     return sendAwsJsonError(reply, mapped);
   });
 

@@ -131,7 +131,7 @@ export async function functionUrlServeRoutes(app: FastifyInstance, o: FunctionUr
       result = await o.scheduler.invoke(target, { requestId: req.id }, payload);
     } catch (err) {
       const mapped = toLaminarError(err as Error);
-      if (!(err instanceof LaminarError)) req.log.error({ err }, 'function URL: internal error');
+      if (!(err instanceof LaminarError)) req.log.error({ err, reqId: req.id }, 'function URL: internal error');
       return laminarErrorAnswer(reply, mapped);
     }
     reply.header('X-Laminar-Cold-Start', String(result.coldStart));

@@ -13,10 +13,11 @@ export type HandlerOutcome = { ok: true; result: unknown } | { ok: false; error:
 
 /**
  * Where the runtime's fatal-error handlers (installed once) end the invocation in flight: while a
- * handler runs, `end` settles its outcome with `fatal` instead, once, as any other completion.
+ * handler runs, `run` is its run, and `endFatal` settles its outcome with `fatal` instead, once,
+ * as any other completion.
  */
 export interface FatalHook {
-  end: ((fatal: FunctionErrorPayload) => void) | undefined;
+  run: { endFatal(fatal: FunctionErrorPayload): void } | undefined;
 }
 
 /** An outcome ended by an uncaught exception or unhandled rejection, already in Lambda's error shape. */
@@ -120,7 +121,11 @@ class HandlerRun {
     this.promise = new Promise((resolve) => {
       this.resolvePromise = resolve;
     });
-    if (fatal) fatal.end = (payload) => this.settle({ ok: false, fatal: payload });
+    if (fatal) fatal.run = this;
+  }
+
+  endFatal(payload: FunctionErrorPayload): void {
+    this.settle({ ok: false, fatal: payload });
   }
 
   readonly callback = (err?: unknown, result?: unknown): void => {
@@ -194,7 +199,7 @@ class HandlerRun {
   private settle(outcome: HandlerOutcome | FatalOutcome): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.fatal) this.fatal.end = undefined;
+    if (this.fatal?.run === this) this.fatal.run = undefined;
     this.resolvePromise(outcome);
   }
 }

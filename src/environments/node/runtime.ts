@@ -64,12 +64,12 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
 
   // Lambda's runtime reports these and then exits; here the environment is retired by its owner.
   // One hook for the whole runtime: the invocation in flight sets it while its handler runs.
-  const fatal: FatalHook = { end: undefined };
+  const fatal: FatalHook = { run: undefined };
   let pendingFatal: FunctionErrorPayload | undefined;
   const reportFatal = (label: string, error: unknown): void => {
     capture.logError(label, error);
     const payload = toErrorPayload(error);
-    if (fatal.end) fatal.end(payload);
+    if (fatal.run) fatal.run.endFatal(payload);
     else pendingFatal ??= payload;
   };
   process.on('uncaughtException', (error) => reportFatal('Uncaught Exception', error));

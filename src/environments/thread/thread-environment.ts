@@ -142,10 +142,11 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       payload: request.payload.toString('utf8'),
       invokedFunctionArn: request.invokedFunctionArn,
       deadlineMs: Date.now() + limitMs,
-      ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
-      ...(request.identity !== undefined ? { identity: request.identity } : {}),
-      ...(request.traceId !== undefined ? { traceId: request.traceId } : {}),
     };
+    // Assigned rather than spread: a spread in a literal is a slow path on every invocation.
+    if (request.clientContext !== undefined) task.clientContext = request.clientContext;
+    if (request.identity !== undefined) task.identity = request.identity;
+    if (request.traceId !== undefined) task.traceId = request.traceId;
     const started = performance.now();
     const outcome = await this.runGuarded(task, limitMs);
     const durationMs = performance.now() - started;

@@ -1,5 +1,5 @@
-import type { AdmissionRequest } from './admit.js';
-import { decideConcurrency, type Ledger, type LedgerLimits } from './ledger.js';
+import type { AdmissionKind, AdmissionRequest } from './admit.js';
+import { decideConcurrency, type Ledger, type LedgerLimits, type Permit } from './ledger.js';
 import type { Grant, LedgerPort, LedgerSnapshot, Refusal, ScalingToken } from './port.js';
 import { ThrottleReason } from './reasons.js';
 
@@ -28,14 +28,7 @@ export class EmbeddedLedgerPort implements LedgerPort {
     const permit = this.ledger.acquire(functionName, request.kind);
     // Unreachable after the check above, which is the same rule on the same state.
     if (!('release' in permit)) return permit;
-    return {
-      functionName,
-      kind: request.kind,
-      get released() {
-        return permit.released;
-      },
-      release: async () => permit.release(),
-    };
+    return new EmbeddedGrant(functionName, request.kind, permit);
   }
 
   async takeScalingToken(functionName: string, now: number): Promise<ScalingToken> {
@@ -84,4 +77,24 @@ export class EmbeddedLedgerPort implements LedgerPort {
 
   /** Nothing to let go: the state lives and dies with the process. */
   async close(): Promise<void> {}
+}
+
+const RELEASED: Promise<void> = Promise.resolve();
+
+/** A grant of the embedded ledger: a class, so no accessor or closure is made per invocation. */
+class EmbeddedGrant implements Grant {
+  constructor(
+    readonly functionName: string,
+    readonly kind: AdmissionKind,
+    private readonly permit: Permit,
+  ) {}
+
+  get released(): boolean {
+    return this.permit.released;
+  }
+
+  release(): Promise<void> {
+    this.permit.release();
+    return RELEASED;
+  }
 }

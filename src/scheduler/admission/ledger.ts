@@ -186,22 +186,15 @@ export class Ledger implements LedgerView {
     const counter = kind === 'on-demand' ? this.inFlight : this.provisionedInFlight;
     counter.set(fn, (counter.get(fn) ?? 0) + 1);
     this.grantedCount++;
-    let released = false;
-    const ledger = this;
-    return {
-      functionName: fn,
-      get released() {
-        return released;
-      },
-      release() {
-        if (released) return;
-        released = true;
-        ledger.releasedCount++;
-        const n = (counter.get(fn) ?? 1) - 1;
-        if (n <= 0) counter.delete(fn);
-        else counter.set(fn, n);
-      },
-    };
+    return new LedgerPermit(this, counter, fn);
+  }
+
+  /** Gives back a slot of `counter` (a permit's release; see LedgerPermit). */
+  returnSlot(counter: Map<string, number>, fn: string): void {
+    this.releasedCount++;
+    const n = (counter.get(fn) ?? 1) - 1;
+    if (n <= 0) counter.delete(fn);
+    else counter.set(fn, n);
   }
 
   /** Takes a scaling-rate token for a new environment of `fn`, or says when to retry. */
@@ -270,5 +263,29 @@ export class Ledger implements LedgerView {
   /** Permits granted and released so far (for leak checks). */
   counts(): { granted: number; released: number } {
     return { granted: this.grantedCount, released: this.releasedCount };
+  }
+}
+
+/**
+ * A slot granted by the ledger. A class, not an object literal with a getter: a literal's
+ * accessor is defined afresh on every grant, on V8's slow path, once per invocation.
+ */
+class LedgerPermit implements Permit {
+  private done = false;
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly counter: Map<string, number>,
+    readonly functionName: string,
+  ) {}
+
+  get released(): boolean {
+    return this.done;
+  }
+
+  release(): void {
+    if (this.done) return;
+    this.done = true;
+    this.ledger.returnSlot(this.counter, this.functionName);
   }
 }
