@@ -141,6 +141,21 @@ describe.each(RUNTIMES)('$fixture', ({ fixture, errorType, says }) => {
   });
 });
 
+describe('Max Memory Used of a custom runtime', () => {
+  it('follows a warm invocation that grows the runtime, after quick ones that did not', async () => {
+    const name = await deploy('custom-py');
+    const mb = (log: string) => Number(/Max Memory Used: (\d+) MB/.exec(log)?.[1]);
+    await invoke(name, { quick: 1 });
+    const quick = await invoke(name, { quick: 2 });
+    const grown = await invoke(name, { mb: 48 });
+    expect(grown.body).toEqual({ kept: 1 });
+    // At least 48 MB more than the environment's own measure before; the quick invocations' figure
+    // may sit above that measure by the pages of shared files its processes count (see notePeak).
+    expect(mb(grown.log)).toBeGreaterThanOrEqual(48);
+    expect(mb(grown.log)).toBeGreaterThanOrEqual(mb(quick.log) + 24);
+  });
+});
+
 describe('a custom runtime without a bootstrap', () => {
   it('fails Init with Runtime.InvalidEntrypoint, naming where Lambda looks', async () => {
     const name = await deploy('echo');

@@ -62,6 +62,16 @@ describe('laminar:isolation=process', () => {
     expect(warm.log).not.toContain('Init Duration');
   });
 
+  it('Max Memory Used follows a warm invocation that grows the process, after quick ones that did not', async () => {
+    const name = await deployFixture(h.client, 'hoard', { Tags: { 'laminar:isolation': 'process' } });
+    const mb = (log: string) => Number(/Max Memory Used: (\d+) MB/.exec(log)?.[1]);
+    await invoke(h, name);
+    const quick = await invoke(h, name);
+    const grown = await invoke(h, name, { mb: 48 });
+    expect(grown.body).toEqual({ kept: 1 });
+    expect(mb(grown.log)).toBeGreaterThanOrEqual(mb(quick.log) + 40);
+  });
+
   it('survives process.kill(process.pid, 9) in the function; the server keeps serving', async () => {
     const name = await deployFixture(h.client, 'pid', { Tags: { 'laminar:isolation': 'process' } });
     const before = (await invoke(h, name)).body.stream;

@@ -22,6 +22,10 @@ import { peerPidAuthorizer, processTree } from './peer-authorizer.js';
 import { treePeakMb } from './proc.js';
 import { RuntimeApiServer, type RuntimeReply } from './runtime-api.js';
 
+/** How stale the runtime's processes' peaks may get, and the invocation long enough to read them after (see notePeak). */
+const TREE_READ_EVERY_MS = 1000;
+const READ_AFTER_MS = 1;
+
 export interface ProcessEnvironmentOptions {
   /** Bound on Init; default as Lambda's (10 s on demand, 130 s provisioned, never below the timeout). */
   initTimeoutMs?: number;
@@ -45,6 +49,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private output = '';
   private readonly limiter: LogLimiter;
   private peakMemoryMb = 1;
+  /** When the process tree's peaks were last read from /proc (performance.now()); see notePeak. */
+  private treeReadAt = Number.NEGATIVE_INFINITY;
   private initPromise: Promise<InitResult> | undefined;
   private destroyPromise: Promise<void> | undefined;
   private readonly initTimeoutMs: number;
@@ -162,7 +168,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     const durationMs = performance.now() - started;
     // Output written just before the reply may still be in the pipe; let it arrive.
     await new Promise((r) => setImmediate(r));
-    this.notePeak();
+    this.notePeak(durationMs, !(signal.kind === 'reply' && signal.reply.kind === 'response'));
     const measured = () => ({ durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeOutput() });
 
     if (signal.kind === 'reply' && signal.reply.kind !== 'abandoned' && !this.isDestroyed()) {
@@ -281,14 +287,27 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     return peerPidAuthorizer(tree.isAllowedPid, { candidatePids: tree.candidatePids })(socket);
   }
 
-  /** Peak resident memory of the runtime and the processes it started, from /proc (MB). */
-  private notePeak(): void {
+  /**
+   * Max Memory Used: the larger of the cgroup's peak, which counts everything the environment
+   * charged (children, /tmp), and the runtime's processes' own peaks (VmHWM), which also count
+   * the pages of shared files another cgroup touched first. The cgroup's is one small read and
+   * is taken after every invocation. The processes' are a walk of /proc (the tree's task lists,
+   * every thread's children and every process's status, about 150 µs for a sandboxed runtime)
+   * and are taken after the first invocation, after one that failed, when TREE_READ_EVERY_MS
+   * have passed since the last walk, and, with no cgroup to read, after an invocation of
+   * READ_AFTER_MS or more: a process touches little memory in less.
+   */
+  private notePeak(durationMs: number, failed: boolean): void {
     const leader = this.child?.pid;
     if (leader === undefined) return;
-    // The cgroup's peak counts everything the environment charged (children, /tmp); the processes'
-    // own peaks count the pages of shared files another cgroup touched first: the larger of both.
-    const measured = this.hosted?.peakMemoryMb() ?? 0;
-    const mb = Math.max(measured, this.hosted?.exit === undefined ? treePeakMb(leader) : 0);
+    const confined = this.hosted?.peakMemoryMb();
+    let mb = confined ?? 0;
+    const now = performance.now();
+    const walk = failed || now - this.treeReadAt >= TREE_READ_EVERY_MS || (confined === undefined && durationMs >= READ_AFTER_MS);
+    if (walk && this.hosted?.exit === undefined) {
+      this.treeReadAt = now;
+      mb = Math.max(mb, treePeakMb(leader));
+    }
     if (mb > this.peakMemoryMb) this.peakMemoryMb = mb;
   }
 

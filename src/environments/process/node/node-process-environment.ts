@@ -37,6 +37,10 @@ import { processPeakMb } from '../proc.js';
 import { encodeFrame, FrameReader } from './frames.js';
 import type { InitHeader, InvokeHeader, InvokeReplyHeader, ReplyHeader } from './messages.js';
 
+/** How stale the host's measure of Max Memory Used may get, and the invocation long enough to read it after (see notePeak). */
+const HOST_READ_EVERY_MS = 1000;
+const READ_AFTER_MS = 1;
+
 /**
  * What `AWS_LAMBDA_RUNTIME_API` holds in a Node.js process environment. The runtime is served
  * over its pipe, so no Runtime API listens; the variable is set for code that checks for it to
@@ -93,6 +97,8 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   /** The end of stderr, where V8 reports an exhausted heap. */
   private stderrTail = '';
   private peakMemoryMb = 1;
+  /** When the host's measure of the environment's peak was last read (performance.now()); see notePeak. */
+  private hostReadAt = Number.NEGATIVE_INFINITY;
   /** Why the pipe from the runtime cannot be read any more, once it cannot. */
   private broken: string | undefined;
   private initPromise: Promise<InitResult> | undefined;
@@ -180,10 +186,10 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
       requestId: request.requestId,
       invokedFunctionArn: request.invokedFunctionArn,
       deadlineMs: Date.now() + limitMs,
-      ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
-      ...(request.identity !== undefined ? { identity: request.identity } : {}),
-      ...(request.traceId !== undefined ? { traceId: request.traceId } : {}),
     };
+    if (request.clientContext !== undefined) header.clientContext = request.clientContext;
+    if (request.identity !== undefined) header.identity = request.identity;
+    if (request.traceId !== undefined) header.traceId = request.traceId;
     const started = performance.now();
     const reply = this.next<InvokeReplyHeader>(limitMs);
     channel.write(encodeFrame(header, request.payload));
@@ -193,7 +199,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     if (signal.kind === 'frame' && !this.isDestroyed()) {
       const r = signal.header;
       await this.outputUpTo(r.outputSent);
-      this.notePeak(r.maxMemoryUsedMb);
+      this.notePeak(r.maxMemoryUsedMb, !r.ok || r.durationMs >= READ_AFTER_MS);
       const measured = { durationMs: r.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeOutput() };
       if (r.fatal) this.retire();
       else this.lifecycle.move('invoke-done');
@@ -385,10 +391,18 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
   /**
    * The larger of the runtime's own peak resident set and the host's measure of the whole
    * environment (a cgroup's peak, which counts children and /tmp but not the pages of files,
-   * such as node itself, that another cgroup touched first).
+   * such as node itself, that another cgroup touched first). The runtime reports its own peak
+   * by the policy of the Node.js runtime (runtime.ts); the cgroup's is a file read on this
+   * thread, taken when `due` (after Init, after an invocation that failed or ran for
+   * READ_AFTER_MS or more) or HOST_READ_EVERY_MS after the last read.
    */
-  private notePeak(mb: number): void {
-    const measured = Math.max(this.hosted?.peakMemoryMb() ?? 0, mb);
+  private notePeak(mb: number, due = true): void {
+    let measured = mb;
+    const now = performance.now();
+    if (due || now - this.hostReadAt >= HOST_READ_EVERY_MS) {
+      this.hostReadAt = now;
+      measured = Math.max(this.hosted?.peakMemoryMb() ?? 0, mb);
+    }
     if (measured > this.peakMemoryMb) this.peakMemoryMb = measured;
   }
 
