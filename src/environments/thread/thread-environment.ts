@@ -156,8 +156,11 @@ export class ThreadEnvironment implements ExecutionEnvironment {
       this.notePeak(reply.maxMemoryUsedMb);
       if (reply.fatal) this.retire();
       else this.lifecycle.move('invoke-done');
+      if (reply.ok) {
+        // Written out rather than spread from `measured`: this literal is built on every invocation.
+        return { status: 'success', payload: Buffer.from(reply.result ?? 'null'), durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeLogs(), environmentDead: false };
+      }
       const measured = { durationMs: reply.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeLogs() };
-      if (reply.ok) return { status: 'success', payload: Buffer.from(reply.result ?? 'null'), ...measured, environmentDead: false };
       const error = reply.error ?? platformError('Runtime.Unknown', 'Unknown application error occurred', request.requestId);
       return {
         status: 'error',

@@ -200,10 +200,12 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
       const r = signal.header;
       await this.outputUpTo(r.outputSent);
       this.notePeak(r.maxMemoryUsedMb, !r.ok || r.durationMs >= READ_AFTER_MS);
-      const measured = { durationMs: r.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs: this.takeOutput() };
+      const logs = this.takeOutput();
       if (r.fatal) this.retire();
       else this.lifecycle.move('invoke-done');
-      if (r.ok) return { status: 'success', payload: signal.body, ...measured, environmentDead: false };
+      // Written out rather than spread from `measured`: this literal is built on every invocation.
+      if (r.ok) return { status: 'success', payload: signal.body, durationMs: r.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs, environmentDead: false };
+      const measured = { durationMs: r.durationMs, maxMemoryUsedMb: this.peakMemoryMb, logs };
       const error = r.error ?? platformError('Runtime.Unknown', 'Unknown application error occurred', request.requestId);
       return {
         status: 'error',
