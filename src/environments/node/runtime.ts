@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FunctionErrorPayload } from '../environment.js';
 import { registerLayerModules } from '../layer-modules.js';
+import { peakReadDue } from '../peak-reads.js';
 import { loadHandler, type UserHandler } from './handler-loader.js';
 import { runHandler, type FatalHook, type FatalOutcome, type HandlerOutcome } from './invoke-runner.js';
 import { LogCapture } from './log-capture.js';
@@ -33,19 +34,6 @@ export interface NodeRuntimeOptions {
   /** The file named in a missing module's "Require stack" (the bootstrap's own URL). */
   requireFrom: string;
 }
-
-/**
- * Max Memory Used is a peak, read at the end of Init and of an invocation. A read costs a heap
- * statistics call (thread) or getrusage (process) and an object: a few µs, a real share of a no-op
- * invocation in an environment whose code the JIT has not optimised yet (each environment has its
- * own isolate). It is read again after an invocation that ran for at least READ_AFTER_MS (time to
- * allocate more than a little), that failed, or when READ_EVERY_MS have passed since the last
- * read. At 100 connections each of 100 environments runs an invocation every 50 ms or so, so
- * the period is a second: after a run of quick invocations the REPORT line shows a peak at most
- * that old.
- */
-const READ_AFTER_MS = 1;
-const READ_EVERY_MS = 1000;
 
 export interface NodeRuntime {
   /** Lambda's Init result, once the handler module has been imported. */
@@ -156,14 +144,14 @@ export async function startNodeRuntime(config: BootstrapConfig, options: NodeRun
   /**
    * Ends the invocation's phase and builds its reply, its fields stored in one order (replies of
    * one outcome share a hidden class; no spread). Memory is read at the end, when due (see
-   * READ_AFTER_MS): the peak is what the REPORT line shows, and the start of an invocation is the
+   * peak-reads.ts): the peak is what the REPORT line shows, and the start of an invocation is the
    * end of the one before it.
    */
   function reply(started: number, ok: boolean, result: string | undefined, error: FunctionErrorPayload | undefined, isFatal: boolean): InvokeReply {
     const now = performance.now();
     const durationMs = now - started;
     capture.endPhase();
-    const fresh = !ok || durationMs >= READ_AFTER_MS || now - memoryReadAt >= READ_EVERY_MS;
+    const fresh = peakReadDue(memoryReadAt, now, !ok, durationMs);
     const out: InvokeReply = { kind: 'invoke', ok, durationMs, maxMemoryUsedMb: fresh ? readMemory(now) : memoryMb, outputSent: options.outputSent() };
     if (result !== undefined) out.result = result;
     if (error !== undefined) out.error = error;

@@ -19,12 +19,9 @@ import { DEFAULT_LOG_BYTES_PER_INVOCATION, LogLimiter } from '../log-limit.js';
 import { crashOutcome, exitFailure, initTimeoutError, OUT_OF_MEMORY, platformError, timeoutOutcome, unavailableOutcome, type RuntimeFailure } from '../outcomes.js';
 import { DirectHost, type Exit, type HostedProcess, type ProcessHost } from './host.js';
 import { peerPidAuthorizer, processTree } from './peer-authorizer.js';
+import { peakReadDue } from '../peak-reads.js';
 import { treePeakMb } from './proc.js';
 import { RuntimeApiServer, type RuntimeReply } from './runtime-api.js';
-
-/** How stale the runtime's processes' peaks may get, and the invocation long enough to read them after (see notePeak). */
-const TREE_READ_EVERY_MS = 1000;
-const READ_AFTER_MS = 1;
 
 export interface ProcessEnvironmentOptions {
   /** Bound on Init; default as Lambda's (10 s on demand, 130 s provisioned, never below the timeout). */
@@ -293,9 +290,9 @@ export class ProcessEnvironment implements ExecutionEnvironment {
    * the pages of shared files another cgroup touched first. The cgroup's is one small read and
    * is taken after every invocation. The processes' are a walk of /proc (the tree's task lists,
    * every thread's children and every process's status, about 150 µs for a sandboxed runtime)
-   * and are taken after the first invocation, after one that failed, when TREE_READ_EVERY_MS
-   * have passed since the last walk, and, with no cgroup to read, after an invocation of
-   * READ_AFTER_MS or more: a process touches little memory in less.
+   * and are taken when due (peak-reads.ts): after the first invocation, after one that failed,
+   * at most a second apart, and, with no cgroup to read, after an invocation long enough to
+   * touch more than a little memory.
    */
   private notePeak(durationMs: number, failed: boolean): void {
     const leader = this.child?.pid;
@@ -303,7 +300,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     const confined = this.hosted?.peakMemoryMb();
     let mb = confined ?? 0;
     const now = performance.now();
-    const walk = failed || now - this.treeReadAt >= TREE_READ_EVERY_MS || (confined === undefined && durationMs >= READ_AFTER_MS);
+    // With a cgroup's peak read every time, the walk only corrects it: its length never calls for one.
+    const walk = peakReadDue(this.treeReadAt, now, failed, confined === undefined ? durationMs : undefined);
     if (walk && this.hosted?.exit === undefined) {
       this.treeReadAt = now;
       mb = Math.max(mb, treePeakMb(leader));

@@ -33,13 +33,10 @@ import {
   type RuntimeFailure,
 } from '../../outcomes.js';
 import { DirectHost, type Exit, type HostedProcess, type ProcessHost } from '../host.js';
+import { peakReadDue } from '../../peak-reads.js';
 import { processPeakMb } from '../proc.js';
 import { encodeFrame, FrameReader } from './frames.js';
 import type { InitHeader, InvokeHeader, InvokeReplyHeader, ReplyHeader } from './messages.js';
-
-/** How stale the host's measure of Max Memory Used may get, and the invocation long enough to read it after (see notePeak). */
-const HOST_READ_EVERY_MS = 1000;
-const READ_AFTER_MS = 1;
 
 /**
  * What `AWS_LAMBDA_RUNTIME_API` holds in a Node.js process environment. The runtime is served
@@ -161,7 +158,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
       case 'frame': {
         const header = signal.header;
         await this.outputUpTo(header.outputSent);
-        this.notePeak(header.maxMemoryUsedMb);
+        this.notePeak(header.maxMemoryUsedMb, !header.ok);
         if (!header.ok) return failed(header.error);
         this.lifecycle.move('init-ok');
         await this.hosted?.initDone();
@@ -199,7 +196,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
     if (signal.kind === 'frame' && !this.isDestroyed()) {
       const r = signal.header;
       await this.outputUpTo(r.outputSent);
-      this.notePeak(r.maxMemoryUsedMb, !r.ok || r.durationMs >= READ_AFTER_MS);
+      this.notePeak(r.maxMemoryUsedMb, !r.ok, r.durationMs);
       const logs = this.takeOutput();
       if (r.fatal) this.retire();
       else this.lifecycle.move('invoke-done');
@@ -218,7 +215,7 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
 
     const destroyed = this.isDestroyed();
     // At the deadline the runtime is still there: its peak is read before it is killed.
-    if (this.child?.pid !== undefined) this.notePeak(processPeakMb(this.child.pid));
+    if (this.child?.pid !== undefined) this.notePeak(processPeakMb(this.child.pid), true);
     this.lifecycle.move('died');
     await this.stop();
     if (signal.kind === 'deadline') {
@@ -394,14 +391,13 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
    * The larger of the runtime's own peak resident set and the host's measure of the whole
    * environment (a cgroup's peak, which counts children and /tmp but not the pages of files,
    * such as node itself, that another cgroup touched first). The runtime reports its own peak
-   * by the policy of the Node.js runtime (runtime.ts); the cgroup's is a file read on this
-   * thread, taken when `due` (after Init, after an invocation that failed or ran for
-   * READ_AFTER_MS or more) or HOST_READ_EVERY_MS after the last read.
+   * when due (peak-reads.ts); the cgroup's is a file read on this thread, taken by the same rule.
+   * Init is always due: nothing was read before it.
    */
-  private notePeak(mb: number, due = true): void {
+  private notePeak(mb: number, failed: boolean, ranMs?: number): void {
     let measured = mb;
     const now = performance.now();
-    if (due || now - this.hostReadAt >= HOST_READ_EVERY_MS) {
+    if (peakReadDue(this.hostReadAt, now, failed, ranMs)) {
       this.hostReadAt = now;
       measured = Math.max(this.hosted?.peakMemoryMb() ?? 0, mb);
     }
