@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h.close());
 
-type PidBody = { pid: number; ppid: number; child?: number; runtimeApi?: string; cwd: string; stream: string };
+type PidBody = { execArgv: string[]; pid: number; ppid: number; child?: number; runtimeApi?: string; cwd: string; stream: string };
 
 async function invoke(harness: Harness, name: string, event: unknown = {}, qualifier?: string) {
   const out = await harness.client.send(
@@ -60,6 +60,13 @@ describe('laminar:isolation=process', () => {
     const warm = await invoke(h, name);
     expect(warm.body.stream).toBe(first.body.stream);
     expect(warm.log).not.toContain('Init Duration');
+  });
+
+  it('starts node with the heap limit of its MemorySize and without V8\'s memory reducer', async () => {
+    const name = await deployFixture(h.client, 'pid', { MemorySize: 1024, Tags: { 'laminar:isolation': 'process' } });
+    const { body } = await invoke(h, name);
+    // 1024 MB: 64 MB of young generation, the rest old (heapLimits).
+    expect(body.execArgv).toEqual(['--max-old-space-size=960', '--no-memory-reducer']);
   });
 
   it('Max Memory Used follows a warm invocation that grows the process, after quick ones that did not', async () => {

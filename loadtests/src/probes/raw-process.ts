@@ -137,17 +137,27 @@ interface Command {
   fd3?: number;
 }
 
-let heapLimits: Promise<((memoryMb: number) => { maxOldGenerationSizeMb: number }) | undefined> | undefined;
+type RuntimeFlags = (memoryMb: number) => string[];
+let runtimeFlags: Promise<RuntimeFlags | undefined> | undefined;
 
-/** node's arguments before the script: the heap limit of Laminar's runtime for req.memoryMb. */
+/**
+ * node's arguments before the script: those Laminar's runtime starts with for req.memoryMb (its
+ * heap limit and V8 settings), from the build under test; a build without `nodeRuntimeFlags`
+ * passed the heap limit alone.
+ */
 async function nodeFlags(req: RawProcessRequest): Promise<string[]> {
   if (req.memoryMb === undefined) return [];
-  heapLimits ??= import(pathToFileURL(join(laminarDist, 'environments', 'node', 'heap-limits.js')).href).then(
-    (m: { heapLimits?: (memoryMb: number) => { maxOldGenerationSizeMb: number } }) => m.heapLimits,
+  const memoryMb = req.memoryMb;
+  runtimeFlags ??= import(pathToFileURL(join(laminarDist, 'environments', 'node', 'heap-limits.js')).href).then(
+    (m: { nodeRuntimeFlags?: RuntimeFlags; heapLimits?: (memoryMb: number) => { maxOldGenerationSizeMb: number } }) => {
+      if (m.nodeRuntimeFlags) return m.nodeRuntimeFlags;
+      const limits = m.heapLimits;
+      return limits ? (mb: number) => [`--max-old-space-size=${limits(mb).maxOldGenerationSizeMb}`] : undefined;
+    },
     () => undefined,
   );
-  const limits = await heapLimits;
-  return limits === undefined ? [] : [`--max-old-space-size=${limits(req.memoryMb).maxOldGenerationSizeMb}`];
+  const flags = await runtimeFlags;
+  return flags === undefined ? [] : flags(memoryMb);
 }
 
 async function commandOf(req: RawProcessRequest): Promise<Command> {

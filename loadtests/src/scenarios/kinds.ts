@@ -8,9 +8,10 @@
  * | Node.js, sandboxed process (the default) | default (bubblewrap) | `bwrap … node` in the view Laminar builds, answering one Runtime API request |
  * | Node.js, unsandboxed process | `--sandbox off` | the same `node` without bubblewrap |
  *
- * The Node.js floors start node with the heap limit Laminar's runtime passes for the same
- * MemorySize (`--max-old-space-size`, as Lambda's own bootstrap does): any V8 flag makes V8
- * reject Node's built-in code cache, a cost of the runtime's command line, not of the sandbox.
+ * The Node.js floors start node with the flags Laminar's runtime passes for the same MemorySize
+ * (`--max-old-space-size`, as Lambda's own bootstrap does, and `--no-memory-reducer`): a heap
+ * limit makes V8 reject Node's built-in code cache, a cost of the runtime's command line, not of
+ * the sandbox.
  * | custom runtime (Python on the Runtime API) | default (bubblewrap) | the same bootstrap in the same view |
  *
  * For each kind: the cold start (end to end, and Init Duration) over its floor's spawn → response

@@ -21,7 +21,7 @@ import type { EnvironmentFactory, EnvironmentSpec, ExecutionEnvironment, InitRes
 import { buildFunctionEnv } from '../../environment-variables.js';
 import { initTimeoutMs, invocationBudgetMs, Lifecycle, type EnvironmentState } from '../../lifecycle.js';
 import { DEFAULT_LOG_BYTES_PER_INVOCATION, LogLimiter } from '../../log-limit.js';
-import { heapLimits } from '../../node/heap-limits.js';
+import { nodeRuntimeFlags } from '../../node/heap-limits.js';
 import {
   crashOutcome,
   exitFailure,
@@ -253,12 +253,11 @@ export class NodeProcessEnvironment implements ExecutionEnvironment {
       { runtimeDir: runtime.runtimeDir, execPath: runtime.execPath, layersAtOpt: paths.layersAtOpt },
       { AWS_LAMBDA_RUNTIME_API: NODE_PROCESS_RUNTIME_API },
     );
-    const { maxOldGenerationSizeMb } = heapLimits(this.spec.memoryMb);
     const hosted = await this.host.start({
       envId: this.id,
       spec: this.spec,
       command: runtime.execPath,
-      args: [`--max-old-space-size=${maxOldGenerationSizeMb}`, runtime.bootstrap],
+      args: [...nodeRuntimeFlags(this.spec.memoryMb), runtime.bootstrap],
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       nodeRuntime: true,
