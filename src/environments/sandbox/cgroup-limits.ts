@@ -43,10 +43,11 @@ export function limitsFor(memoryMb: number, options: { pidsMax?: number; cpu?: b
 
 /**
  * The CPU weight of the server's parent group with `live` environments in it: as much as that
- * many ordinary processes. Every environment's group sits under the one parent, and the parent
- * competes with the processes beside it (the server, other programs) by its weight alone; at the
- * default weight ten busy environments would share what one process gets, where the same ten
- * unsandboxed processes would get ten shares. v1 counts a nice-0 process as 1,024 (cpu.shares,
+ * many ordinary processes. On cgroup v2 every environment's group sits under the one parent, and
+ * the parent competes with the processes beside it (the server, other programs) by its weight
+ * alone; at the default weight ten busy environments would share what one process gets, where
+ * the same ten unsandboxed processes would get ten shares. (v1 puts each environment's cpu group
+ * at the hierarchy's root instead, where it weighs as one process by default: cgroup-v1.ts.) v1 counts a nice-0 process as 1,024 (cpu.shares,
  * up to 262,144); v2 counts it as 100 (cpu.weight, up to 10,000).
  */
 export function parentCpuWeight(version: 'v1' | 'v2', live: number): number {

@@ -1,10 +1,17 @@
 /**
  * cgroup v1: one hierarchy per controller (or a few controllers co-mounted, as "cpu,cpuacct"),
  * so a group is a directory in each of the memory, cpu and pids hierarchies and a process joins
- * each of them. Groups live at each hierarchy's mount root (`<mount>/<parent>/<name>`), not under
- * the server's own group: the server may sit in a group another tool manages and limits.
+ * each of them. Groups live at each hierarchy's mount root, not under the server's own group: the
+ * server may sit in a group another tool manages and limits. In the memory and pids hierarchies
+ * they sit under the server's parent group (`<mount>/<parent>/<name>`); in the cpu hierarchy
+ * beside it (`<mount>/<parent>.<name>`), one level up, because the scheduler walks every level
+ * of a woken task's hierarchy: with the groups nested, each write that woke a runtime cost the
+ * server's thread 10–14 µs more, flat it costs what waking a process in no group costs
+ * (loadtests/src/probes/cgroup-wake-cpu.ts). At the root each environment also weighs as one
+ * process against the processes beside it, which under a parent took a weight kept in
+ * proportion to the environments (cgroup-parent-weight.ts, still what v2 does).
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { keyedValue, v1MemoryWriteOrder, assertGroupName, type CgroupLimits } from './cgroup-limits.js';
 import {
   bracePath,
@@ -19,7 +26,6 @@ import {
   writeControl,
   writeControlSync,
 } from './cgroup-files.js';
-import { ParentCpuWeight } from './cgroup-parent-weight.js';
 import type { Cgroup, CgroupProbe, CgroupSupport } from './cgroup-types.js';
 
 /** The controllers an environment is limited by, in the order they are named in messages. */
@@ -32,6 +38,11 @@ function hierarchiesOf(mounts: Mounts): string[] {
   return [...new Set(V1_CONTROLLERS.map((c) => mounts[c]))];
 }
 
+/** Where `name`'s group of the server's `parent` is in `hierarchy`: beside the parent in the cpu hierarchy, under it elsewhere. */
+function groupDir(mounts: Mounts, hierarchy: string, parent: string, name: string): string {
+  return hierarchy === mounts.cpu ? join(hierarchy, `${parent}.${name}`) : join(hierarchy, parent, name);
+}
+
 /**
  * Uses the v1 hierarchies in `mounts` (controller → mount point) when memory, cpu and pids are
  * all there and the parent group can be created in each.
@@ -40,6 +51,9 @@ export async function setUpV1(mounts: ReadonlyMap<string, string>, parent: strin
   const missing = V1_CONTROLLERS.filter((c) => !mounts.has(c));
   if (missing.length === V1_CONTROLLERS.length) return { ok: false, reason: 'no cgroup v1 hierarchy mounts memory, cpu or pids' };
   if (missing.length > 0) return { ok: false, reason: `cgroup v1 does not mount the ${missing.join(', ')} controller(s)` };
+  // A cpu group is `<parent>.<name>`: with a dot in a parent's name, one parent's groups could be
+  // taken for another's by removeStale().
+  if (parent.includes('.')) throw new TypeError(`parent = ${JSON.stringify(parent)}, must not contain '.'`);
   const layout = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, mounts.get(c) as string])) as Mounts;
   try {
     for (const hierarchy of hierarchiesOf(layout)) await makeGroupDir(join(hierarchy, parent), { recursive: true });
@@ -53,7 +67,6 @@ class V1Support implements CgroupSupport {
   readonly version = 'v1';
   readonly parentPaths: readonly string[];
   private readonly hierarchies: string[];
-  private readonly weight: ParentCpuWeight;
 
   constructor(
     private readonly mounts: Mounts,
@@ -61,7 +74,6 @@ class V1Support implements CgroupSupport {
   ) {
     this.hierarchies = hierarchiesOf(mounts);
     this.parentPaths = this.hierarchies.map((h) => join(h, parent));
-    this.weight = new ParentCpuWeight(join(mounts.cpu, parent, 'cpu.shares'), 'v1');
   }
 
   describe(): string {
@@ -70,7 +82,7 @@ class V1Support implements CgroupSupport {
 
   async create(name: string, limits: CgroupLimits): Promise<Cgroup> {
     assertGroupName('cgroup name', name);
-    const group = this.group(name, () => this.weight.removed());
+    const group = this.group(name);
     const made: string[] = [];
     try {
       for (const dir of group.dirs) {
@@ -86,13 +98,17 @@ class V1Support implements CgroupSupport {
       for (const dir of made) await removeGroupDir(dir).catch(() => undefined);
       throw err;
     }
-    await this.weight.added();
     return group;
   }
 
   async removeStale(): Promise<number> {
     const names = new Set<string>();
-    for (const dir of this.parentPaths) for (const name of await childGroups(dir)) names.add(name);
+    for (const dir of this.parentPaths) {
+      if (dirname(dir) !== this.mounts.cpu) for (const name of await childGroups(dir)) names.add(name);
+    }
+    // The cpu groups beside the parent: named `<parent>.<name>`.
+    const prefix = `${this.parent}.`;
+    for (const entry of await childGroups(this.mounts.cpu)) if (entry.startsWith(prefix)) names.add(entry.slice(prefix.length));
     for (const name of names) await this.group(name).remove();
     return names.size;
   }
@@ -102,31 +118,28 @@ class V1Support implements CgroupSupport {
     for (const dir of this.parentPaths) await removeGroupDir(dir);
   }
 
-  private group(name: string, onRemoved?: () => Promise<void>): V1Group {
-    return new V1Group(this.mounts, join(this.parent, name), bracePath(this.hierarchies, join(this.parent, name)), onRemoved);
+  private group(name: string): V1Group {
+    const dirs = this.hierarchies.map((h) => groupDir(this.mounts, h, this.parent, name));
+    return new V1Group(this.mounts, dirs, dirs.join(', '));
   }
 }
 
 class V1Group implements Cgroup {
-  /** One directory per distinct hierarchy. */
-  readonly dirs: readonly string[];
   readonly procsFiles: readonly string[];
   private readonly peak: KeptControl;
 
   constructor(
     private readonly mounts: Mounts,
-    private readonly relative: string,
+    /** One directory per distinct hierarchy, in the order of hierarchiesOf(mounts). */
+    readonly dirs: readonly string[],
     readonly path: string,
-    /** Called once, when the group's directories are gone. */
-    private onRemoved?: () => Promise<void>,
   ) {
-    this.dirs = hierarchiesOf(mounts).map((h) => join(h, relative));
     this.procsFiles = this.dirs.map((d) => join(d, 'cgroup.procs'));
     this.peak = new KeptControl(this.memoryFile('memory.max_usage_in_bytes'));
   }
 
   dirOf(controller: Controller): string {
-    return join(this.mounts[controller], this.relative);
+    return this.dirs[hierarchiesOf(this.mounts).indexOf(this.mounts[controller])] as string;
   }
 
   private memoryFile(file: string): string {
@@ -178,8 +191,5 @@ class V1Group implements Cgroup {
     await this.killAll();
     this.peak.close();
     for (const dir of this.dirs) await removeGroupDir(dir);
-    const removed = this.onRemoved;
-    this.onRemoved = undefined;
-    await removed?.();
   }
 }

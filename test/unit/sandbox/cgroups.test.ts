@@ -7,8 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { limitsFor, probeCgroups, type Cgroup, type CgroupSupport } from '../../../src/environments/sandbox/cgroups.js';
 
@@ -221,29 +221,48 @@ describe.skipIf(!probe.ok)(title, () => {
     expect(await restarted.removeStale()).toBe(0);
   });
 
-  it("weighs the parent group's CPU as one process per live environment", async () => {
+  it('weighs each environment as one process: v1 cpu groups beside the parent, v2 a parent weighed by its environments', async () => {
     const weighed = await supportFor(`${RUN}-weight`);
-    const file = weighed.version === 'v1' ? 'cpu.shares' : 'cpu.weight';
-    const one = weighed.version === 'v1' ? 1024 : 100;
-    const parentFile = weighed.parentPaths.map((d) => join(d, file)).find((f) => existsSync(f)) as string;
+    if (weighed.version === 'v1') {
+      // The cpu hierarchy's parent directory holds no groups; each group sits at the mount root
+      // with the weight of one process, so nothing has to be kept in step with the live ones.
+      const cpuParent = weighed.parentPaths.find((d) => existsSync(join(d, 'cpu.shares'))) as string;
+      const groups = [await weighed.create('a', limitsFor(128)), await weighed.create('b', limitsFor(128))];
+      for (const group of groups) {
+        const dir = dirname(fileOf(group, 'cpu.shares'));
+        expect(dirname(dir)).toBe(dirname(cpuParent));
+        expect(basename(dir)).toMatch(new RegExp(`^${basename(cpuParent)}\\.[ab]$`));
+        expect(read(group, 'cpu.shares')).toBe('1024');
+        // memory and pids stay under the parent
+        expect(group.procsFiles.filter((f) => dirname(dirname(f)) === dirname(cpuParent))).toHaveLength(1);
+      }
+      expect(readdirSync(cpuParent, { withFileTypes: true }).filter((e) => e.isDirectory())).toEqual([]);
+      for (const group of groups) await group.remove();
+      return;
+    }
+    const parentFile = weighed.parentPaths.map((d) => join(d, 'cpu.weight')).find((f) => existsSync(f)) as string;
     const weight = () => Number(readFileSync(parentFile, 'utf8').trim());
     const a = await weighed.create('a', limitsFor(128));
-    expect(weight()).toBe(one);
+    expect(weight()).toBe(100);
     const b = await weighed.create('b', limitsFor(128));
     const c = await weighed.create('c', limitsFor(128));
-    expect(weight()).toBe(3 * one);
+    expect(weight()).toBe(300);
     await b.remove();
     await b.remove();
-    expect(weight()).toBe(2 * one);
+    expect(weight()).toBe(200);
     await a.remove();
     await c.remove();
-    expect(weight()).toBe(one);
+    expect(weight()).toBe(100);
   });
 
   it('names the file the kernel refused, and leaves no half-made group', async () => {
     const limits = { ...limitsFor(128), cpu: { quotaUs: 10, periodUs: 100_000 } };
     const file = support.version === 'v1' ? 'cpu.cfs_quota_us' : 'cpu.max';
-    await expect(support.create('refused', limits)).rejects.toThrow(new RegExp(`Cannot write '10( 100000)?' to \\S+/refused/${file.replace('.', '\\.')}: EINVAL`));
-    for (const dir of support.parentPaths) expect(existsSync(join(dir, 'refused'))).toBe(false);
+    // v1 names the cpu group `<parent>.refused` (beside the parent), v2 `<parent>/refused`.
+    await expect(support.create('refused', limits)).rejects.toThrow(new RegExp(`Cannot write '10( 100000)?' to \\S+[/.]refused/${file.replace('.', '\\.')}: EINVAL`));
+    for (const dir of support.parentPaths) {
+      expect(existsSync(join(dir, 'refused'))).toBe(false);
+      expect(existsSync(`${dir}.refused`)).toBe(false);
+    }
   });
 });
