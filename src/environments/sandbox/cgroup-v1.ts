@@ -103,6 +103,14 @@ class V1Support implements CgroupSupport {
 
   async removeStale(): Promise<number> {
     const names = new Set<string>();
+    // Groups an earlier build left under the parent in the cpu hierarchy as well.
+    const nested = join(this.mounts.cpu, this.parent);
+    for (const name of await childGroups(nested)) {
+      const dir = join(nested, name);
+      await killUntilEmpty(dir, [join(dir, 'cgroup.procs')]);
+      await removeGroupDir(dir);
+      names.add(name);
+    }
     for (const dir of this.parentPaths) {
       if (dirname(dir) !== this.mounts.cpu) for (const name of await childGroups(dir)) names.add(name);
     }

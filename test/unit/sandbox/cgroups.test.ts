@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { limitsFor, probeCgroups, type Cgroup, type CgroupSupport } from '../../../src/environments/sandbox/cgroups.js';
@@ -219,6 +219,24 @@ describe.skipIf(!probe.ok)(title, () => {
     for (const group of [busy, idle]) for (const file of group.procsFiles) expect(existsSync(dirname(file))).toBe(false);
     for (const file of kept.procsFiles) expect(existsSync(file)).toBe(true);
     expect(await restarted.removeStale()).toBe(0);
+  });
+
+  it.skipIf(support?.version !== 'v1')('removeStale() also clears cpu groups an earlier build nested under the parent', async () => {
+    const parent = `${RUN}-nested`;
+    const earlier = await supportFor(parent);
+    const group = await earlier.create('left', limitsFor(128));
+    const cpuParent = earlier.parentPaths.find((d) => existsSync(join(d, 'cpu.shares'))) as string;
+    // The layout before: the cpu group under the parent, like the memory and pids ones.
+    const old = join(cpuParent, 'left-nested');
+    mkdirSync(old);
+    const inside = spawnInside({ ...group, procsFiles: [join(old, 'cgroup.procs')] }, 'sleep', ['1000']);
+    await inside.joined;
+
+    const restarted = await supportFor(parent);
+    expect(await restarted.removeStale()).toBe(2);
+    expect((await inside.exited)[1]).toBe('SIGKILL');
+    expect(existsSync(old)).toBe(false);
+    for (const file of group.procsFiles) expect(existsSync(dirname(file))).toBe(false);
   });
 
   it('weighs each environment as one process: v1 cpu groups beside the parent, v2 a parent weighed by its environments', async () => {
