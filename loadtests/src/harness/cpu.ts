@@ -47,8 +47,24 @@ function taskNs(pid: number, tid: string): number {
   return Number.isFinite(ns) ? ns : 0;
 }
 
-function childrenOf(pid: number): number[] {
+/** The processes `pid` started (its threads' `children` lists). */
+export function childrenOf(pid: number): number[] {
   return tasksOf(pid).flatMap((tid) => (read(`/proc/${pid}/task/${tid}/children`) ?? '').split(' ').filter((s) => s.trim() !== '').map(Number));
+}
+
+/** Every process under `pid` alive now, through the kernel's per-thread `children` lists. */
+export function descendantsOf(pid: number): number[] {
+  const seen = new Set<number>([pid]);
+  const out: number[] = [];
+  const stack = childrenOf(pid);
+  while (stack.length > 0) {
+    const child = stack.pop() as number;
+    if (seen.has(child)) continue;
+    seen.add(child);
+    out.push(child);
+    stack.push(...childrenOf(child));
+  }
+  return out;
 }
 
 /** One sample of `pid`'s threads and descendants; zeros off Linux or for a process that is gone. */
@@ -58,15 +74,7 @@ export function sampleCpu(pid: number): CpuSample {
     if (tid === String(pid)) sample.main += taskNs(pid, tid);
     else sample.threads += taskNs(pid, tid);
   }
-  const seen = new Set<number>([pid]);
-  const stack = childrenOf(pid);
-  while (stack.length > 0) {
-    const child = stack.pop() as number;
-    if (seen.has(child)) continue;
-    seen.add(child);
-    for (const tid of tasksOf(child)) sample.children += taskNs(child, tid);
-    stack.push(...childrenOf(child));
-  }
+  for (const child of descendantsOf(pid)) for (const tid of tasksOf(child)) sample.children += taskNs(child, tid);
   return sample;
 }
 

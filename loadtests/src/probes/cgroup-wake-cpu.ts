@@ -13,11 +13,12 @@
  *     node loadtests/dist/probes/cgroup-wake-cpu.js [--floor runtime-api|sandboxed-processes]
  *         [--runtimes 100] [--rate 800] [--seconds 4] [--pairs 6] [--memory-mb 3538] [--dist <laminar dist/>]
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { childrenOf, descendantsOf, meterCpu } from '../harness/cpu.js';
 import { FLOOR_PATH, FloorServers, type FloorKind } from '../harness/floors.js';
 import { REPO_DIR } from '../harness/paths.js';
 import { median } from '../harness/stats.js';
@@ -25,7 +26,6 @@ import { median } from '../harness/stats.js';
 /** The shapes of the build's cgroup modules used here (src/environments/sandbox/). */
 interface CgroupGroup {
   readonly procsFiles: readonly string[];
-  join(pid: number): Promise<void>;
 }
 interface CgroupSupport {
   readonly version: 'v1' | 'v2';
@@ -56,68 +56,6 @@ interface Figures {
   runtimesUs: number;
 }
 
-/** Every process under `root`, from the parent ids in /proc. */
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const stack = [root];
-  while (stack.length > 0) {
-    const p = stack.pop() as number;
-    for (const [pid, ppid] of parent) {
-      if (ppid === p) {
-        out.push(pid);
-        stack.push(pid);
-      }
-    }
-  }
-  return out;
-}
-
-/** Directly under the floor server: one top process per runtime (bwrap). */
-function children(root: number): number[] {
-  return descendants(root).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === root;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** CPU time of one thread in ns (schedstat: time on CPU). */
-function threadNs(pid: number, tid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU time of every thread of every process under `root`, in ns. */
-function treeNs(root: number): number {
-  let ns = 0;
-  for (const pid of descendants(root)) {
-    let tids: string[] = [];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) ns += threadNs(pid, Number(tid));
-  }
-  return ns;
-}
-
 /** A cgroup v1 procs file of the cpu hierarchy (mounted alone or with cpuacct). */
 const isCpuHierarchy = (file: string): boolean => file.split('/').some((segment) => segment.split(',').includes('cpu'));
 
@@ -141,11 +79,11 @@ async function measure(target: Floor, rate: number, connections: number, seconds
   const options = { url: `${target.url}${FLOOR_PATH}`, method: 'POST' as const, body: '{}', connections, overallRate: rate };
   const load = (duration: number) => autocannon({ ...options, duration });
   await load(1);
-  const main0 = threadNs(target.pid, target.pid);
-  const tree0 = treeNs(target.pid);
+  const meter = meterCpu(target.pid);
   const run = await load(seconds);
-  const requests = run.requests.total;
-  return { mainUs: (threadNs(target.pid, target.pid) - main0) / 1000 / requests, runtimesUs: (treeNs(target.pid) - tree0) / 1000 / requests };
+  const cpu = meter.stop(run.requests.total);
+  if (cpu === undefined) throw new Error('no request was answered');
+  return { mainUs: cpu.mainUs, runtimesUs: cpu.childrenUs };
 }
 
 async function main(): Promise<void> {
@@ -178,7 +116,7 @@ async function main(): Promise<void> {
     await floors.prewarm(floor, runtimes);
     const target: Floor = { url: await floors.url(floor), pid: (await floors.pid(floor)) as number };
     const placed: Runtime[] = [];
-    for (const top of children(target.pid)) placed.push({ pids: [top, ...descendants(top)], group: await support.create(`runtime-${placed.length}`, modules.limitsFor(memoryMb)) });
+    for (const top of childrenOf(target.pid)) placed.push({ pids: [top, ...descendantsOf(top)], group: await support.create(`runtime-${placed.length}`, modules.limitsFor(memoryMb)) });
     process.stdout.write(`${floor} floor, ${placed.length} runtimes, ${rate} requests/s at ${runtimes} connections, ${values.seconds} s × ${values.pairs}, cgroups: ${support.describe()}\n`);
     const runs = new Map<Placement, Figures[]>(placements.map((p) => [p, []]));
     for (let pair = 0; pair < Number(values.pairs); pair++) {

@@ -11,7 +11,7 @@
  * process against the processes beside it, which under a parent took a weight kept in
  * proportion to the environments (cgroup-parent-weight.ts, still what v2 does).
  */
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { keyedValue, v1MemoryWriteOrder, assertGroupName, type CgroupLimits } from './cgroup-limits.js';
 import {
   bracePath,
@@ -91,7 +91,7 @@ class V1Support implements CgroupSupport {
       }
       await group.setMemory(limits.memoryBytes);
       await group.setCpu(limits.cpu);
-      await writeControl(join(group.dirOf('pids'), 'pids.max'), String(limits.pidsMax));
+      await writeControl(join(group.dirOf.pids, 'pids.max'), String(limits.pidsMax));
     } catch (err) {
       // A group without all its limits must not run anything. Only what this call made is undone:
       // a group that already had this name is not ours to remove.
@@ -111,8 +111,8 @@ class V1Support implements CgroupSupport {
       await removeGroupDir(dir);
       names.add(name);
     }
-    for (const dir of this.parentPaths) {
-      if (dirname(dir) !== this.mounts.cpu) for (const name of await childGroups(dir)) names.add(name);
+    for (const hierarchy of this.hierarchies) {
+      if (hierarchy !== this.mounts.cpu) for (const name of await childGroups(join(hierarchy, this.parent))) names.add(name);
     }
     // The cpu groups beside the parent: named `<parent>.<name>`.
     const prefix = `${this.parent}.`;
@@ -127,31 +127,27 @@ class V1Support implements CgroupSupport {
   }
 
   private group(name: string): V1Group {
-    const dirs = this.hierarchies.map((h) => groupDir(this.mounts, h, this.parent, name));
-    return new V1Group(this.mounts, dirs, dirs.join(', '));
+    const dirOf = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, groupDir(this.mounts, this.mounts[c], this.parent, name)])) as Record<Controller, string>;
+    return new V1Group(dirOf);
   }
 }
 
 class V1Group implements Cgroup {
+  /** One directory per distinct hierarchy (co-mounted controllers share one). */
+  readonly dirs: readonly string[];
   readonly procsFiles: readonly string[];
+  readonly path: string;
   private readonly peak: KeptControl;
 
-  constructor(
-    private readonly mounts: Mounts,
-    /** One directory per distinct hierarchy, in the order of hierarchiesOf(mounts). */
-    readonly dirs: readonly string[],
-    readonly path: string,
-  ) {
+  constructor(readonly dirOf: Readonly<Record<Controller, string>>) {
+    this.dirs = [...new Set(V1_CONTROLLERS.map((c) => dirOf[c]))];
     this.procsFiles = this.dirs.map((d) => join(d, 'cgroup.procs'));
+    this.path = this.dirs.join(', ');
     this.peak = new KeptControl(this.memoryFile('memory.max_usage_in_bytes'));
   }
 
-  dirOf(controller: Controller): string {
-    return this.dirs[hierarchiesOf(this.mounts).indexOf(this.mounts[controller])] as string;
-  }
-
   private memoryFile(file: string): string {
-    return join(this.dirOf('memory'), file);
+    return join(this.dirOf.memory, file);
   }
 
   async join(pid: number): Promise<void> {
@@ -169,7 +165,7 @@ class V1Group implements Cgroup {
   }
 
   async setCpu(cpu: CgroupLimits['cpu']): Promise<void> {
-    const dir = this.dirOf('cpu');
+    const dir = this.dirOf.cpu;
     if (cpu) await writeControl(join(dir, 'cpu.cfs_period_us'), String(cpu.periodUs));
     await writeControl(join(dir, 'cpu.cfs_quota_us'), cpu ? String(cpu.quotaUs) : '-1');
   }
